@@ -1,0 +1,91 @@
+"""Every error devkit raises on purpose, rooted at :class:`DevkitError`.
+
+``str(error)`` is always one sentence a user can act on: what failed, where, and the
+next step. Foreign exceptions (docker SDK, httpx, yaml, OS) are translated at the
+boundary that calls them, with ``raise ... from exc``. Only the CLI prints and exits;
+the TUI shows the same sentences as notifications.
+
+    DevkitError
+    ├── SpecError                 a YAML spec is wrong (file, line, field)
+    │   └── UnresolvableReference an ``azureml:`` reference that cannot be resolved offline
+    ├── ScriptError               a score.py cannot be loaded or its init() fails
+    ├── EngineError               the container/process engine failed
+    │   ├── EngineUnavailable     no engine answers (with how to start one)
+    │   ├── ImageBuildError       building a deployment's image failed
+    │   └── GpuUnavailable        a GPU was asked for but the engine has no NVIDIA runtime
+    ├── EndpointNotFound          no running endpoint by that name
+    ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
+    └── RouterError               the router refused an operation (traffic change, auth)
+"""
+
+from __future__ import annotations
+
+
+class DevkitError(Exception):
+    """Base of every error devkit raises deliberately; its message is user-facing."""
+
+    exit_code = 1
+
+
+class SpecError(DevkitError):
+    """A spec file is invalid. Carries the file, line and field it is about."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.field = field
+        self.reason = message
+        where = ""
+        if file is not None:
+            where = f"{file}:{line}: " if line is not None else f"{file}: "
+        subject = f"field '{field}': " if field else ""
+        super().__init__(f"{where}{subject}{message}")
+
+
+class UnresolvableReference(SpecError):
+    """An ``azureml:name:version`` reference that only the cloud registry can resolve."""
+
+
+class ScriptError(DevkitError):
+    """A scoring script failed to load or initialise."""
+
+    exit_code = 3
+
+
+class EngineError(DevkitError):
+    """The engine (Docker or host processes) failed to do what was asked."""
+
+    exit_code = 4
+
+
+class EngineUnavailable(EngineError):
+    """No engine answers where one is needed."""
+
+
+class ImageBuildError(EngineError):
+    """Building a deployment's image failed."""
+
+
+class GpuUnavailable(EngineError):
+    """A GPU deployment was requested but the engine has no NVIDIA runtime."""
+
+
+class EndpointNotFound(DevkitError):
+    """No running endpoint has the requested name."""
+
+    exit_code = 5
+
+
+class ReadinessTimeout(DevkitError):
+    """A deployment did not become ready within its probe budget."""
+
+    exit_code = 6
+
+
+class RouterError(DevkitError):
+    """The router refused an operation (for example an invalid traffic change)."""
+
+    exit_code = 7

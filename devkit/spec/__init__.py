@@ -1,0 +1,1 @@
+"""Endpoint and deployment specs: YAML in, typed and validated objects out."""

@@ -1,0 +1,170 @@
+"""Typed, validated endpoint and deployment specs (Azure ML CLI v2 YAML, CONTRACT.md §4).
+
+These objects are pure data: immutable, built once by :mod:`devkit.spec.loader` at the
+boundary and passed down to engines, the router and the UI. Paths are absolute, already
+resolved relative to the YAML file that named them. Every object remembers where it came
+from (``source``) so later layers can still point the user at the right file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a spec object was written: a YAML file and the line of its first key."""
+
+    file: Path
+    line: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class AuthMode(str, Enum):
+    KEY = "key"
+    AML_TOKEN = "aml_token"
+    AAD_TOKEN = "aad_token"
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    source: Source
+    auth_mode: AuthMode = AuthMode.KEY
+    # Live weights, integers summing to 0 or 100, naming existing deployments only.
+    traffic: Mapping[str, int] = _EMPTY  # type: ignore[assignment]
+    # At most one deployment, <= 50, whose own live weight is 0.
+    mirror_traffic: Mapping[str, int] = _EMPTY  # type: ignore[assignment]
+    description: str | None = None
+    tags: Mapping[str, str] = _EMPTY
+    public_network_access: str = "enabled"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A local model folder (or file). ``name``/``version`` shape the in-container path."""
+
+    path: Path
+    name: str = "model"
+    version: str = "1"
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    code: Path  # the code root (AML_APP_ROOT)
+    scoring_script: str  # relative to ``code`` (AZUREML_ENTRY_SCRIPT)
+
+    @property
+    def script_path(self) -> Path:
+        return self.code / self.scoring_script
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    path: Path  # the Docker build context
+    dockerfile_path: str = "Dockerfile"  # relative to ``path``
+
+
+@dataclass(frozen=True)
+class Route:
+    port: int
+    path: str
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """Routes of a bring-your-own-container image that serves its own HTTP API."""
+
+    liveness_route: Route
+    readiness_route: Route
+    scoring_route: Route
+
+
+@dataclass(frozen=True)
+class EnvironmentSpec:
+    """One of: ``image`` (+ optional ``conda_file``), ``build``, or a BYOC ``image`` with
+    ``inference_config``."""
+
+    image: str | None = None
+    conda_file: Path | None = None
+    build: BuildSpec | None = None
+    inference_config: InferenceConfig | None = None
+
+    @property
+    def is_byoc(self) -> bool:
+        return self.inference_config is not None
+
+
+@dataclass(frozen=True)
+class RequestSettings:
+    request_timeout_ms: int = 5000
+    max_concurrent_requests_per_instance: int = 1
+    max_queue_wait_ms: int = 500
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """Seconds, as in the Azure ML schema."""
+
+    initial_delay: int = 10
+    period: int = 10
+    timeout: int = 2
+    success_threshold: int = 1
+    failure_threshold: int = 30
+
+
+@dataclass(frozen=True)
+class ScaleSettings:
+    type: str = "default"  # "default" | "target_utilization"
+    min_instances: int = 1
+    max_instances: int = 1
+    target_utilization_percentage: int = 70
+    polling_interval: int = 1
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    name: str
+    endpoint_name: str
+    source: Source
+    environment: EnvironmentSpec
+    instance_type: str
+    model: ModelSpec | None = None
+    code_configuration: CodeSpec | None = None
+    instance_count: int = 1
+    environment_variables: Mapping[str, str] = _EMPTY
+    request_settings: RequestSettings = field(default_factory=RequestSettings)
+    liveness_probe: ProbeSettings = field(default_factory=ProbeSettings)
+    readiness_probe: ProbeSettings = field(default_factory=ProbeSettings)
+    scale_settings: ScaleSettings = field(default_factory=ScaleSettings)
+    data_collector: Mapping[str, object] | None = None
+    egress_public_network_access: str = "enabled"
+    app_insights_enabled: bool = False
+    description: str | None = None
+    tags: Mapping[str, str] = _EMPTY
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint and its deployments: what a folder of YAML files describes."""
+
+    spec: EndpointSpec
+    deployments: tuple[DeploymentSpec, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def deployment(self, name: str) -> DeploymentSpec:
+        for deployment in self.deployments:
+            if deployment.name == name:
+                return deployment
+        raise KeyError(name)
