@@ -1,0 +1,52 @@
+"""Fixtures shared by every test package. Package-specific fixtures live in the
+package's own ``conftest.py`` (tests/runtime/, tests/spec/, ...)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = REPO_ROOT / "samples"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def find_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def free_port() -> int:
+    return find_free_port()
+
+
+@pytest.fixture
+def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point devkit's state dir at a temporary folder (caches stay shared: they are slow
+    to rebuild and safe to share)."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("DEVKIT_STATE_DIR", str(state))
+    return state
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[object]:
+    """A client for the local Docker engine. Under CI a missing engine is a failure,
+    not a skip: CI is where the Docker path must be proven."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # docker raises several unrelated types here
+        if IN_CI:
+            pytest.fail(f"CI is set but no Docker engine answers: {exc}")
+        pytest.skip(f"no Docker engine answers: {exc}")
+    yield client
+    client.close()
