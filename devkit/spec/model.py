@@ -8,13 +8,19 @@ from (``source``) so later layers can still point the user at the right file and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any
 
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+def _empty() -> Mapping[str, Any]:
+    # A read-only mapping as default; dataclasses refuse an unhashable default value, so it
+    # comes from a factory.
+    return MappingProxyType({})
+
 
 
 @dataclass(frozen=True)
@@ -40,11 +46,11 @@ class EndpointSpec:
     source: Source
     auth_mode: AuthMode = AuthMode.KEY
     # Live weights, integers summing to 0 or 100, naming existing deployments only.
-    traffic: Mapping[str, int] = _EMPTY  # type: ignore[assignment]
+    traffic: Mapping[str, int] = field(default_factory=_empty)
     # At most one deployment, <= 50, whose own live weight is 0.
-    mirror_traffic: Mapping[str, int] = _EMPTY  # type: ignore[assignment]
+    mirror_traffic: Mapping[str, int] = field(default_factory=_empty)
     description: str | None = None
-    tags: Mapping[str, str] = _EMPTY
+    tags: Mapping[str, str] = field(default_factory=_empty)
     public_network_access: str = "enabled"
 
 
@@ -55,6 +61,8 @@ class ModelSpec:
     path: Path
     name: str = "model"
     version: str = "1"
+    # custom_model | mlflow_model | triton_model: an mlflow_model needs no score.py.
+    type: str = "custom_model"
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,8 @@ class EnvironmentSpec:
     conda_file: Path | None = None
     build: BuildSpec | None = None
     inference_config: InferenceConfig | None = None
+    name: str | None = None
+    version: str | None = None
 
     @property
     def is_byoc(self) -> bool:
@@ -140,7 +150,7 @@ class DeploymentSpec:
     model: ModelSpec | None = None
     code_configuration: CodeSpec | None = None
     instance_count: int = 1
-    environment_variables: Mapping[str, str] = _EMPTY
+    environment_variables: Mapping[str, str] = field(default_factory=_empty)
     request_settings: RequestSettings = field(default_factory=RequestSettings)
     liveness_probe: ProbeSettings = field(default_factory=ProbeSettings)
     readiness_probe: ProbeSettings = field(default_factory=ProbeSettings)
@@ -149,7 +159,10 @@ class DeploymentSpec:
     egress_public_network_access: str = "enabled"
     app_insights_enabled: bool = False
     description: str | None = None
-    tags: Mapping[str, str] = _EMPTY
+    tags: Mapping[str, str] = field(default_factory=_empty)
+    # Where the model appears in the container, when the spec overrides Azure's default
+    # (/var/azureml-app/azureml-models/<name>/<version>).
+    model_mount_path: str | None = None
 
 
 @dataclass(frozen=True)
