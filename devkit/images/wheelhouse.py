@@ -1,0 +1,169 @@
+"""The wheelhouse: Python packages resolved on the host for an image's Python and platform.
+
+Containers here (and in air-gapped companies) have no network, so pip never runs against an
+index inside an image build. Instead ``pip download --only-binary=:all:`` runs on the host,
+for the image's Python version and manylinux platform, into
+``cache_dir()/wheelhouse/<cpXY>-<platform>/``; the build context gets the subset a
+deployment needs and installs with ``--no-index``. A requirement set is remembered by a hash
+of its sorted requirements, so resolving it again downloads nothing and runs no pip at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from devkit.errors import ImageBuildError
+from devkit.paths import cache_dir
+
+Progress = Callable[[str], None]
+# pip itself goes into every wheelhouse: images need no pip of their own (it runs from
+# its wheel), so a base image with python3 alone is enough.
+ALWAYS = ("pip",)
+_SAVED = re.compile(r"^\s*(?:Saved|File was already downloaded)\s+(\S+\.whl)\s*$")
+_NOT_FOUND = re.compile(r"No matching distribution found for (\S+)")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the wheels must run on: an image's CPython version, glibc and machine."""
+
+    python: str  # "3.11"
+    machine: str = "x86_64"  # as `uname -m` says: x86_64 | aarch64
+    glibc: str = "2.17"
+
+    @property
+    def python_tag(self) -> str:
+        return "cp" + self.python.replace(".", "")
+
+    @property
+    def platform_tag(self) -> str:
+        return f"manylinux_{self.glibc.replace('.', '_')}_{self.machine}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.python_tag}-{self.platform_tag}"
+
+    def platforms(self) -> list[str]:
+        """Every manylinux tag this glibc can run, newest first, legacy aliases last."""
+        major, minor = (int(p) for p in self.glibc.split(".")[:2])
+        floor = 5 if self.machine in ("x86_64", "i686") else 17
+        tags = [f"manylinux_{major}_{m}_{self.machine}" for m in range(minor, floor - 1, -1)]
+        legacy = {"manylinux2014": 17, "manylinux2010": 12, "manylinux1": 5}
+        for name, needs in legacy.items():
+            if minor >= needs and (self.machine == "x86_64" or name == "manylinux2014"):
+                tags.append(f"{name}_{self.machine}")
+        return tags
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The wheels one requirement set needs, and what this call had to fetch for it."""
+
+    directory: Path
+    wheels: tuple[Path, ...]
+    downloaded: tuple[str, ...]
+    key: str
+
+
+def wheelhouse_root() -> Path:
+    return cache_dir() / "wheelhouse"
+
+
+def requirements_key(requirements: Iterable[str], pip_options: Iterable[str] = ()) -> str:
+    text = "\n".join(sorted(set(requirements))) + "\n--\n" + "\n".join(pip_options)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def resolve(requirements: Iterable[str], target: Target, *, pip_options: Iterable[str] = (),
+            progress: Progress | None = None) -> Resolution:
+    """Wheels for ``requirements`` (plus pip) on ``target``; cached by requirement hash."""
+    say = progress or (lambda _line: None)
+    wanted = sorted(set(requirements) | set(ALWAYS))
+    options = list(pip_options)
+    directory = wheelhouse_root() / target.key
+    key = requirements_key(wanted, options)
+    cached = _cached(directory, key)
+    if cached is not None:
+        say(f"wheelhouse: {len(cached)} wheels for {target.key} already resolved")
+        return Resolution(directory, cached, (), key)
+    directory.mkdir(parents=True, exist_ok=True)
+    before = {p.name for p in directory.glob("*.whl")}
+    started = time.monotonic()
+    wheels = _pip_download(wanted, target, options, directory, say)
+    downloaded = tuple(sorted(p.name for p in wheels if p.name not in before))
+    megabytes = sum((directory / n).stat().st_size for n in downloaded) / 1e6
+    say(f"wheelhouse: {len(wheels)} wheels for {target.key}, downloaded {len(downloaded)} "
+        f"({megabytes:.1f} MB) in {time.monotonic() - started:.1f} s")
+    _remember(directory, key, wanted, wheels)
+    return Resolution(directory, tuple(wheels), downloaded, key)
+
+
+def _cached(directory: Path, key: str) -> tuple[Path, ...] | None:
+    manifest = directory / "sets" / f"{key}.json"
+    try:
+        names = json.loads(manifest.read_text())["wheels"]
+    except (OSError, ValueError, KeyError):
+        return None
+    wheels = tuple(directory / name for name in names)
+    return wheels if all(w.is_file() for w in wheels) else None
+
+
+def _remember(directory: Path, key: str, wanted: list[str], wheels: list[Path]) -> None:
+    sets = directory / "sets"
+    sets.mkdir(exist_ok=True)
+    record = {"requirements": wanted, "wheels": sorted(w.name for w in wheels)}
+    partial = sets / f".{key}.json.tmp"
+    partial.write_text(json.dumps(record, indent=1))
+    partial.replace(sets / f"{key}.json")
+
+
+def _pip_download(wanted: list[str], target: Target, options: list[str], directory: Path,
+                  say: Progress) -> list[Path]:
+    command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:",
+               "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
+               "--python-version", target.python, "--implementation", "cp",
+               *(arg for tag in target.platforms() for arg in ("--platform", tag)),
+               "-d", str(directory), *options, *wanted]
+    say(f"pip download for Python {target.python} on {target.platform_tag}: "
+        f"{', '.join(wanted)}")
+    output: list[str] = []
+    wheels: list[Path] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.rstrip()
+            output.append(line)
+            saved = _SAVED.match(line)
+            if saved:
+                wheels.append(Path(saved.group(1)).resolve())
+            elif line.lstrip().startswith(("Collecting", "Downloading")):
+                say("  " + line.strip())
+    if proc.returncode != 0:
+        raise _download_error(output, target)
+    return sorted(set(wheels))
+
+
+def _download_error(output: list[str], target: Target) -> ImageBuildError:
+    text = "\n".join(output)
+    missing = _NOT_FOUND.search(text)
+    where = f"Python {target.python} on {target.platform_tag}"
+    if missing:
+        return ImageBuildError(
+            f"no wheel of '{missing.group(1)}' exists for {where}: pin a version that "
+            "publishes wheels for it, use a base image with another Python, or use a "
+            "'build:' environment with your own Dockerfile."
+        )
+    last = " | ".join(line.strip() for line in output[-4:] if line.strip())
+    return ImageBuildError(
+        f"resolving the wheelhouse for {where} failed: {last}; check that the package "
+        "index is reachable (pip's own configuration and proxy settings apply)."
+    )
