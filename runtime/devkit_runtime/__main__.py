@@ -1,0 +1,20 @@
+"""``python -m devkit_runtime`` / ``devkit-runtime``: the azmlinfsrv-compatible command line."""
+
+from __future__ import annotations
+
+import sys
+
+from devkit_runtime.config import ConfigError, ServerConfig
+from devkit_runtime.supervisor import ServerStartError, serve
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        serve(ServerConfig.from_args(argv))
+    except (ConfigError, ServerStartError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""The HTTP surface of CONTRACT.md §2 as a raw ASGI application (no framework: this is
+the hot path, and a framework's routing and request objects cost more than the contract).
+
+Routes: ``/`` (liveness after init, azmlinfsrv's ``Healthy``), ``/score``, ``/swagger.json``,
+``/-/live``, ``/-/ready``, ``/metrics``. Every answer carries the request-id headers and
+the server version; error bodies are JSON ``{"message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from devkit_runtime import __version__
+from devkit_runtime.executor import RunFailed, RunTimeout
+from devkit_runtime.metrics import CONTENT_TYPE as METRICS_TYPE
+from devkit_runtime.scoring import InputError, Request
+from devkit_runtime.state import Health, WorkerState
+from devkit_runtime.swagger import SwaggerNotFound
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+HEADER_LIMIT = 100
+JSON = b"application/json"
+HTML = b"text/html; charset=utf-8"
+NOT_FOUND = ("The requested URL was not found on the server. If you entered the URL manually "
+             "please check your spelling and try again.")
+NOT_ALLOWED = "The method is not allowed for the requested URL."
+RUN_FAILED = "An unexpected error occurred in scoring script. Check the logs for more info."
+INTERNAL = "An unexpected internal error occurred. Check the logs for more info."
+FALSE, TRUE = b"False", b"True"
+
+access_log = logging.getLogger("devkit_runtime.access")
+log = logging.getLogger("devkit_runtime")
+
+
+class TooLarge(Exception):
+    """The request body exceeds the configured limit."""
+
+
+class Reply:
+    """One response being assembled: status, headers, body."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, body: bytes, content_type: bytes | None = JSON,
+                 failed: bytes | None = FALSE) -> None:
+        self.status = status
+        self.body = body
+        self.headers: Headers = []
+        if content_type is not None:
+            self.headers.append((b"content-type", content_type))
+        if failed is not None:
+            self.headers.append((b"x-ms-run-function-failed", failed))
+
+
+def error(status: int, message: str, failed: bytes = FALSE) -> Reply:
+    return Reply(status, json.dumps({"message": message}).encode() + b"\n", JSON, failed)
+
+
+def json_reply(status: int, value: Any) -> Reply:
+    return Reply(status, json.dumps(value).encode() + b"\n", JSON, None)
+
+
+class App:
+    """ASGI callable for one worker; ``state`` holds the live script."""
+
+    def __init__(self, state: WorkerState,
+                 on_startup: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.state = state
+        self.config = state.config
+        self.on_startup = on_startup
+        self.version = (self.config.server_version or f"devkit-runtime/{__version__}").encode()
+        self.cors = frozenset(self.config.cors_origins)
+        self.routes: dict[str, Callable[[Scope, Receive], Awaitable[Reply]]] = {
+            "/score": self.score, "/": self.health, "/swagger.json": self.swagger,
+            "/-/live": self.live, "/-/ready": self.ready, "/metrics": self.metrics,
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.on_startup is not None:
+                    await self.on_startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.state.pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        metrics = self.state.metrics
+        metrics.in_flight += 1
+        path = scope["path"]
+        ids = request_ids(scope["headers"])
+        try:
+            if isinstance(ids, Reply):
+                reply = ids
+            else:
+                reply = await self.route(path, scope, receive)
+                reply.headers.extend(ids)
+            reply.headers.append((b"x-ms-server-version", self.version))
+            if self.cors:
+                self.add_cors(scope, reply)
+            await send_reply(send, reply)
+        finally:
+            metrics.in_flight -= 1
+        elapsed = time.perf_counter() - start
+        metrics.observe(path if path in self.routes else "other", reply.status, elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info("%s %s %d %.3fms", scope["method"], path, reply.status,
+                            elapsed * 1000)
+
+    async def route(self, path: str, scope: Scope, receive: Receive) -> Reply:
+        handler = self.routes.get(path)
+        if handler is None:
+            return error(404, NOT_FOUND)
+        try:
+            return await handler(scope, receive)
+        except Exception:  # a server bug must still answer in the contract's shape
+            log.exception("internal error answering %s %s", scope["method"], path)
+            return error(500, INTERNAL)
+
+    async def score(self, scope: Scope, receive: Receive) -> Reply:
+        method = scope["method"]
+        if method == "OPTIONS":
+            return Reply(200, b"", HTML)
+        if method not in ("GET", "POST"):
+            return error(405, NOT_ALLOWED)
+        try:
+            body = await read_body(scope, receive, self.config.max_body_bytes)
+        except TooLarge:
+            return error(413, f"Request body exceeds the limit of {self.config.max_body_bytes}"
+                              " bytes (DEVKIT_MAX_BODY_BYTES)")
+        state = self.state
+        if state.health is not Health.READY:
+            await state.wait_settled()
+            if state.script is None:
+                return self.not_ready()
+        script = state.script
+        assert script is not None
+        request = Request(method, scope["path"], scope["query_string"].decode("latin-1"),
+                          scope["headers"], body)
+        try:
+            kwargs = script.arguments(request)
+            result, elapsed_ms = await state.pool.call(script.run, kwargs,
+                                                       self.config.scoring_timeout_ms)
+        except InputError as exc:
+            return error(exc.status, exc.message)
+        except RunTimeout as exc:
+            state.metrics.timeouts += 1
+            log.error("run() did not finish within %d ms (SCORING_TIMEOUT_MS); answered 500 "
+                      "and moved on to a fresh thread", exc.timeout_ms)
+            return error(500, str(exc), TRUE)
+        except RunFailed as exc:
+            log.error("run() raised:", exc_info=exc.error)
+            return error(500, RUN_FAILED, TRUE)
+        reply = to_reply(result)
+        reply.headers.append((b"x-ms-run-fn-exec-ms", f"{elapsed_ms:.3f}".encode()))
+        return reply
+
+    async def health(self, scope: Scope, receive: Receive) -> Reply:
+        if scope["method"] not in ("GET", "HEAD"):
+            return error(405, NOT_ALLOWED)
+        await self.state.wait_settled()
+        if self.state.script is None:
+            return self.not_ready()
+        return Reply(200, b"Healthy", HTML, None)
+
+    async def swagger(self, scope: Scope, receive: Receive) -> Reply:
+        if scope["method"] not in ("GET", "HEAD"):
+            return error(405, NOT_ALLOWED)
+        await self.state.wait_settled()
+        version = _query_value(scope["query_string"], "version")
+        try:
+            document = self.state.docs.get(version)
+        except SwaggerNotFound as exc:
+            return error(404, str(exc))
+        return Reply(200, json.dumps(document).encode() + b"\n")
+
+    async def live(self, scope: Scope, receive: Receive) -> Reply:
+        return json_reply(200, {"live": True, "pid": self.state.metrics.pid})
+
+    async def ready(self, scope: Scope, receive: Receive) -> Reply:
+        status, body = self.state.readiness()
+        return json_reply(status, body)
+
+    async def metrics(self, scope: Scope, receive: Receive) -> Reply:
+        return Reply(200, self.state.metrics.render().encode(), METRICS_TYPE.encode(), None)
+
+    def not_ready(self) -> Reply:
+        failure = self.state.failure
+        reason = failure.error if failure else "the scoring script is not loaded"
+        return error(503, f"The scoring script is not ready: {reason}. "
+                          "See GET /-/ready and the server log for the traceback.")
+
+    def add_cors(self, scope: Scope, reply: Reply) -> None:
+        origin = _header(scope["headers"], b"origin")
+        if origin is None or not ("*" in self.cors or origin.decode("latin-1") in self.cors):
+            return
+        reply.headers.append((b"access-control-allow-origin",
+                              b"*" if "*" in self.cors else origin))
+        reply.headers.append((b"vary", b"Origin"))
+        if scope["method"] == "OPTIONS":
+            reply.headers.append((b"access-control-allow-methods", b"GET, POST"))
+            asked = _header(scope["headers"], b"access-control-request-headers")
+            if asked:
+                reply.headers.append((b"access-control-allow-headers", asked))
+
+
+def to_reply(result: Any) -> Reply:
+    """run()'s return value as a response: an AMLResponse (or any Flask-like response)
+    passes through; anything else is JSON, None becoming ``{}``."""
+    if hasattr(result, "status_code") and hasattr(result, "get_data"):
+        return _passthrough(result)
+    try:
+        body = b"{}" if result is None else json.dumps(result).encode()
+    except (TypeError, ValueError) as exc:
+        log.error("run() returned a value JSON cannot encode (%s: %s); return lists, dicts, "
+                  "strings and numbers, or an AMLResponse", type(exc).__name__, exc)
+        return error(500, INTERNAL)
+    return Reply(200, body + b"\n")
+
+
+def _passthrough(result: Any) -> Reply:
+    status = int(result.status_code)
+    reply = Reply(status, bytes(result.get_data()), None, None)
+    failed = status >= 500 or bool(getattr(result, "run_function_failed", False))
+    headers = result.headers
+    pairs = headers if isinstance(headers, list) else list(headers.items())
+    for name, value in pairs:
+        if name.lower() != "x-ms-run-function-failed":
+            reply.headers.append((name.encode("latin-1"), str(value).encode("latin-1")))
+    reply.headers.append((b"x-ms-run-function-failed", TRUE if failed else FALSE))
+    return reply
+
+
+def request_ids(raw: Headers) -> Headers | Reply:
+    """The request-id headers to echo (azmlinfsrv's rules), or a 431 reply."""
+    request_id = legacy = client = b""
+    for name, value in raw:
+        if name == b"x-request-id":
+            request_id = value
+        elif name == b"x-ms-request-id":
+            legacy = value
+        elif name == b"x-ms-client-request-id":
+            client = value
+    if not request_id:
+        request_id = str(uuid.uuid4()).encode()
+    elif len(request_id) > HEADER_LIMIT:
+        return error(431, f"x-request-id must not exceed {HEADER_LIMIT} characters")
+    if legacy:
+        client = client or legacy
+    else:
+        legacy = client or request_id
+    if len(legacy) > HEADER_LIMIT or len(client) > HEADER_LIMIT:
+        return error(431, f"x-ms-request-id and x-ms-client-request-id must not exceed "
+                          f"{HEADER_LIMIT} characters")
+    ids = [(b"x-request-id", request_id), (b"x-ms-request-id", legacy)]
+    if client:
+        ids.append((b"x-ms-client-request-id", client))
+    return ids
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = _header(scope["headers"], b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    reply.headers.append((b"content-length", str(len(reply.body)).encode()))
+    await send({"type": "http.response.start", "status": reply.status,
+                "headers": reply.headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+def _header(raw: Headers, name: bytes) -> bytes | None:
+    for key, value in raw:
+        if key == name:
+            return value
+    return None
+
+
+def _query_value(query: bytes, name: str) -> str | None:
+    from urllib.parse import parse_qsl
+
+    for key, value in parse_qsl(query.decode("latin-1")):
+        if key == name:
+            return value
+    return None

@@ -1,0 +1,147 @@
+"""The server's one configuration object, built once at the boundary and passed down.
+
+:class:`ServerConfig` is what the command line (``python -m devkit_runtime``), the host CLI
+(``devkit serve``) and the engines agree on. ``from_env`` reads the azmlinfsrv-compatible
+environment (``SERVER_PORT``, ``WORKER_COUNT``, ``AZUREML_ENTRY_SCRIPT``, ...) plus devkit's
+own (``DEVKIT_*``); ``from_args`` lets flags override it, accepting both the azmlinfsrv
+spellings (``--entry_script``) and the dashed ones (``--entry-script``). Workers receive the
+same object serialised as JSON, so every process sees identical settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 5001
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_TIMEOUT_MS = 3_600_000  # azmlinfsrv's default: one hour
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+DEFAULT_APP_ROOT = "/var/azureml-app"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the setting and the fix."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything one server (supervisor and all its workers) needs to run.
+
+    ``entry_script`` is an absolute or cwd-relative path to the scoring script;
+    ``app_root`` is the code root put on ``sys.path`` (defaults to the script's folder).
+    """
+
+    entry_script: str
+    model_dir: str = ""
+    app_root: str = ""
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    workers: int = 1
+    run_threads: int = 1
+    scoring_timeout_ms: int = DEFAULT_TIMEOUT_MS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    cors_origins: tuple[str, ...] = ()
+    admin_port: int | None = None
+    debug_port: int | None = None
+    debug_wait: bool = False
+    server_version: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def script_path(self) -> Path:
+        return Path(self.entry_script).resolve()
+
+    @property
+    def code_root(self) -> Path:
+        return Path(self.app_root).resolve() if self.app_root else self.script_path.parent
+
+    def effective_workers(self) -> int:
+        """A debugger can only attach to one process, so debugging forces one worker."""
+        return 1 if self.debug_port is not None else max(1, self.workers)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServerConfig:
+        data = json.loads(text)
+        data["cors_origins"] = tuple(data.get("cors_origins", ()))
+        return cls(**data)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerConfig:
+        """Build a config from the azmlinfsrv-compatible environment alone."""
+        env = os.environ if environ is None else environ
+        app_root = env.get("AML_APP_ROOT", "")
+        script = env.get("AZUREML_ENTRY_SCRIPT", "")
+        if script and not os.path.isabs(script):
+            script = os.path.join(app_root or DEFAULT_APP_ROOT, script)
+        debug = env.get("DEVKIT_DEBUG_PORT") or env.get("AZUREML_DEBUG_PORT")
+        admin = env.get("DEVKIT_ADMIN_PORT")
+        return cls(
+            entry_script=script,
+            model_dir=env.get("AZUREML_MODEL_DIR", ""),
+            app_root=app_root,
+            host=env.get("SERVER_HOST", DEFAULT_HOST),
+            port=_int(env, "SERVER_PORT", DEFAULT_PORT),
+            workers=_int(env, "WORKER_COUNT", 1),
+            run_threads=_int(env, "DEVKIT_RUN_THREADS", 1),
+            scoring_timeout_ms=_int(env, "SCORING_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
+            max_body_bytes=_int(env, "DEVKIT_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
+            cors_origins=_origins(env.get("AML_CORS_ORIGINS", "")),
+            admin_port=int(admin) if admin else None,
+            debug_port=int(debug) if debug else None,
+            debug_wait=env.get("DEVKIT_DEBUG_WAIT", "") in ("1", "true", "True"),
+            server_version=env.get("HTTP_X_MS_SERVER_VERSION", ""),
+        )
+
+    @classmethod
+    def from_args(cls, argv: Sequence[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> ServerConfig:
+        """Flags over environment, as ``python -m devkit_runtime`` parses them."""
+        base = cls.from_env(environ)
+        args = build_parser().parse_args(argv)
+        overrides = {key: value for key, value in vars(args).items() if value is not None}
+        config = dataclasses.replace(base, **overrides)
+        if not config.entry_script:
+            raise ConfigError("no scoring script given: pass --entry_script PATH or set "
+                              "AZUREML_ENTRY_SCRIPT (relative to AML_APP_ROOT)")
+        return config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="devkit-runtime",
+        description="Serve an Azure ML score.py (init()/run()) over HTTP.",
+        epilog="example: devkit-runtime --entry_script score.py --model_dir model/ --port 5001",
+    )
+    parser.add_argument("--entry_script", "--entry-script", dest="entry_script")
+    parser.add_argument("--model_dir", "--model-dir", dest="model_dir")
+    parser.add_argument("--app_root", "--app-root", dest="app_root")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--host")
+    parser.add_argument("--worker_count", "--workers", dest="workers", type=int)
+    parser.add_argument("--admin_port", "--admin-port", dest="admin_port", type=int)
+    parser.add_argument("--debug_port", "--debug-port", dest="debug_port", type=int)
+    return parser
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}={raw!r} is not an integer; "
+                          f"set it to a whole number or unset it") from None
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    return tuple(origin.strip() for origin in raw.split(",") if origin.strip())

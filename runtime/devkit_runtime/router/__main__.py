@@ -1,0 +1,48 @@
+"""``python -m devkit_runtime.router --config DIR/router.json --host H --port P``.
+
+How engines start one router per endpoint: a process on 127.0.0.1 for the process engine,
+or the command of a container on the endpoint's Docker network (``--host 0.0.0.0`` inside
+the container, published on 127.0.0.1 only). The config may appear after start: until
+then the router answers 503 and ``/-/ready`` says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from devkit_runtime.router.app import Router
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devkit_runtime.router",
+                                     description="devkit's endpoint router.")
+    parser.add_argument("--config", type=Path, required=True, help="path of router.json")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--access-log", action="store_true",
+                        help="log one line per request (paths and status, never credentials)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(
+        Router(args.config.resolve()),
+        host=args.host, port=args.port, http="httptools", loop="asyncio",
+        lifespan="on", access_log=args.access_log, log_level=args.log_level,
+        server_header=False, date_header=False, timeout_graceful_shutdown=10,
+        # Keep client connections open longer than typical client pools expect.
+        timeout_keep_alive=30,
+    )
+
+
+if __name__ == "__main__":
+    main()

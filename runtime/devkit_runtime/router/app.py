@@ -1,0 +1,241 @@
+"""The router as a raw ASGI application (served by uvicorn with httptools).
+
+Routes:
+
+    /score (GET, POST, OPTIONS), /swagger.json   forwarded to a deployment
+    GET /-/live                                  200 while the process runs
+    GET /-/ready                                 200 once a config is applied, else 503
+    GET /-/config                                the applied config, without secrets
+    GET /metrics                                 Prometheus text
+    GET /-/metrics.json                          per-deployment JSON (the TUI reads this)
+
+A raw ASGI callable rather than a framework: the router sits in front of every request,
+so its own cost is the number the overhead benchmark measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import signal
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from devkit_runtime.router import proxy
+from devkit_runtime.router.config import RouterConfig
+from devkit_runtime.router.metrics import RouterMetrics
+from devkit_runtime.router.proxy import Incoming, Outgoing
+from devkit_runtime.router.state import ConfigWatcher, RouterState
+from devkit_runtime.router.upstream import PoolRegistry, UpstreamError, within
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("devkit.router")
+
+FORWARDED_PATHS = {"/score": True, "/swagger.json": False}  # path -> is a scoring call
+SCORE_METHODS = frozenset({"GET", "POST", "OPTIONS"})
+
+
+class Router:
+    """The ASGI app. ``rng`` seeds the traffic split (tests); None means system entropy."""
+
+    def __init__(self, config_path: Path, rng: random.Random | None = None) -> None:
+        self.metrics = RouterMetrics()
+        self.state: RouterState | None = None
+        self._rng = rng
+        self._pools = PoolRegistry()
+        self._watcher = ConfigWatcher(config_path, self._apply)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._mirrors_in_flight = 0
+
+    def _apply(self, config: RouterConfig) -> None:
+        self.state = RouterState.build(config, self._pools, self._rng)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            outgoing = await self._http(scope, receive)
+            await _send(send, outgoing)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive) -> Outgoing:
+        path = scope["path"]
+        scoring = FORWARDED_PATHS.get(path)
+        if scoring is not None:
+            return await self._forward(scope, receive, scoring)
+        if scope["method"] != "GET":
+            return proxy.error(405, f"Method {scope['method']} is not allowed on {path}.")
+        return self._local(path)
+
+    def _local(self, path: str) -> Outgoing:
+        state = self.state
+        if path == "/-/live":
+            return proxy.json_response({"status": "live"})
+        if path == "/-/ready":
+            if state is None:
+                return proxy.error(503, f"No router config applied yet: "
+                                   f"{self._watcher.last_error or 'waiting for it'}.")
+            return proxy.json_response({"status": "ready", "generation": state.config.generation})
+        if path == "/-/config":
+            described = state.config.describe() if state else {"generation": None}
+            return proxy.json_response({**described, "last_error": self._watcher.last_error})
+        if path == "/metrics":
+            text = self.metrics.prometheus(state.config.endpoint if state else "")
+            return Outgoing(200, [(b"content-type", b"text/plain; version=0.0.4")],
+                            text.encode("utf-8"))
+        if path == "/-/metrics.json":
+            return proxy.json_response(self._metrics_json(state))
+        return proxy.error(404, f"Path {path} not found; the endpoint serves /score.")
+
+    def _metrics_json(self, state: RouterState | None) -> dict[str, Any]:
+        deployments = self.metrics.as_json()
+        if state is not None:
+            for route in state.config.deployments:
+                entry = deployments.setdefault(route.name, self.metrics.of(route.name).as_json())
+                entry.update(weight=route.weight, mirror=route.mirror,
+                             replicas=len(route.replicas))
+        return {"endpoint": state.config.endpoint if state else None,
+                "generation": state.config.generation if state else None,
+                "deployments": deployments}
+
+    async def _forward(self, scope: Scope, receive: Receive, scoring: bool) -> Outgoing:
+        started = time.perf_counter()
+        incoming = Incoming.read(scope["headers"])
+        state = self.state
+        if state is None:
+            return proxy.error(503, "The endpoint is not ready: the router has no config yet.",
+                               incoming)
+        if scoring and scope["method"] not in SCORE_METHODS:
+            return proxy.error(405, f"Method {scope['method']} is not allowed on /score.",
+                               incoming)
+        refusal = state.auth.check(incoming.authorization)
+        if refusal:
+            return self._refuse(401, refusal, incoming, started)
+        decision = state.policy.decide(incoming.pinned)
+        if decision.deployment is None:
+            return self._refuse(404, decision.reason, incoming, started)
+        body = await _read_body(receive)
+        data = proxy.serialise(scope["method"], _target(scope), b"router", incoming, body)
+        if decision.mirror is not None:
+            self._mirror(state, decision.mirror, data)
+        outgoing = await self._call(state, decision.deployment, data, incoming, scoring)
+        self.metrics.of(decision.deployment).observe(outgoing.status,
+                                                     time.perf_counter() - started)
+        return outgoing
+
+    def _refuse(self, status: int, reason: str, incoming: Incoming, started: float) -> Outgoing:
+        self.metrics.of("").observe(status, time.perf_counter() - started)
+        return proxy.error(status, reason, incoming)
+
+    async def _call(self, state: RouterState, name: str, data: list[bytes],
+                    incoming: Incoming, scoring: bool) -> Outgoing:
+        route = state.config.deployment(name)
+        pool = state.balancers[name].pick()
+        assert route is not None
+        if pool is None:
+            return proxy.error(503, f"Deployment '{name}' has no ready replica; check "
+                               f"`devkit status`.", incoming, name)
+        metrics = self.metrics.of(name)
+        if metrics.in_flight >= route.max_in_flight:
+            return proxy.error(429, f"Too many requests in flight for deployment '{name}' "
+                               f"(limit {route.max_in_flight} = 2 x max_concurrent_requests_"
+                               f"per_instance x instance_count); retry later or raise them.",
+                               incoming, name)
+        metrics.in_flight += 1
+        try:
+            response = await within(route.request_timeout_ms / 1000, pool.request(data))
+        except asyncio.TimeoutError:
+            return proxy.error(408, f"Deployment '{name}' did not answer within its "
+                               f"request_timeout_ms ({route.request_timeout_ms} ms).",
+                               incoming, name)
+        except UpstreamError as exc:
+            return proxy.error(502, f"Deployment '{name}' failed: {exc}; see `devkit logs`.",
+                               incoming, name)
+        finally:
+            metrics.in_flight -= 1
+        return proxy.from_upstream(response, name, incoming, scoring)
+
+    def _mirror(self, state: RouterState, name: str, data: list[bytes]) -> None:
+        """Send a copy in the background; its answer is discarded, its failures counted."""
+        metrics = self.metrics.of(name)
+        if self._mirrors_in_flight >= state.config.mirror_max_in_flight:
+            metrics.mirror_dropped += 1
+            return
+        self._mirrors_in_flight += 1
+        metrics.mirrored += 1
+        task = asyncio.create_task(self._send_mirror(state, name, data))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_mirror(self, state: RouterState, name: str, data: list[bytes]) -> None:
+        route = state.config.deployment(name)
+        pool = state.balancers[name].pick()
+        try:
+            if route is None or pool is None:
+                raise UpstreamError("no replica")
+            response = await within(route.request_timeout_ms / 1000, pool.request(data))
+            if response.status >= 400:
+                self.metrics.of(name).mirror_failed += 1
+        except (asyncio.TimeoutError, UpstreamError):
+            self.metrics.of(name).mirror_failed += 1
+        finally:
+            self._mirrors_in_flight -= 1
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        watch: asyncio.Task[None] | None = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._watcher.load_now()
+                watch = asyncio.create_task(self._watcher.run())
+                _on_sighup(self._watcher.request_reload)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._shutdown(watch)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _shutdown(self, watch: asyncio.Task[None] | None) -> None:
+        if watch is not None:
+            watch.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._pools.close()
+        self._watcher.forget()
+
+
+def _on_sighup(callback: Callable[[], None]) -> None:
+    """Reload on SIGHUP where signals can be handled (the main thread of a Unix process)."""
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, callback)
+    except (NotImplementedError, RuntimeError, ValueError):
+        log.debug("SIGHUP reload unavailable here; the config file is still polled")
+
+
+def _target(scope: Scope) -> bytes:
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+    query: bytes = scope.get("query_string", b"")
+    return raw + b"?" + query if query else raw
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send(send: Send, outgoing: Outgoing) -> None:
+    headers = outgoing.headers
+    headers.append((b"content-length", str(len(outgoing.body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": outgoing.status, "headers": headers})
+    await send({"type": "http.response.body", "body": outgoing.body})

@@ -1,0 +1,185 @@
+"""The router's config file: what the host writes and the router applies.
+
+The host side (``devkit.router.config``) writes ``router.json`` atomically into a folder that
+is bind-mounted into the router's container (or read directly by a host process). This
+module parses and validates that JSON into immutable objects; it never writes. A config
+that fails validation is rejected as a whole, so a bad write can never half-apply.
+
+Format (``version`` 1)::
+
+    {"version": 1, "generation": 3, "endpoint": "my-endpoint",
+     "auth": {"mode": "key", "key_sha256": ["<hex>", "<hex>"]}
+           | {"mode": "aml_token", "token_secret_file": "token.secret"}
+           | {"mode": "none"},
+     "mirror_max_in_flight": 64,
+     "deployments": [{"name": "blue", "replicas": ["http://127.0.0.1:5001"],
+                      "weight": 90, "mirror": 0, "request_timeout_ms": 5000,
+                      "max_concurrent_requests_per_instance": 1, "instance_count": 1}]}
+
+``token_secret_file`` is relative to the config's folder so the same file works on the
+host and inside a container that mounts the folder elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CONFIG_VERSION = 1
+AUTH_MODES = ("key", "aml_token", "none")
+
+
+class ConfigError(Exception):
+    """The router config file is missing or invalid; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One upstream server: a base URL split into what the HTTP client needs."""
+
+    url: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str) -> Replica:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise ValueError(f"replica URL {url!r} must look like http://HOST:PORT")
+        return cls(url=url.rstrip("/"), host=parts.hostname, port=parts.port or 80)
+
+
+@dataclass(frozen=True)
+class DeploymentRoute:
+    """Everything the router needs to know about one deployment."""
+
+    name: str
+    replicas: tuple[Replica, ...]
+    weight: int = 0
+    mirror: int = 0
+    request_timeout_ms: int = 5000
+    max_concurrent_requests_per_instance: int = 1
+    instance_count: int = 1
+
+    @property
+    def max_in_flight(self) -> int:
+        """The managed front end's 429 threshold (CONTRACT.md §3)."""
+        return 2 * self.max_concurrent_requests_per_instance * self.instance_count
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    mode: str = "none"
+    key_sha256: tuple[str, ...] = ()
+    token_secret: bytes = b""
+
+
+@dataclass(frozen=True)
+class RouterConfig:
+    endpoint: str
+    generation: int
+    auth: AuthConfig
+    deployments: tuple[DeploymentRoute, ...]
+    mirror_max_in_flight: int = 64
+
+    def deployment(self, name: str) -> DeploymentRoute | None:
+        for deployment in self.deployments:
+            if deployment.name == name:
+                return deployment
+        return None
+
+    @property
+    def names(self) -> list[str]:
+        return [deployment.name for deployment in self.deployments]
+
+    def describe(self) -> dict[str, Any]:
+        """The config as ``GET /-/config`` shows it: everything but secrets."""
+        return {
+            "endpoint": self.endpoint,
+            "generation": self.generation,
+            "auth_mode": self.auth.mode,
+            "deployments": [
+                {"name": d.name, "replicas": [r.url for r in d.replicas], "weight": d.weight,
+                 "mirror": d.mirror, "request_timeout_ms": d.request_timeout_ms,
+                 "max_in_flight": d.max_in_flight}
+                for d in self.deployments
+            ],
+        }
+
+
+def load_config(path: Path) -> RouterConfig:
+    """Read and validate ``path``; raise :class:`ConfigError` naming what is wrong."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"router config {path} does not exist") from exc
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"router config {path} cannot be read as JSON: {exc}") from exc
+    try:
+        return parse_config(raw, base=path.parent)
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise ConfigError(f"router config {path} is invalid: {_reason(exc)}") from exc
+
+
+def parse_config(raw: dict[str, Any], base: Path) -> RouterConfig:
+    if raw.get("version") != CONFIG_VERSION:
+        raise ValueError(f"'version' must be {CONFIG_VERSION}, got {raw.get('version')!r}")
+    deployments = tuple(_parse_deployment(item) for item in raw["deployments"])
+    names = [d.name for d in deployments]
+    if len(set(names)) != len(names):
+        raise ValueError(f"deployment names repeat: {names}")
+    total = sum(d.weight for d in deployments)
+    if total not in (0, 100):
+        raise ValueError(f"weights must sum to 0 or 100, got {total}")
+    mirrors = [d for d in deployments if d.mirror]
+    if len(mirrors) > 1 or any(d.mirror > 50 or d.weight for d in mirrors):
+        raise ValueError("mirror traffic goes to at most one deployment, <= 50, weight 0")
+    return RouterConfig(
+        endpoint=str(raw["endpoint"]),
+        generation=int(raw["generation"]),
+        auth=_parse_auth(raw.get("auth", {"mode": "none"}), base),
+        deployments=deployments,
+        mirror_max_in_flight=int(raw.get("mirror_max_in_flight", 64)),
+    )
+
+
+def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
+    route = DeploymentRoute(
+        name=str(item["name"]),
+        replicas=tuple(Replica.parse(url) for url in item["replicas"]),
+        weight=int(item.get("weight", 0)),
+        mirror=int(item.get("mirror", 0)),
+        request_timeout_ms=int(item.get("request_timeout_ms", 5000)),
+        max_concurrent_requests_per_instance=int(
+            item.get("max_concurrent_requests_per_instance", 1)),
+        instance_count=int(item.get("instance_count", 1)),
+    )
+    if route.weight < 0 or route.mirror < 0 or route.request_timeout_ms <= 0:
+        raise ValueError(f"deployment {route.name!r}: weight, mirror >= 0 and timeout > 0")
+    return route
+
+
+def _parse_auth(raw: dict[str, Any], base: Path) -> AuthConfig:
+    mode = raw.get("mode", "none")
+    if mode not in AUTH_MODES:
+        raise ValueError(f"auth mode {mode!r} is not one of {AUTH_MODES}")
+    if mode == "key":
+        hashes = tuple(str(h).lower() for h in raw["key_sha256"])
+        if not hashes:
+            raise ValueError("auth mode 'key' needs at least one entry in 'key_sha256'")
+        return AuthConfig(mode=mode, key_sha256=hashes)
+    if mode == "aml_token":
+        secret = (base / raw["token_secret_file"]).read_bytes().strip()
+        if not secret:
+            raise ValueError("the token secret file is empty")
+        return AuthConfig(mode=mode, token_secret=secret)
+    return AuthConfig()
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc)

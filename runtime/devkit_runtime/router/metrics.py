@@ -1,0 +1,140 @@
+"""Per-deployment request metrics: Prometheus text for scrapers, JSON for the TUI.
+
+Counters live per deployment name and survive config reloads (a traffic change must not
+reset the TUI's sparklines). Requests refused before a deployment is chosen (401, 404)
+are counted under the pseudo-deployment ``""`` and shown as ``deployment=""``.
+Latency uses fixed histogram buckets; p50/p99 in the JSON are estimated from them the way
+Prometheus' ``histogram_quantile`` would, which is all a dashboard needs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class DeploymentMetrics:
+    """Counters of one deployment."""
+
+    def __init__(self) -> None:
+        self.by_status: Counter[int] = Counter()
+        self.bucket_counts = [0] * (len(BUCKETS_S) + 1)
+        self.latency_sum = 0.0
+        self.in_flight = 0
+        self.mirrored = 0
+        self.mirror_failed = 0
+        self.mirror_dropped = 0
+
+    def observe(self, status: int, seconds: float) -> None:
+        self.by_status[status] += 1
+        self.latency_sum += seconds
+        for index, bound in enumerate(BUCKETS_S):
+            if seconds <= bound:
+                self.bucket_counts[index] += 1
+                return
+        self.bucket_counts[-1] += 1
+
+    @property
+    def requests(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.by_status.items() if status >= 400)
+
+    def quantile(self, q: float) -> float | None:
+        """Estimated latency quantile in seconds, or None before the first request."""
+        total = sum(self.bucket_counts)
+        if not total:
+            return None
+        rank = q * total
+        seen = 0
+        lower = 0.0
+        for index, count in enumerate(self.bucket_counts):
+            upper = BUCKETS_S[index] if index < len(BUCKETS_S) else BUCKETS_S[-1]
+            if count and seen + count >= rank:
+                return lower + (upper - lower) * (rank - seen) / count
+            seen += count
+            lower = upper
+        return BUCKETS_S[-1]
+
+    def as_json(self) -> dict[str, Any]:
+        p50, p99 = self.quantile(0.5), self.quantile(0.99)
+        return {
+            "requests": self.requests, "errors": self.errors,
+            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            "in_flight": self.in_flight,
+            "p50_ms": None if p50 is None else round(p50 * 1000, 3),
+            "p99_ms": None if p99 is None else round(p99 * 1000, 3),
+            "mirrored": self.mirrored, "mirror_failed": self.mirror_failed,
+            "mirror_dropped": self.mirror_dropped,
+        }
+
+
+class RouterMetrics:
+    """All deployments' counters, by name."""
+
+    def __init__(self) -> None:
+        self.deployments: dict[str, DeploymentMetrics] = {}
+
+    def of(self, deployment: str) -> DeploymentMetrics:
+        metrics = self.deployments.get(deployment)
+        if metrics is None:
+            metrics = self.deployments[deployment] = DeploymentMetrics()
+        return metrics
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: m.as_json() for name, m in sorted(self.deployments.items())}
+
+    def prometheus(self, endpoint: str) -> str:
+        lines = [
+            "# HELP devkit_router_requests_total Requests answered by the router.",
+            "# TYPE devkit_router_requests_total counter",
+        ]
+        for name, m in sorted(self.deployments.items()):
+            for status, count in sorted(m.by_status.items()):
+                lines.append(f'devkit_router_requests_total{{{_labels(endpoint, name)},'
+                             f'code="{status}"}} {count}')
+        lines += ["# HELP devkit_router_request_duration_seconds Time to answer a request.",
+                  "# TYPE devkit_router_request_duration_seconds histogram"]
+        for name, m in sorted(self.deployments.items()):
+            lines += _histogram(_labels(endpoint, name), m)
+        lines += _gauges(endpoint, self.deployments)
+        return "\n".join(lines) + "\n"
+
+
+def _labels(endpoint: str, deployment: str) -> str:
+    return f'endpoint="{endpoint}",deployment="{deployment}"'
+
+
+def _histogram(labels: str, m: DeploymentMetrics) -> list[str]:
+    name = "devkit_router_request_duration_seconds"
+    lines = []
+    cumulative = 0
+    for index, bound in enumerate(BUCKETS_S):
+        cumulative += m.bucket_counts[index]
+        lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {cumulative}')
+    cumulative += m.bucket_counts[-1]
+    lines.append(f'{name}_bucket{{{labels},le="+Inf"}} {cumulative}')
+    lines.append(f"{name}_sum{{{labels}}} {m.latency_sum:.6f}")
+    lines.append(f"{name}_count{{{labels}}} {cumulative}")
+    return lines
+
+
+def _gauges(endpoint: str, deployments: dict[str, DeploymentMetrics]) -> list[str]:
+    series = [
+        ("devkit_router_in_flight", "gauge", "Requests being forwarded now.", "in_flight"),
+        ("devkit_router_mirrored_total", "counter", "Mirror copies sent.", "mirrored"),
+        ("devkit_router_mirror_failed_total", "counter", "Mirror copies that failed.",
+         "mirror_failed"),
+        ("devkit_router_mirror_dropped_total", "counter",
+         "Mirror copies dropped because too many were in flight.", "mirror_dropped"),
+    ]
+    lines = []
+    for metric, kind, help_text, attr in series:
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} {kind}"]
+        for name, m in sorted(deployments.items()):
+            lines.append(f"{metric}{{{_labels(endpoint, name)}}} {getattr(m, attr)}")
+    return lines

@@ -1,0 +1,144 @@
+"""One worker's view of the scoring script: its health, the live version, reload outcomes.
+
+Health is an explicit state machine: STARTING (init() running) -> READY, or -> FAILED
+(import or init() failed; the server keeps answering, not ready, with the traceback).
+A reload loads the new module beside the live one and swaps only when its init()
+succeeded, so requests already running finish on the version they started with and a
+broken save leaves the last good version serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from devkit_runtime import scoring, swagger
+from devkit_runtime.config import ServerConfig
+from devkit_runtime.executor import RunPool
+from devkit_runtime.metrics import Metrics
+
+log = logging.getLogger("devkit_runtime")
+
+
+class Health(enum.Enum):
+    STARTING = "starting"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What one load or reload did; the admin route and ``/-/ready`` report it."""
+
+    generation: int
+    ok: bool
+    ms: float
+    error: str | None = None
+    file: str | None = None
+    line: int | None = None
+    traceback: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"generation": self.generation, "ok": self.ok, "ms": round(self.ms, 1),
+                "error": self.error, "file": self.file, "line": self.line}
+
+
+class WorkerState:
+    """The live script of this worker process and everything requests need besides it."""
+
+    def __init__(self, config: ServerConfig, generation: int = 1) -> None:
+        self.config = config
+        self.health = Health.STARTING
+        self.script: scoring.Script | None = None
+        self.docs = swagger.SwaggerDocs({})
+        self.generation = generation
+        self.failure: ReloadOutcome | None = None
+        self.last: ReloadOutcome | None = None
+        self.metrics = Metrics()
+        self.pool = RunPool(config.run_threads)
+        self._lock = asyncio.Lock()
+        self._ready = asyncio.Event()
+
+    async def wait_settled(self) -> None:
+        """Return once the first load finished, successfully or not."""
+        if self.health is Health.STARTING:
+            await self._ready.wait()
+
+    async def start(self) -> None:
+        """First load: STARTING -> READY or FAILED."""
+        log.info("loading %s (model dir %s)", self.config.script_path,
+                 self.config.model_dir or "-")
+        outcome = await self._load(self.generation)
+        if outcome.ok:
+            self.health = Health.READY
+            log.info("init() done in %.1f ms; worker %d ready", outcome.ms, self.metrics.pid)
+        else:
+            self.health = Health.FAILED
+            self.failure = outcome
+            log.error("the scoring script failed to start; this worker stays up but NOT "
+                      "ready (GET /-/ready shows why):\n%s", outcome.traceback)
+        self._ready.set()
+
+    async def reload(self, generation: int) -> ReloadOutcome:
+        """Re-import the script and call init(); keep the old one if that fails."""
+        async with self._lock:
+            outcome = await self._load(generation)
+        self.metrics.reloads["ok" if outcome.ok else "error"] += 1
+        if outcome.ok:
+            self.health, self.failure = Health.READY, None
+            log.info("reloaded %s (generation %d) in %.1f ms", self.config.script_path.name,
+                     generation, outcome.ms)
+        else:
+            kept = "keeping the previous version" if self.script else "still not ready"
+            log.error("reload failed, %s:\n%s", kept, outcome.traceback)
+        return outcome
+
+    async def _load(self, generation: int) -> ReloadOutcome:
+        start = time.perf_counter()
+        previous = sys.modules.get(scoring.MODULE_NAME)
+        try:
+            script = await asyncio.to_thread(scoring.load, self.config.script_path,
+                                             self.config.code_root)
+            docs = await asyncio.to_thread(swagger.build, self.config.code_root, script.run)
+        except scoring.ScriptLoadError as exc:
+            _restore_module(previous)
+            outcome = ReloadOutcome(self.generation, False, _ms(start), exc.message, exc.file,
+                                    exc.line, exc.traceback)
+        except Exception as exc:  # e.g. a broken swagger*.json: still the user's files
+            _restore_module(previous)
+            outcome = ReloadOutcome(self.generation, False, _ms(start),
+                                    f"{type(exc).__name__}: {exc}", traceback=repr(exc))
+        else:
+            self.script, self.docs, self.generation = script, docs, generation
+            outcome = ReloadOutcome(generation, True, _ms(start))
+        self.last = outcome
+        return outcome
+
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """The ``/-/ready`` answer: status code and JSON body."""
+        body: dict[str, Any] = {
+            "ready": self.health is Health.READY, "status": self.health.value,
+            "pid": self.metrics.pid, "script": str(self.config.script_path),
+            "generation": self.generation,
+            "reload": self.last.as_dict() if self.last else None,
+        }
+        if self.failure is not None:
+            body["error"] = self.failure.error
+            body["traceback"] = self.failure.traceback
+        return (200 if self.health is Health.READY else 503), body
+
+
+def _restore_module(previous: Any) -> None:
+    if previous is not None:
+        sys.modules[scoring.MODULE_NAME] = previous
+    else:
+        sys.modules.pop(scoring.MODULE_NAME, None)
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000

@@ -1,0 +1,232 @@
+"""The server's main process: binds the port once, runs WORKER_COUNT workers on it,
+restarts a crashed worker, and fans a reload out to every worker.
+
+Workers are fresh interpreters (``python -m devkit_runtime.worker``) that inherit the
+listening socket, so the kernel spreads connections across them and the supervisor never
+touches a request. Each worker also gets one end of a socketpair: the control channel
+over which a reload (from SIGHUP or the admin route ``POST /-/reload`` on
+``127.0.0.1:DEVKIT_ADMIN_PORT``) is requested and its outcome returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from devkit_runtime import __version__, admin, debug, logs
+from devkit_runtime.config import ServerConfig
+from devkit_runtime.worker import CONFIG_ENV, GENERATION_ENV
+
+log = logging.getLogger("devkit_runtime")
+RELOAD_TIMEOUT_S = 600.0
+STOP_GRACE_S = 35.0
+
+
+class ServerStartError(RuntimeError):
+    """The server could not start (port in use, no debugger, ...); one actionable sentence."""
+
+
+@dataclass
+class WorkerHandle:
+    """A running worker process and the supervisor's end of its control channel."""
+
+    slot: int
+    process: subprocess.Popen[bytes]
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    started: float
+
+    async def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        self.writer.write(json.dumps(message).encode() + b"\n")
+        await self.writer.drain()
+        line = await asyncio.wait_for(self.reader.readline(), timeout_s)
+        if not line:
+            return {"ok": False, "error": f"worker {self.process.pid} exited during the reload",
+                    "pid": self.process.pid}
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+
+def serve(config: ServerConfig) -> None:
+    """Run the inference server until SIGINT/SIGTERM (blocking).
+
+    Raises :class:`ServerStartError` when it cannot start; a scoring script that fails to
+    load does *not* stop the server (it answers 503 and ``/-/ready`` says why).
+    """
+    logs.setup()
+    try:
+        debug.check(config)
+    except debug.DebuggerUnavailable as exc:
+        raise ServerStartError(str(exc)) from exc
+    listener = bind(config.host, config.port)
+    try:
+        asyncio.run(Supervisor(config, listener).run())
+    finally:
+        listener.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(f"cannot listen on {host}:{port} ({exc.strerror}); stop what "
+                               f"uses the port or pick another with --port") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Supervisor:
+    """Starts, watches and reloads the workers of one server."""
+
+    def __init__(self, config: ServerConfig, listener: socket.socket) -> None:
+        self.config = config
+        self.listener = listener
+        self.count = config.effective_workers()
+        self.workers: dict[int, WorkerHandle] = {}
+        self.generation = 1
+        self.stopping = asyncio.Event()
+        self.reload_lock = asyncio.Lock()
+        self.failures: dict[int, int] = {}
+
+    async def run(self) -> None:
+        self.announce()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.on_sighup)
+        admin_server = await admin.start(self, self.config.admin_port)
+        try:
+            for slot in range(self.count):
+                await self.spawn(slot)
+            await self.watch()
+        finally:
+            if admin_server is not None:
+                admin_server.close()
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            await self.stop_all()
+
+    def announce(self) -> None:
+        config = self.config
+        log.info("devkit-runtime %s: script %s", __version__, config.script_path)
+        log.info("model dir %s, code root %s", config.model_dir or "-", config.code_root)
+        log.info("%d worker(s), listening on http://%s:%d%s", self.count, config.host,
+                 config.port, f", admin on 127.0.0.1:{config.admin_port}"
+                 if config.admin_port else "")
+        if config.debug_port is not None and config.workers > 1:
+            log.info("a debug port is set: running 1 worker instead of %d", config.workers)
+
+    async def spawn(self, slot: int) -> None:
+        parent_end, child_end = socket.socketpair()
+        fds = (self.listener.fileno(), child_end.fileno())
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devkit_runtime.worker", *map(str, fds)],
+            pass_fds=fds, env=self.worker_env())
+        child_end.close()
+        reader, writer = await asyncio.open_connection(sock=parent_end)
+        self.workers[slot] = WorkerHandle(slot, process, reader, writer, time.monotonic())
+        log.info("worker %d started (pid %d)", slot, process.pid)
+
+    def worker_env(self) -> dict[str, str]:
+        config = self.config
+        env = dict(os.environ)
+        env.update(config.extra_env)
+        env[CONFIG_ENV] = config.to_json()
+        env[GENERATION_ENV] = str(self.generation)
+        env["AML_APP_ROOT"] = str(config.code_root)
+        env["AZUREML_ENTRY_SCRIPT"] = os.path.relpath(config.script_path, config.code_root)
+        if config.model_dir:
+            env["AZUREML_MODEL_DIR"] = str(config.model_dir)
+        return env
+
+    async def watch(self) -> None:
+        """Restart workers that die, with a growing pause for ones that die at once."""
+        while not self.stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), 0.25)
+            if self.stopping.is_set():
+                return
+            for slot, worker in list(self.workers.items()):
+                code = worker.process.poll()
+                if code is not None:
+                    await self.restart(slot, worker, code)
+
+    async def restart(self, slot: int, worker: WorkerHandle, code: int) -> None:
+        quick = time.monotonic() - worker.started < 5
+        self.failures[slot] = self.failures.get(slot, 0) + 1 if quick else 0
+        pause = min(10.0, 0.5 * 2 ** self.failures[slot]) if quick else 0.0
+        log.error("worker %d (pid %d) exited with code %s; restarting it%s", slot,
+                  worker.process.pid, code, f" in {pause:.1f} s" if pause else "")
+        worker.writer.close()
+        if pause:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), pause)
+        if not self.stopping.is_set():
+            await self.spawn(slot)
+
+    def on_sighup(self) -> None:
+        log.info("SIGHUP: reloading the scoring script in every worker")
+        asyncio.get_running_loop().create_task(self.reload())
+
+    async def reload(self) -> dict[str, Any]:
+        """Reload in every worker; the answer the admin route returns."""
+        async with self.reload_lock:
+            generation = self.generation + 1
+            start = time.perf_counter()
+            answers = await asyncio.gather(
+                *(self._reload_one(worker, generation) for worker in self.workers.values()))
+            if any(answer.get("ok") for answer in answers):
+                self.generation = generation
+            return summarise(answers, (time.perf_counter() - start) * 1000, self.generation)
+
+    async def _reload_one(self, worker: WorkerHandle, generation: int) -> dict[str, Any]:
+        try:
+            return await worker.request({"op": "reload", "generation": generation},
+                                        RELOAD_TIMEOUT_S)
+        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+            return {"ok": False, "error": f"worker {worker.process.pid} did not answer the "
+                                          f"reload: {exc!r}", "pid": worker.process.pid}
+
+    async def stop_all(self) -> None:
+        for worker in self.workers.values():
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for worker in self.workers.values():
+            while worker.process.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if worker.process.poll() is None:
+                log.warning("worker pid %d did not stop in %.0f s; killing it",
+                            worker.process.pid, STOP_GRACE_S)
+                worker.process.kill()
+                worker.process.wait()
+            worker.writer.close()
+        log.info("server stopped")
+
+
+def summarise(answers: list[dict[str, Any]], ms: float, generation: int) -> dict[str, Any]:
+    """One answer for all workers: ok only if every worker reloaded; the first failure's
+    error, file and line otherwise."""
+    failed = [answer for answer in answers if not answer.get("ok")]
+    if not failed:
+        return {"ok": True, "ms": round(ms, 1), "generation": generation,
+                "workers": len(answers)}
+    first = failed[0]
+    return {"ok": False, "error": first.get("error"), "file": first.get("file"),
+            "line": first.get("line"), "ms": round(ms, 1), "generation": generation,
+            "workers": len(answers), "failed_workers": len(failed)}

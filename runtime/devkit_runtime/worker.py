@@ -1,0 +1,77 @@
+"""One worker process: uvicorn (httptools) serving :class:`~devkit_runtime.app.App` on the
+listening socket the supervisor shares, plus a control channel to the supervisor.
+
+Started by the supervisor as ``python -m devkit_runtime.worker LISTEN_FD CONTROL_FD`` with the
+config in ``DEVKIT_RUNTIME_CONFIG``. The control channel carries JSON lines: the supervisor
+sends ``{"op": "reload", "generation": N}`` and the worker answers with the outcome dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import sys
+
+import uvicorn
+
+from devkit_runtime import compat, debug, logs
+from devkit_runtime.app import App
+from devkit_runtime.config import ServerConfig
+from devkit_runtime.state import WorkerState
+
+CONFIG_ENV = "DEVKIT_RUNTIME_CONFIG"
+GENERATION_ENV = "DEVKIT_RUNTIME_GENERATION"
+log = logging.getLogger("devkit_runtime")
+
+
+async def control_loop(state: WorkerState, control: socket.socket) -> None:
+    """Answer the supervisor's requests until it goes away."""
+    reader, writer = await asyncio.open_connection(sock=control)
+    while line := await reader.readline():
+        request = json.loads(line)
+        if request.get("op") == "reload":
+            outcome = await state.reload(int(request["generation"]))
+            answer = {**outcome.as_dict(), "pid": os.getpid()}
+        else:
+            answer = {"ok": False, "error": f"unknown op {request.get('op')!r}"}
+        writer.write(json.dumps(answer).encode() + b"\n")
+        await writer.drain()
+
+
+def build_server(config: ServerConfig, control: socket.socket | None,
+                 generation: int = 1) -> tuple[uvicorn.Server, WorkerState]:
+    state = WorkerState(config, generation)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def on_startup() -> None:
+        tasks.append(asyncio.create_task(state.start()))
+        if control is not None:
+            tasks.append(asyncio.create_task(control_loop(state, control)))
+
+    app = App(state, on_startup)
+    uv_config = uvicorn.Config(app, http="httptools", loop="asyncio", lifespan="on",
+                               access_log=False, log_config=None, server_header=False,
+                               timeout_keep_alive=75, timeout_graceful_shutdown=30)
+    return uvicorn.Server(uv_config), state
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    listen_fd, control_fd = int(args[0]), int(args[1])
+    config = ServerConfig.from_json(os.environ[CONFIG_ENV])
+    logs.setup()
+    compat.install()
+    os.environ.setdefault("AZUREML_MODEL_DIR", config.model_dir)
+    os.environ.setdefault("AML_APP_ROOT", str(config.code_root))
+    debug.maybe_listen(config)
+    listener = socket.socket(fileno=listen_fd)
+    control = socket.socket(fileno=control_fd)
+    server, _ = build_server(config, control, int(os.environ.get(GENERATION_ENV, "1")))
+    server.run(sockets=[listener])
+
+
+if __name__ == "__main__":
+    main()
