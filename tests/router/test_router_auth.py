@@ -1,0 +1,58 @@
+"""Key and token auth at the router, over real HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from devkit_runtime.router.auth import key_hash, sign_token, verify_token
+from router_helpers import deployment_entry
+
+
+def test_key_mode_accepts_either_key_and_refuses_the_rest(upstreams, router) -> None:
+    blue = upstreams("blue")
+    auth = {"mode": "key", "key_sha256": [key_hash("primary-k"), key_hash("secondary-k")]}
+    proc = router([deployment_entry("blue", [blue], 100)], auth=auth)
+    for key in ("primary-k", "secondary-k"):
+        ok = httpx.post(f"{proc.url}/score", content="{}",
+                        headers={"Authorization": f"Bearer {key}"})
+        assert ok.status_code == 200
+    assert "authorization" not in blue.last_headers  # keys never reach the model
+    missing = httpx.post(f"{proc.url}/score", content="{}")
+    wrong = httpx.post(f"{proc.url}/score", content="{}",
+                       headers={"Authorization": "Bearer nope"})
+    assert missing.status_code == wrong.status_code == 401
+    assert "Authorization: Bearer" in missing.json()["message"]
+    assert "devkit keys" in wrong.json()["message"]
+    assert blue.count == 2
+
+
+def test_token_mode_accepts_a_valid_token_until_it_expires(upstreams, router) -> None:
+    blue = upstreams("blue")
+    secret = b"s3cret-for-tests"
+    proc_auth = {"mode": "aml_token", "token_secret_file": "token.secret"}
+    proc = router([deployment_entry("blue", [blue], 100)], auth=proc_auth,
+                  files={"token.secret": secret})
+    token = sign_token(secret, "test-ep", int(time.time()) + 1)
+    ok = httpx.post(f"{proc.url}/score", content="{}",
+                    headers={"Authorization": f"Bearer {token}"})
+    assert ok.status_code == 200
+    time.sleep(1.1)
+    expired = httpx.post(f"{proc.url}/score", content="{}",
+                         headers={"Authorization": f"Bearer {token}"})
+    assert expired.status_code == 401
+    assert "expired" in expired.json()["message"]
+    other = sign_token(secret, "other-ep", int(time.time()) + 60)
+    assert httpx.post(f"{proc.url}/score", content="{}",
+                      headers={"Authorization": f"Bearer {other}"}).status_code == 401
+
+
+def test_verify_token_reasons() -> None:
+    token = sign_token(b"k", "ep", 2_000)
+    assert verify_token(b"k", "ep", token, now=1_000) == ""
+    assert "expired" in verify_token(b"k", "ep", token, now=3_000)
+    assert "signature" in verify_token(b"other", "ep", token, now=1_000)
+    assert "another endpoint" in verify_token(b"k", "ep2", token, now=1_000)
+    assert "malformed" in verify_token(b"k", "ep", "%%%.###", now=1_000)
+    body, _, sig = token.partition(".")
+    assert verify_token(b"k", "ep", f"{body}x.{sig}", now=1_000) != ""
