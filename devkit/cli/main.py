@@ -17,6 +17,13 @@ from devkit.errors import DevkitError
 # command name -> "module:attribute" under devkit.cli.commands; add a line per command.
 COMMANDS: dict[str, str] = {
     "serve": "serve:serve",
+    "up": "up:up",
+    "status": "status:status",
+    "invoke": "invoke:invoke",
+    "logs": "logs:logs",
+    "down": "down:down",
+    "base-image": "base_image:base_image",
+    "doctor": "doctor:doctor",
 }
 
 

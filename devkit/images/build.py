@@ -202,7 +202,17 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None) -
                        list(conda.requirements) if conda else [])
         docker_build(job.client, context, job.tag, labels={}, progress=job.say,
                      what=f"image of deployment {job.deployment.name}")
+    _prune_wheel_stage(job)
     job.say(f"built {job.tag}")
+
+
+def _prune_wheel_stage(job: _Job) -> None:
+    """The first build stage holds the wheels; once the final image exists it is waste."""
+    filters = {"dangling": True, "label": [f"{HASH_LABEL}={job.env_hash}"]}
+    try:
+        job.client.images.prune(filters=filters)
+    except docker.errors.APIError as exc:  # the image is built; leftovers are cosmetic
+        job.say(f"could not remove the build's wheel stage: {exc}")
 
 
 def _check_python(job: _Job, conda: CondaEnvironment, facts: ImageFacts, base: str) -> None:
