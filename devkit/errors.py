@@ -14,6 +14,7 @@ the TUI shows the same sentences as notifications.
     │   ├── ImageBuildError       building a deployment's image failed
     │   └── GpuUnavailable        a GPU was asked for but the engine has no NVIDIA runtime
     ├── EndpointNotFound          no running endpoint by that name
+    ├── InvokeError               an endpoint answered a request with a non-2xx status
     ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
     └── RouterError               the router refused an operation (traffic change, auth)
 """
@@ -77,6 +78,12 @@ class EndpointNotFound(DevkitError):
     """No running endpoint has the requested name."""
 
     exit_code = 5
+
+
+class InvokeError(DevkitError):
+    """A request sent by ``devkit invoke`` failed or got a non-2xx answer."""
+
+    exit_code = 8
 
 
 class ReadinessTimeout(DevkitError):

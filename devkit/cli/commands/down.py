@@ -1,0 +1,32 @@
+"""``devkit down``: remove an endpoint's containers/processes and what devkit made for it."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("down")
+@click.argument("endpoint", required=False)
+@click.option("--all", "everything", is_flag=True, help="Stop every devkit endpoint.")
+def down(endpoint: str | None, everything: bool) -> None:
+    """Stop ENDPOINT (or --all) and remove its containers, networks and state.
+
+    \b
+    Examples:
+      devkit down regression
+      devkit down --all
+    """
+    from devkit.engines import available_engines, find_endpoint
+
+    if everything == (endpoint is not None):
+        raise click.UsageError("give an ENDPOINT or --all (not both).")
+    if endpoint is not None:
+        engine, _ = find_endpoint(endpoint)
+        engine.down(endpoint)
+        click.echo(f"{endpoint}: stopped and removed")
+        return
+    stopped: list[str] = []
+    for engine in available_engines():
+        stopped += engine.down_all()
+    click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+

@@ -1,0 +1,30 @@
+"""``devkit logs``: the server logs of an endpoint's replicas."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("logs")
+@click.argument("endpoint")
+@click.option("--deployment", "-d", default=None, help="Only this deployment.")
+@click.option("--follow", "-f", is_flag=True, help="Keep streaming new lines (Ctrl-C stops).")
+@click.option("--tail", "-n", type=int, default=100, show_default=True,
+              help="Lines from the end of each replica's log (-1: all).")
+def logs(endpoint: str, deployment: str | None, follow: bool, tail: int) -> None:
+    """Print the logs of ENDPOINT's replicas (score.py's print() output included).
+
+    \b
+    Examples:
+      devkit logs regression
+      devkit logs regression -d green -f
+    """
+    from devkit.engines import find_endpoint
+
+    engine, _ = find_endpoint(endpoint)
+    try:
+        for line in engine.logs(endpoint, deployment, follow=follow,
+                                tail=None if tail < 0 else tail):
+            click.echo(line)
+    except KeyboardInterrupt:
+        pass

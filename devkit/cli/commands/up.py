@@ -1,0 +1,68 @@
+"""``devkit up``: bring an endpoint to its spec and leave it serving."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from devkit.engines import ENGINES
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command("up")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--engine", "engine_name", type=click.Choice(sorted(ENGINES)), default=None,
+              help="Where to run [default: docker when an engine answers, else process].")
+@click.option("--attach", is_flag=True,
+              help="Stay in the foreground streaming logs; Ctrl-C leaves the endpoint running.")
+@click.option("--gpu", is_flag=True, help="Give every replica an NVIDIA GPU.")
+def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool) -> None:
+    """Start (or update) the endpoint described by PATH and wait until it is ready.
+
+    PATH is a folder holding one endpoint file and its deployment files, or an endpoint
+    file followed by deployment files (default: the current folder). Only what changed
+    since the last `up` is restarted.
+
+    \b
+    Examples:
+      devkit up samples/regression
+      devkit up endpoint.yml blue.yml green.yml --engine process
+    """
+    from devkit.engines import UpOptions, get_engine
+    from devkit.errors import ScriptError
+    from devkit.spec import load
+
+    endpoint = load(list(paths) or [Path.cwd()])  # a SpecError stops here, nothing touched
+    engine = get_engine(engine_name, progress=_say)
+    status = engine.up(endpoint, UpOptions(gpu=gpu), progress=_say)
+    from devkit.cli.commands.status import render_table
+
+    click.echo(render_table([status]))
+    if status.scoring_uri:
+        click.echo(f"scoring URI: {status.scoring_uri}")
+    broken = [d for d in status.deployments if d.error]
+    if attach:
+        _attach(engine, endpoint.name)
+    if broken:
+        raise ScriptError(
+            f"Deployment '{broken[0].name}' is unhealthy: {broken[0].error}\nFix score.py "
+            f"(saving it reloads the server) or see `devkit logs {endpoint.name} -d "
+            f"{broken[0].name}`.")
+
+
+def _attach(engine: object, name: str) -> None:
+    from devkit.engines import Engine
+
+    assert isinstance(engine, Engine)
+    _say(f"attached to {name}'s logs; Ctrl-C detaches and leaves it running")
+    try:
+        for line in engine.logs(name, follow=True, tail=0):
+            click.echo(line)
+    except KeyboardInterrupt:
+        _say(f"detached; {name} keeps running (`devkit down {name}` stops it)")
+        sys.stdout.flush()

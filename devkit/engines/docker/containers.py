@@ -1,0 +1,149 @@
+"""A deployment replica as a container: how it is created and how it is read back.
+
+Creation follows CONTRACT.md §5 (code and model bind-mounted read-only at Azure's paths,
+port 5001 published to a random loopback port) plus what Azure's local endpoints ignore:
+``instance_type`` limits, GPUs, and labels carrying every fact ``status`` needs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import docker.types
+from docker.models.containers import Container
+
+from devkit.engines import launch
+from devkit.engines.docker import client as dk
+from devkit.engines.record import EndpointRecord, Wanted
+from devkit.engines.sku import Limits
+from devkit.spec.model import DeploymentSpec
+
+SPEC_HASH = "devkit.spec-hash"
+ENV_HASH = "devkit.env-hash"
+GPU = "devkit.gpu"
+INSTANCES = "devkit.instance-count"
+IMAGE = "devkit.image"
+AUTH_MODE = "devkit.auth-mode"
+TRAFFIC = "devkit.traffic"
+MIRROR = "devkit.mirror"
+REPLICA_ROLE = "deployment"
+
+
+def network_name(endpoint: str) -> str:
+    return f"devkit-{endpoint}"
+
+
+def container_name(endpoint: str, deployment: str, replica: int) -> str:
+    return f"devkit-{endpoint}-{deployment}-{replica}"
+
+
+def endpoint_labels(endpoint: str) -> dict[str, str]:
+    return {dk.MANAGED: "1", dk.ENDPOINT: endpoint}
+
+
+def replica_labels(want: Wanted, replica: int, image: str,
+                   record: EndpointRecord) -> dict[str, str]:
+    spec = want.spec
+    return {
+        **endpoint_labels(spec.endpoint_name),
+        dk.DEPLOYMENT: spec.name,
+        dk.REPLICA: str(replica),
+        dk.ROLE: REPLICA_ROLE,
+        SPEC_HASH: want.spec_hash,
+        ENV_HASH: want.env_hash,
+        GPU: "1" if want.gpu else "0",
+        INSTANCES: str(spec.instance_count),
+        IMAGE: image,
+        AUTH_MODE: record.auth_mode,
+        TRAFFIC: json.dumps(dict(record.traffic), sort_keys=True),
+        MIRROR: json.dumps(dict(record.mirror), sort_keys=True),
+    }
+
+
+def mounts(spec: DeploymentSpec) -> list[docker.types.Mount]:
+    """Code and model, read-only, where Azure puts them."""
+    result: list[docker.types.Mount] = []
+    code_dir = launch.container_code_dir(spec)
+    if spec.code_configuration is not None and code_dir is not None:
+        result.append(docker.types.Mount(str(code_dir), str(spec.code_configuration.code),
+                                         type="bind", read_only=True))
+    model_dir = launch.container_model_dir(spec)
+    if spec.model is not None and model_dir is not None:
+        target = model_dir / spec.model.path.name if spec.model.path.is_file() else model_dir
+        result.append(docker.types.Mount(str(target), str(spec.model.path), type="bind",
+                                         read_only=True))
+    return result
+
+
+def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord,
+                  limits: Limits, network: str) -> dict[str, Any]:
+    """Everything ``containers.create`` needs for one replica."""
+    spec = want.spec
+    env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
+                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)
+    kwargs: dict[str, Any] = {
+        "command": launch.server_command(),
+        "environment": env,
+        "labels": replica_labels(want, replica, image, record),
+        "mounts": mounts(spec),
+        "ports": {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),
+                  f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)},
+        "network": network,
+        "hostname": f"{spec.name}-{replica}",
+        "restart_policy": {"Name": "unless-stopped"},
+        "detach": True,
+    }
+    if limits.nano_cpus is not None:
+        kwargs["nano_cpus"] = limits.nano_cpus
+    if limits.memory_bytes is not None:
+        kwargs["mem_limit"] = limits.memory_bytes
+    if limits.gpus:
+        kwargs["device_requests"] = [docker.types.DeviceRequest(count=limits.gpus,
+                                                                capabilities=[["gpu"]])]
+    return kwargs
+
+
+def networking_config(raw: Any, network: str, deployment: str) -> dict[str, Any]:
+    """Aliases on the endpoint network: the deployment name reaches any replica (for the
+    router), so routers never need to know container names."""
+    return {network: raw.api.create_endpoint_config(aliases=[deployment])}
+
+
+@dataclass(frozen=True)
+class ReplicaView:
+    """What a container's labels and inspect data say about one replica."""
+
+    endpoint: str
+    deployment: str
+    replica: int
+    container: Container
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return dict(self.container.labels)
+
+    @property
+    def running(self) -> bool:
+        return self.container.status == "running"
+
+    def host_url(self, port: int = launch.SERVER_PORT) -> str | None:
+        ports = self.container.attrs.get("NetworkSettings", {}).get("Ports") or {}
+        bindings = ports.get(f"{port}/tcp") or []
+        for binding in bindings:
+            if binding.get("HostPort"):
+                return f"http://127.0.0.1:{binding['HostPort']}"
+        return None
+
+    def record(self) -> EndpointRecord:
+        labels = self.labels
+        return EndpointRecord(labels.get(AUTH_MODE, "key"),
+                              json.loads(labels.get(TRAFFIC, "{}")),
+                              json.loads(labels.get(MIRROR, "{}")))
+
+
+def view(container: Container) -> ReplicaView:
+    labels = container.labels
+    return ReplicaView(labels.get(dk.ENDPOINT, ""), labels.get(dk.DEPLOYMENT, ""),
+                       int(labels.get(dk.REPLICA, "0")), container)

@@ -1,0 +1,254 @@
+"""The docker engine: each deployment as ``instance_count`` containers on one network per
+endpoint, everything labelled so it can be found, compared and removed by label.
+
+``up`` is a reconcile loop in one pass: read what runs, compare spec/env hashes, and
+touch only what differs. A replica that dies while starting, or never gets ready, is
+removed and reported with its last log lines; one whose ``init()`` fails stays up (so hot
+reload can fix it) and is reported unhealthy with the runtime's traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from docker.models.containers import Container
+
+from devkit.engines.base import (
+    DeploymentState,
+    EndpointStatus,
+    Engine,
+    Progress,
+    ReplicaStatus,
+    UpOptions,
+    not_found,
+)
+from devkit.engines.docker import client as dk
+from devkit.engines.docker import containers as ct
+from devkit.engines.docker import status as st
+from devkit.engines.docker.client import DockerClient, translated
+from devkit.engines.readiness import ReadinessWait, WaitOutcome
+from devkit.engines.record import (
+    EndpointRecord,
+    Wanted,
+    forget_record,
+    make_plan,
+    save_record,
+)
+from devkit.engines.sku import Limits, limits_for, lookup
+from devkit.engines.streams import Source, merge
+from devkit.errors import DevkitError, EndpointNotFound, EngineError, ReadinessTimeout
+from devkit.spec import spec_hash
+from devkit.spec.model import DeploymentSpec, Endpoint
+
+
+class DockerEngine(Engine):
+    name = "docker"
+
+    def __init__(self, client: DockerClient | None = None) -> None:
+        self.client = client or DockerClient.connect()
+
+    # -- up ---------------------------------------------------------------------------
+    def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+        self._check_gpus(endpoint, options)
+        limits = {d.name: self._limits(d, options, progress) for d in endpoint.deployments}
+        images = {d.name: self._image(d, progress) for d in endpoint.deployments}
+        wanted = [Wanted(d, spec_hash(d), images[d.name][1], limits[d.name].gpus > 0)
+                  for d in endpoint.deployments]
+        current = st.group(map(ct.view, self.client.containers(endpoint=endpoint.name)))
+        have = current.get(endpoint.name, {})
+        plan = make_plan(wanted, [st.running(reps) for reps in have.values()])
+        record = EndpointRecord.of(endpoint)
+        for name in plan.keep:
+            progress(f"{name}: unchanged, left running")
+        for name in plan.remove + plan.restart:
+            progress(f"{name}: {'removing' if name in plan.remove else 'restarting'}")
+            self._remove_all(c.container for c in have[name])
+        to_start = [w for w in wanted if w.spec.name in plan.start + plan.restart]
+        if to_start:
+            network = self._network(endpoint.name)
+            started = {w.spec.name: self._start(w, images[w.spec.name][0], record,
+                                                 limits[w.spec.name], network, progress)
+                       for w in to_start}
+            self._await_ready(started, {w.spec.name: w.spec for w in to_start}, progress)
+        save_record(endpoint.name, record)
+        return self.status(endpoint.name)[0]
+
+    def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
+        for d in endpoint.deployments:
+            sku = lookup(d.instance_type)
+            if options.gpu or (sku is not None and sku.gpus):
+                self.client.require_gpu(f"deployment '{d.name}' ({d.instance_type})")
+
+    def _limits(self, d: DeploymentSpec, options: UpOptions, progress: Progress) -> Limits:
+        cpus, memory = self.client.host_resources()
+        limits = limits_for(d.instance_type, cpus, memory, force_gpu=options.gpu)
+        for note in limits.notes:
+            progress(f"{d.name}: {note}")
+        return limits
+
+    def _image(self, d: DeploymentSpec, progress: Progress) -> tuple[str, str]:
+        """(tag, environment hash) of the deployment's image, built if missing."""
+        from devkit.images import ensure_image  # type: ignore[attr-defined,unused-ignore]
+
+        built = ensure_image(self.client.raw, d, progress=progress)
+        for notice in built.notices:
+            progress(f"{d.name}: {notice}")
+        return built.tag, built.env_hash
+
+    def _network(self, endpoint: str) -> str:
+        name = ct.network_name(endpoint)
+        self.client.ensure_network(name, ct.endpoint_labels(endpoint))
+        return name
+
+    def _start(self, want: Wanted, image: str, record: EndpointRecord, limits: Limits,
+               network: str, progress: Progress) -> list[Container]:
+        spec = want.spec
+        progress(f"{spec.name}: starting {spec.instance_count} replica(s) of {image}")
+        started: list[Container] = []
+        try:
+            for replica in range(spec.instance_count):
+                kwargs = ct.create_kwargs(want, replica, image, record, limits, network)
+                kwargs["networking_config"] = ct.networking_config(self.client.raw, network,
+                                                                   spec.name)
+                name = ct.container_name(spec.endpoint_name, spec.name, replica)
+                container = self.client.create_container(image, name, **kwargs)
+                started.append(container)
+                self.client.start(container)
+        except BaseException:
+            self._remove_all(started)
+            raise
+        return started
+
+    def _await_ready(self, started: dict[str, list[Container]],
+                     specs: dict[str, DeploymentSpec], progress: Progress) -> None:
+        """Wait for every new replica at once. Dead or never-ready replicas take their
+        whole deployment down with them; unhealthy ones (init() failed) stay."""
+        jobs = [(name, c) for name, cs in started.items() for c in cs]
+        with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
+            outcomes = list(pool.map(lambda job: self._wait_one(specs[job[0]], job[1]), jobs))
+        failed: dict[str, DevkitError] = {}
+        for (name, container), outcome in zip(jobs, outcomes, strict=True):
+            if outcome.state is DeploymentState.UNHEALTHY:
+                first = (outcome.error or "").splitlines()[:1]
+                progress(f"{name}: unhealthy, init() failed: {' '.join(first)}")
+            elif outcome.state is not DeploymentState.READY and name not in failed:
+                failed[name] = self._failure(name, container, outcome, specs[name])
+        for name in started:
+            if name in failed:
+                self._remove_all(started[name])
+                progress(f"{name}: failed, its containers were removed")
+            else:
+                progress(f"{name}: up")
+        if failed:
+            raise next(iter(failed.values()))
+
+    def _wait_one(self, spec: DeploymentSpec, container: Container) -> WaitOutcome:
+        view = ct.view(container)
+        url = view.host_url()
+        if url is None:
+            return WaitOutcome(DeploymentState.STOPPED, "no published port")
+
+        def alive() -> str | None:
+            if not self.client.reload(container):
+                return "the container was removed"
+            state = container.attrs.get("State", {})
+            if container.status in ("exited", "dead") or state.get("RestartCount", 0) > 0:
+                return f"the container exited with code {state.get('ExitCode')}"
+            return None
+
+        return ReadinessWait(spec.readiness_probe).wait(url, alive)
+
+    def _failure(self, name: str, container: Container, outcome: WaitOutcome,
+                 spec: DeploymentSpec) -> DevkitError:
+        logs = self.client.tail(container) or "(no output)"
+        fix = (f"container {container.name} was removed; fix the cause shown in its last "
+               f"log lines and run `devkit up` again:\n{logs}")
+        if outcome.state is DeploymentState.STARTING:
+            budget = ReadinessWait(spec.readiness_probe).budget
+            return ReadinessTimeout(
+                f"Deployment '{name}' did not become ready within {budget:g} s "
+                f"(readiness_probe of {spec.source}); {fix}")
+        return EngineError(f"Deployment '{name}' stopped while starting "
+                           f"({outcome.error}); {fix}")
+
+    def _remove_all(self, containers: Any) -> None:
+        for container in list(containers):
+            self.client.remove_container(container)
+
+    # -- read back --------------------------------------------------------------------
+    def status(self, name: str | None = None) -> list[EndpointStatus]:
+        views = map(ct.view, self.client.containers(endpoint=name))
+        routers = {v.endpoint: v.host_url() for v in map(ct.view, self.client.containers(
+            endpoint=name, role="router")) if v.running}
+        grouped = st.group(views)
+        return [st.endpoint_status(ep, deps, routers.get(ep))
+                for ep, deps in sorted(grouped.items())]
+
+    def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:
+        endpoint = self._one(name)
+        found = endpoint.deployment(deployment)
+        if found is None:
+            names = ", ".join(d.name for d in endpoint.deployments)
+            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}' "
+                                   f"(deployments: {names}); pick one of those.")
+        return list(found.replica_status)
+
+    def _one(self, name: str) -> EndpointStatus:
+        found = self.status(name)
+        if not found:
+            raise EndpointNotFound(not_found(name, self.name, self._names()))
+        return found[0]
+
+    def _names(self) -> list[str]:
+        return sorted({ct.view(c).endpoint for c in self.client.containers()})
+
+    def set_traffic(self, name: str, traffic: Mapping[str, int],
+                    mirror: Mapping[str, int]) -> None:
+        record = self._one(name)
+        save_record(name, EndpointRecord(record.auth_mode, dict(traffic), dict(mirror)))
+
+    # -- down ---------------------------------------------------------------------------
+    def down(self, name: str) -> None:
+        containers = self.client.containers(endpoint=name)
+        networks = self.client.networks(endpoint=name)
+        if not containers and not networks:
+            raise EndpointNotFound(not_found(name, self.name, self._names()))
+        self._remove_all(containers)
+        for network in networks:
+            self.client.remove_network(network)
+        for volume in self.client.volumes(endpoint=name):
+            with translated(f"remove volume {volume.name}"):
+                volume.remove(force=True)
+        forget_record(name)
+
+    def down_all(self) -> list[str]:
+        names = sorted(set(self._names()) | {
+            n.attrs.get("Labels", {}).get(dk.ENDPOINT, "") for n in self.client.networks()})
+        for name in names:
+            if name:
+                self.down(name)
+        return [n for n in names if n]
+
+    # -- logs -----------------------------------------------------------------------------
+    def logs(self, name: str, deployment: str | None = None, follow: bool = False,
+             tail: int | None = 100) -> Iterator[str]:
+        views = sorted((ct.view(c) for c in self.client.containers(endpoint=name,
+                                                                  deployment=deployment)),
+                       key=lambda v: (v.deployment, v.replica))
+        if not views:
+            if deployment is not None and self.status(name):
+                raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}'; "
+                                       "list its deployments with `devkit status`.")
+            raise EndpointNotFound(not_found(name, self.name, self._names()))
+        sources: list[Source] = [(f"{v.deployment}-{v.replica}", self._log_source(v, follow, tail))
+                                 for v in views]
+        return merge(sources, follow)
+
+    def _log_source(self, view: ct.ReplicaView, follow: bool, tail: int | None) -> Any:
+        def open_stream() -> Any:
+            with translated(f"read the logs of {view.container.name}"):
+                return view.container.logs(stream=True, follow=follow,
+                                           tail="all" if tail is None else tail)
+        return open_stream

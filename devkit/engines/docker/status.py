@@ -1,0 +1,113 @@
+"""Reading an endpoint's state back from Docker: labels say what should run, container
+state and ``GET /-/ready`` say how it runs. Nothing here needs the spec or a state file,
+which is why ``status`` is true from any shell and after a reboot."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from devkit.engines import launch
+from devkit.engines.base import (
+    DeploymentState,
+    DeploymentStatus,
+    EndpointStatus,
+    ReplicaStatus,
+    aggregate,
+    live_deployment,
+)
+from devkit.engines.docker import client as dk
+from devkit.engines.docker.containers import (
+    ENV_HASH,
+    GPU,
+    IMAGE,
+    INSTANCES,
+    REPLICA_ROLE,
+    SPEC_HASH,
+    ReplicaView,
+)
+from devkit.engines.readiness import probe_once
+from devkit.engines.record import EndpointRecord, Running, load_record
+
+ENGINE = "docker"
+
+
+def group(views: Iterable[ReplicaView]) -> dict[str, dict[str, list[ReplicaView]]]:
+    """endpoint → deployment → replicas (by index)."""
+    grouped: dict[str, dict[str, list[ReplicaView]]] = defaultdict(lambda: defaultdict(list))
+    for v in views:
+        if v.labels.get(dk.ROLE) == REPLICA_ROLE:
+            grouped[v.endpoint][v.deployment].append(v)
+    for deployments in grouped.values():
+        for replicas in deployments.values():
+            replicas.sort(key=lambda r: r.replica)
+    return grouped
+
+
+def running(replicas: list[ReplicaView]) -> Running:
+    labels = replicas[0].labels
+    return Running(
+        name=replicas[0].deployment,
+        spec_hash=labels.get(SPEC_HASH, ""),
+        env_hash=labels.get(ENV_HASH, ""),
+        gpu=labels.get(GPU) == "1",
+        healthy_count=sum(1 for r in replicas if r.running),
+        replica_count=int(labels.get(INSTANCES, "1")),
+    )
+
+
+def replica_status(view: ReplicaView) -> ReplicaStatus:
+    url = view.host_url() or ""
+    admin = view.host_url(launch.ADMIN_PORT)
+    container = view.container
+    if container.status in ("created", "restarting"):
+        state, error = DeploymentState.STARTING, None
+    elif not view.running or not url:
+        code = container.attrs.get("State", {}).get("ExitCode")
+        state, error = DeploymentState.STOPPED, f"container {container.name} exited ({code})"
+    else:
+        probe = probe_once(url)
+        state, error = probe.state, probe.error
+    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error)
+
+
+def deployment_status(name: str, replicas: list[ReplicaView],
+                      record: EndpointRecord) -> DeploymentStatus:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        states = list(pool.map(replica_status, replicas))
+    error = next((s.error for s in states if s.error), None)
+    return DeploymentStatus(
+        name=name,
+        state=aggregate([s.state for s in states]),
+        replicas=sum(1 for r in replicas if r.running),
+        traffic=int(record.traffic.get(name, 0)),
+        mirror=int(record.mirror.get(name, 0)),
+        image=replicas[0].labels.get(IMAGE, replicas[0].container.attrs["Config"]["Image"]),
+        urls=tuple(s.url for s in states if s.url),
+        error=error,
+        replica_status=tuple(states),
+    )
+
+
+def endpoint_status(name: str, deployments: dict[str, list[ReplicaView]],
+                    router_url: str | None) -> EndpointStatus:
+    first = next(iter(deployments.values()))[0]
+    record = load_record(name) or first.record()
+    statuses = tuple(deployment_status(d, reps, record)
+                     for d, reps in sorted(deployments.items()))
+    return EndpointStatus(name, scoring_uri(statuses, record, router_url), record.auth_mode,
+                          ENGINE, statuses)
+
+
+def scoring_uri(statuses: tuple[DeploymentStatus, ...], record: EndpointRecord,
+                router_url: str | None) -> str | None:
+    """The router when the endpoint has one; until then the live deployment's first
+    replica (the one with the highest traffic)."""
+    if router_url:
+        return f"{router_url}/score"
+    live = live_deployment(record.traffic, [s.name for s in statuses])
+    target = next((s for s in statuses if s.name == live), None)
+    if target is None or not target.urls:
+        return None
+    return f"{target.urls[0]}/score"

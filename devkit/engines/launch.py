@@ -1,0 +1,79 @@
+"""How a deployment's server is launched: its environment and the paths it sees.
+
+Both engines start the same ``python -m devkit_runtime`` with the same variables; only the
+paths differ (in a container: the Azure ML layout of CONTRACT.md §5; on the host: the real
+folders). Keeping that in one place is what makes the two engines behave alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from devkit.spec.model import DeploymentSpec
+
+APP_ROOT = PurePosixPath("/var/azureml-app")
+MODELS_ROOT = APP_ROOT / "azureml-models"
+SERVER_PORT = 5001
+ADMIN_PORT = 5002
+
+
+def container_code_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
+    """``/var/azureml-app/<code dir name>``, where Azure mounts the code."""
+    code = deployment.code_configuration
+    return None if code is None else APP_ROOT / code.code.name
+
+
+def container_model_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
+    """``AZUREML_MODEL_DIR`` in a container: ``model_mount_path`` when the spec sets one,
+    else ``/var/azureml-app/azureml-models/<name>/<version>`` (CONTRACT.md §5). A model
+    folder is mounted there as is; a single model file appears inside it by its name."""
+    model = deployment.model
+    if model is None:
+        return None
+    if deployment.model_mount_path:
+        return PurePosixPath(deployment.model_mount_path)
+    return MODELS_ROOT / model.name / model.version
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    """Where the server finds code and model, as seen by the server."""
+
+    app_root: str | None
+    model_dir: str | None
+
+
+def container_paths(deployment: DeploymentSpec) -> ServerPaths:
+    code_dir = container_code_dir(deployment)
+    model_dir = container_model_dir(deployment)
+    return ServerPaths(
+        app_root=None if code_dir is None else str(code_dir),
+        model_dir=None if model_dir is None else str(model_dir),
+    )
+
+
+def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, port: int,
+               admin_port: int) -> dict[str, str]:
+    """The runtime's environment: devkit's defaults first, the user's
+    ``environment_variables`` last so they may override any of them (as in Azure)."""
+    env: dict[str, str] = {
+        "SERVER_HOST": host,
+        "SERVER_PORT": str(port),
+        "DEVKIT_ADMIN_PORT": str(admin_port),
+        "WORKER_COUNT": "1",
+        "SCORING_TIMEOUT_MS": str(deployment.request_settings.request_timeout_ms),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if paths.model_dir is not None:
+        env["AZUREML_MODEL_DIR"] = paths.model_dir
+    code = deployment.code_configuration
+    if code is not None and paths.app_root is not None:
+        env["AML_APP_ROOT"] = paths.app_root
+        env["AZUREML_ENTRY_SCRIPT"] = code.scoring_script
+    env.update(deployment.environment_variables)
+    return env
+
+
+def server_command(python: str = "python3") -> list[str]:
+    return [python, "-m", "devkit_runtime"]

@@ -1,0 +1,124 @@
+"""The process engine's record of an endpoint: ``endpoint_state_dir(name)/process.json``.
+
+It is the process engine's equivalent of Docker labels: which deployments run, with which
+hashes, and for each replica its pid, ports and log file. Pids are checked against the
+process's start time, so a pid reused after a reboot is not mistaken for a replica.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from devkit.engines.record import EndpointRecord
+from devkit.paths import endpoint_state_dir, state_dir
+
+STATE_FILE = "process.json"
+
+
+@dataclass(frozen=True)
+class ReplicaRecord:
+    index: int
+    pid: int
+    port: int
+    admin_port: int
+    log: str
+    started: str | None = None  # /proc start time, when the OS has one
+
+    def alive(self) -> bool:
+        return pid_alive(self.pid, self.started)
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    name: str
+    spec_hash: str
+    env_hash: str
+    venv: str
+    instance_count: int
+    replicas: tuple[ReplicaRecord, ...] = ()
+
+
+@dataclass
+class ProcessState:
+    name: str
+    record: EndpointRecord
+    deployments: dict[str, DeploymentRecord] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "endpoint": self.record.to_json(),
+                "deployments": {n: asdict(d) for n, d in self.deployments.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ProcessState:
+        deployments = {}
+        raw_deployments = data.get("deployments") or {}
+        assert isinstance(raw_deployments, dict)
+        for name, raw in raw_deployments.items():
+            replicas = tuple(ReplicaRecord(**r) for r in raw.pop("replicas", []))
+            deployments[name] = DeploymentRecord(**raw, replicas=replicas)
+        endpoint = data.get("endpoint") or {}
+        assert isinstance(endpoint, dict)
+        return cls(str(data["name"]), EndpointRecord.from_json(endpoint), deployments)
+
+
+def state_path(name: str) -> Path:
+    return endpoint_state_dir(name) / STATE_FILE
+
+
+def load(name: str) -> ProcessState | None:
+    try:
+        data = json.loads(state_path(name).read_text(encoding="utf-8"))
+        return ProcessState.from_json(data)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        return None
+
+
+def save(state: ProcessState) -> None:
+    path = state_path(state.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def names() -> list[str]:
+    """Endpoints with a process record."""
+    root = state_dir() / "endpoints"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / STATE_FILE).is_file())
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] if fields[0] != "Z" else None
+
+
+def pid_alive(pid: int, started: str | None) -> bool:
+    """Whether ``pid`` still is the process we started (not a zombie, not a reuse)."""
+    _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return started is None
+    if started is None or not Path("/proc").is_dir():
+        return True
+    return start_time(pid) == started
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if ``pid`` is our own child, so it does not linger as a
+    zombie (it is when ``up`` and ``down`` run in one process, as in tests)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -1,0 +1,133 @@
+"""One virtual environment per environment hash, for the process engine.
+
+The venv lives in ``cache_dir()/venvs/<hash>`` and holds the conda file's pip packages
+(read by :mod:`devkit.images.conda`, the same parser the image builds use) plus devkit's
+runtime. It is isolated from devkit's own interpreter on purpose (no
+``--system-site-packages``): the deployment must see its own package versions, as it
+would in its image. The hash covers what decides the venv's content — the requirements,
+pip options, the host Python and the runtime's version — so an unchanged environment is
+reused and a changed one gets a fresh venv beside the old.
+
+A venv is complete only when its marker file exists: an interrupted install is retried
+from scratch rather than half-used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+from devkit.engines.base import Progress
+from devkit.errors import ImageBuildError
+from devkit.paths import cache_dir
+from devkit.spec.model import DeploymentSpec
+
+MARKER = ".devkit-complete"
+
+
+@dataclass(frozen=True)
+class Venv:
+    path: Path
+    env_hash: str
+
+    @property
+    def python(self) -> Path:
+        return self.path / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class Requirements:
+    packages: tuple[str, ...]
+    pip_options: tuple[str, ...]
+    notices: tuple[str, ...]
+
+
+def requirements_of(deployment: DeploymentSpec) -> Requirements:
+    conda_file = deployment.environment.conda_file
+    if conda_file is None:
+        return Requirements((), (), ())
+    from devkit.images.conda import load_conda_file
+
+    env = load_conda_file(conda_file)
+    notices = list(env.notices)
+    host = ".".join(map(str, sys.version_info[:3]))
+    if env.python is not None and not env.python.allows(host):
+        notices.append(f"{conda_file}:{env.python.line}: asks for python {env.python.spec} but "
+                       f"the process engine runs the host's python {host}; use the docker "
+                       "engine for the exact version")
+    return Requirements(env.requirements, env.pip_options, tuple(notices))
+
+
+def runtime_source() -> Path | None:
+    """The runtime's source checkout (with its pyproject), when devkit runs from one."""
+    spec = importlib.util.find_spec("devkit_runtime")
+    if spec is None or spec.origin is None:
+        return None
+    root = Path(spec.origin).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def runtime_version() -> str:
+    from devkit_runtime import __version__
+
+    return str(__version__)
+
+
+def venv_hash(reqs: Requirements) -> str:
+    digest = hashlib.sha256()
+    for part in (*reqs.packages, "--", *reqs.pip_options, "--", sys.version,
+                 runtime_version(), str(runtime_source())):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_venv(deployment: DeploymentSpec, progress: Progress) -> Venv:
+    """The deployment's venv, created and filled if missing."""
+    reqs = requirements_of(deployment)
+    for notice in reqs.notices:
+        progress(f"{deployment.name}: {notice}")
+    env_hash = venv_hash(reqs)
+    target = Venv(cache_dir() / "venvs" / env_hash, env_hash)
+    if (target.path / MARKER).is_file():
+        return target
+    progress(f"{deployment.name}: creating venv {target.path} (once per environment)")
+    shutil.rmtree(target.path, ignore_errors=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(target.path)
+    _pip(target, deployment, [*_runtime_args(), *reqs.pip_options, *reqs.packages], progress)
+    (target.path / MARKER).write_text(env_hash + "\n", encoding="utf-8")
+    return target
+
+
+def _runtime_args() -> list[str]:
+    source = runtime_source()
+    if source is not None:
+        # Editable, so runtime fixes reach existing venvs without a rebuild.
+        return ["-e", str(source)]
+    return [f"devkit-runtime=={runtime_version()}"]
+
+
+def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Progress) -> None:
+    command = [str(target.python), "-m", "pip", "install", "--disable-pip-version-check",
+               "--progress-bar", "off", *args]
+    progress(f"{deployment.name}: pip install {' '.join(args)}")
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    tail: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        tail = (tail + [line.rstrip()])[-20:]
+        if line.startswith(("Collecting", "Successfully", "ERROR")):
+            progress(f"{deployment.name}: {line.rstrip()}")
+    if proc.wait() != 0:
+        shutil.rmtree(target.path, ignore_errors=True)
+        where = deployment.environment.conda_file or deployment.source
+        output = "\n".join(tail)
+        raise ImageBuildError(
+            f"Installing the environment of deployment '{deployment.name}' ({where}) failed; "
+            f"fix the package named in pip's output and run `devkit up` again:\n{output}")

@@ -1,0 +1,97 @@
+"""Waiting for a replica to become ready, the way a readiness probe would, only faster.
+
+Azure probes every ``period`` seconds after ``initial_delay``; a local server is usually
+ready within a second, so devkit polls quickly at first (50 ms, backing off to ``period``)
+and uses the probe settings only to bound the total wait:
+``initial_delay + period × failure_threshold``. An ``init()`` failure is final (the
+runtime answers 503 with the error), so it ends the wait at once instead of burning the
+whole budget.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from devkit.engines.base import DeploymentState
+from devkit.spec.model import ProbeSettings
+
+READY_PATH = "/-/ready"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One look at a replica: its state, and the runtime's error when unhealthy."""
+
+    state: DeploymentState
+    error: str | None = None
+
+
+def probe_once(url: str, timeout: float = 1.0) -> Probe:
+    """``GET /-/ready`` on ``url``: ready, unhealthy (with the error and traceback the
+    runtime reports), or starting (not answering yet)."""
+    try:
+        response = httpx.get(url + READY_PATH, timeout=timeout)
+    except httpx.HTTPError:
+        return Probe(DeploymentState.STARTING)
+    if response.status_code == 200:
+        return Probe(DeploymentState.READY)
+    error = _error_text(response)
+    if error:
+        return Probe(DeploymentState.UNHEALTHY, error)
+    return Probe(DeploymentState.STARTING)
+
+
+def _error_text(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(body, dict) or not body.get("error"):
+        return None
+    traceback = body.get("traceback")
+    text = str(body["error"])
+    return f"{text}\n{traceback}" if traceback else text
+
+
+@dataclass(frozen=True)
+class WaitOutcome:
+    """How a wait ended: ``state`` READY or UNHEALTHY, or STOPPED when the replica died
+    (``error`` says why), or STARTING when the budget ran out."""
+
+    state: DeploymentState
+    error: str | None = None
+
+
+# Returns None while the replica's container/process runs, else why it stopped.
+Liveness = Callable[[], "str | None"]
+
+
+@dataclass(frozen=True)
+class ReadinessWait:
+    probe: ProbeSettings
+    first_interval: float = 0.05
+
+    @property
+    def budget(self) -> float:
+        p = self.probe
+        return float(p.initial_delay + p.period * max(p.failure_threshold, 1))
+
+    def wait(self, url: str, alive: Liveness) -> WaitOutcome:
+        deadline = time.monotonic() + self.budget
+        interval = self.first_interval
+        while True:
+            result = probe_once(url, timeout=float(max(self.probe.timeout, 1)))
+            if result.state is not DeploymentState.STARTING:
+                return WaitOutcome(result.state, result.error)
+            stopped = alive()
+            if stopped is not None:
+                return WaitOutcome(DeploymentState.STOPPED, stopped)
+            if time.monotonic() >= deadline:
+                return WaitOutcome(DeploymentState.STARTING)
+            time.sleep(interval)
+            interval = min(interval * 1.5, float(max(self.probe.period, 1)), 1.0)
