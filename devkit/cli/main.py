@@ -22,11 +22,6 @@ COMMANDS: dict[str, str] = {
     "invoke": "invoke:invoke",
     "logs": "logs:logs",
     "down": "down:down",
-    "up": "up:up",
-    "status": "status:status",
-    "invoke": "invoke:invoke",
-    "logs": "logs:logs",
-    "down": "down:down",
     "base-image": "base_image:base_image",
     "doctor": "doctor:doctor",
 }
