@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "down": "down:down",
     "base-image": "base_image:base_image",
     "doctor": "doctor:doctor",
+    "traffic": "traffic:traffic",
+    "keys": "keys:keys",
+    "token": "token:token",
 }
 
 

@@ -1,0 +1,41 @@
+"""``devkit keys``: show or rotate an endpoint's primary and secondary keys."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("keys")
+@click.argument("endpoint")
+@click.option("--regenerate", type=click.Choice(["primary", "secondary"]), default=None,
+              help="Replace this key (the other stays valid) and update the router live.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"primary": ..., "secondary": ...}.')
+def keys(endpoint: str, regenerate: str | None, as_json: bool) -> None:
+    """Print ENDPOINT's keys; clients send one as 'Authorization: Bearer KEY'.
+
+    \b
+    Examples:
+      devkit keys regression
+      devkit keys regression --regenerate secondary --json
+    """
+    from devkit.errors import RouterError
+    from devkit.router import keys as endpoint_keys
+    from devkit.router import read_router_config
+    from devkit.router.control import refresh_key_hashes
+
+    mode = read_router_config(endpoint).get("auth", {}).get("mode")
+    if mode != "key":
+        raise RouterError(f"Endpoint '{endpoint}' uses auth_mode {mode}, not key; get a "
+                          f"token with `devkit token {endpoint}` instead.")
+    if regenerate:
+        found = endpoint_keys.regenerate_key(endpoint, regenerate)
+        refresh_key_hashes(endpoint, endpoint_keys.key_hashes(found))
+    else:
+        found = endpoint_keys.load_or_create_keys(endpoint)
+    if as_json:
+        click.echo(json.dumps(found.as_json(), indent=2))
+    else:
+        click.echo(f"primary:   {found.primary}\nsecondary: {found.secondary}")

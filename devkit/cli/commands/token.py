@@ -1,0 +1,36 @@
+"""``devkit token``: issue an expiring token for an ``aml_token`` endpoint."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("token")
+@click.argument("endpoint")
+@click.option("--lifetime", type=click.IntRange(min=1), default=3600, show_default=True,
+              help="Seconds until the token expires.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"token": ..., "expires_at": ...}.')
+def token(endpoint: str, lifetime: int, as_json: bool) -> None:
+    """Print a token for ENDPOINT; clients send it as 'Authorization: Bearer TOKEN'.
+
+    \b
+    Examples:
+      devkit token regression
+      devkit token regression --json --lifetime 600
+    """
+    from devkit.errors import RouterError
+    from devkit.router import read_router_config
+    from devkit.router.tokens import issue_token
+
+    mode = read_router_config(endpoint).get("auth", {}).get("mode")
+    if mode != "aml_token":
+        raise RouterError(f"Endpoint '{endpoint}' uses auth_mode {mode}, not aml_token; show "
+                          f"its keys with `devkit keys {endpoint}` instead.")
+    issued = issue_token(endpoint, lifetime)
+    if as_json:
+        click.echo(json.dumps(issued.as_json(), indent=2))
+    else:
+        click.echo(issued.token)
+        click.echo(f"expires at {issued.as_json()['expires_at']}", err=True)
