@@ -113,11 +113,11 @@ def _environment(doc: Section, model: ModelSpec | None) -> EnvironmentSpec:
                       example="environment: {image: ..., conda_file: ...}")
     if env is None:
         return EnvironmentSpec()
-    image = env.text("image")
-    build = _build(env)
-    if image is not None and build is not None:
+    if env.has("image") and env.has("build"):
         raise env.error("build", "an environment takes either `image` or `build`, not both; "
                         "remove one of them", at_key=True)
+    image = env.text("image")
+    build = _build(env)
     if image is None and build is None:
         raise env.error(None, "the environment names no image; add `image:` (with an "
                         "optional `conda_file:`) or a `build:` block")

@@ -66,6 +66,13 @@ class Section:
     file: Path  # absolute: relative paths in this file resolve against its folder
     shown: str  # the file as messages name it
     prefix: str = ""  # dotted path of this mapping inside the document ("" at the root)
+    # Line of the key that introduces this mapping (``code_configuration:``); what is
+    # missing from a mapping is reported there. None at the root: the mapping's own line.
+    anchor: int | None = None
+
+    @property
+    def line(self) -> int:
+        return self.anchor if self.anchor is not None else self.data.line
 
     # -- locating ---------------------------------------------------------------------
 
@@ -76,7 +83,7 @@ class Section:
               cls: type[SpecError] = SpecError) -> SpecError:
         """A SpecError about ``key`` (its value's line, or the key's with ``at_key``)."""
         if key is None:
-            return cls(message, file=self.shown, line=self.data.line, field=self.prefix or None)
+            return cls(message, file=self.shown, line=self.line, field=self.prefix or None)
         line = self.data.key_line(key) if at_key else self.data.value_line(key)
         return cls(message, file=self.shown, line=line, field=self.field(key))
 
@@ -100,7 +107,7 @@ class Section:
                 where = f" to {self.prefix}" if self.prefix else ""
                 add = example or f"{key}: ..."
                 raise SpecError(f"this required field is missing; add `{add}`{where}",
-                                file=self.shown, line=self.data.line, field=self.field(key))
+                                file=self.shown, line=self.line, field=self.field(key))
             return None
         return self.data[key]
 
@@ -177,7 +184,8 @@ class Section:
         if not isinstance(value, YamlMap):
             raise self.error(key, f"expected a mapping but found {type_name(value)}; "
                              "write its fields indented on the lines below")
-        child = Section(value, self.file, self.shown, self.field(key))
+        child = Section(value, self.file, self.shown, self.field(key),
+                        anchor=self.data.key_line(key))
         if allowed is not None:
             child.check_keys(allowed)
         return child
