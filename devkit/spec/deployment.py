@@ -92,6 +92,8 @@ def _model(doc: Section) -> ModelSpec | None:
     value = doc.raw("model")
     if isinstance(value, str):
         doc.refuse_reference("model", value, _MODEL_FIX)
+        raise doc.error("model", f"a model is a mapping, not the string '{value}'; write "
+                        f"`model: {{path: {value}}}`")
     model = doc.section("model", _MODEL_KEYS)
     if model is None:
         return None
@@ -107,6 +109,8 @@ def _environment(doc: Section, model: ModelSpec | None) -> EnvironmentSpec:
     if isinstance(value, str):
         doc.refuse_reference("environment", value, "describe the environment inline with "
                              "`image:` and `conda_file:`")
+        raise doc.error("environment", f"an environment is a mapping, not the string "
+                        f"'{value}'; write `environment: {{image: {value}}}`")
     # A no-code MLflow deployment may leave the environment to devkit, as Azure does.
     no_code = model is not None and model.type == "mlflow_model"
     env = doc.section("environment", _ENVIRONMENT_KEYS, required=not no_code,
@@ -174,6 +178,8 @@ def _code(doc: Section, environment: EnvironmentSpec,
     if isinstance(value, str):
         doc.refuse_reference("code_configuration", value, "point `code_configuration.code` "
                              "at a local folder")
+        raise doc.error("code_configuration", "code_configuration is a mapping; write "
+                        "`code_configuration: {code: ., scoring_script: score.py}`")
     code = doc.section("code_configuration", _CODE_KEYS, required=not optional,
                        example=example)
     if code is None:

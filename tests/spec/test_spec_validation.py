@@ -55,6 +55,13 @@ CASES = [
      "expected a string but found a list"),
     ("blue.yml", "model:\n  path: model\n", "model: 42\n", 3, "model",
      "expected a mapping but found the number 42"),
+    ("blue.yml", "model:\n  path: model\n", "model: ./model\n", 3, "model",
+     "a model is a mapping, not the string './model'; write `model: {path: ./model}`"),
+    ("blue.yml", "environment:\n  image: python:3.11-slim\n  conda_file: conda.yml\n",
+     "environment: python:3.11\n", 8, "environment", "write `environment: {image: python:3.11}`"),
+    ("blue.yml", "code_configuration:\n  code: src\n  scoring_script: score.py\n",
+     "code_configuration: src/score.py\n", 5, "code_configuration",
+     "code_configuration is a mapping; write"),
     # ranges
     ("blue.yml", "instance_count: 1", "instance_count: 0", 12, "instance_count",
      "must be at least 1 but is 0"),
