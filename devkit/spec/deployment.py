@@ -55,12 +55,15 @@ _MODEL_FIX = "point `model.path` at a local folder"
 def read_deployment(doc: Section) -> DeploymentSpec:
     """Build a DeploymentSpec from the root mapping of a deployment file."""
     doc.check_keys(DEPLOYMENT_KEYS)
+    # Read top to bottom as a user would fix them: identity first, then what it runs.
+    name = doc.name("name", example="name: blue")
+    endpoint_name = doc.name("endpoint_name", example="endpoint_name: my-endpoint")
     model = _model(doc)
     environment = _environment(doc, model)
     code = _code(doc, environment, model)
     return DeploymentSpec(
-        name=doc.name("name", example="name: blue"),
-        endpoint_name=doc.name("endpoint_name", example="endpoint_name: my-endpoint"),
+        name=name,
+        endpoint_name=endpoint_name,
         source=Source(doc.file, doc.data.line),
         environment=environment,
         instance_type=_required_text(doc, "instance_type", "instance_type: Standard_DS3_v2"),
