@@ -93,6 +93,10 @@ class Upstream:
         behave = headers.get("x-behave", "")
         if behave == "crash":
             return False
+        if behave == "http10":  # no content-length: the body ends when the connection does
+            writer.write(b"HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nold style")
+            await writer.drain()
+            return False
         status = 200
         if behave.startswith("slow="):
             await asyncio.sleep(int(behave[5:]) / 1000)

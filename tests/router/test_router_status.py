@@ -80,6 +80,14 @@ def test_502_when_nothing_listens_and_when_the_replica_crashes(upstreams, router
     assert crashed.headers["azureml-model-deployment"] == "blue"
 
 
+def test_close_delimited_answer_is_read_to_the_end(upstreams, router) -> None:
+    blue = upstreams("blue")
+    proc = router([deployment_entry("blue", [blue], 100)])
+    for _ in range(3):
+        answer = httpx.post(f"{proc.url}/score", content="{}", headers={"x-behave": "http10"})
+        assert (answer.status_code, answer.text) == (200, "old style")
+
+
 def test_503_when_a_deployment_has_no_replica(upstreams, router) -> None:
     proc = router([deployment_entry("blue", [], 100)])
     answer = httpx.post(f"{proc.url}/score", content="{}")

@@ -66,6 +66,7 @@ class _Connection(asyncio.Protocol):
         self._reason = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
+        self._headers_done = False
         self.received_any = False
         self.keep_alive = True
         self.closed = False
@@ -85,6 +86,11 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._headers_done and not self._has_length():
+            # A response without length or chunking ends when the server closes (HTTP/1.0
+            # style, seen in some bring-your-own-container servers).
+            self.keep_alive = False
+            self._finish(self._parser.get_status_code())
         self._fail(ConnectionDropped("the replica closed the connection before answering"))
 
     # httptools callbacks
@@ -94,22 +100,30 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name.lower(), value))
 
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         self.keep_alive = self._parser.should_keep_alive()
-        response = UpstreamResponse(self._parser.get_status_code(), self._reason,
-                                    self._headers, b"".join(self._body))
+        self._finish(self._parser.get_status_code())
+
+    def _finish(self, status: int) -> None:
+        response = UpstreamResponse(status, self._reason, self._headers, b"".join(self._body))
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(response)
+
+    def _has_length(self) -> bool:
+        return any(name in (b"content-length", b"transfer-encoding") for name, _ in self._headers)
 
     # client side
     async def request(self, data: Sequence[bytes]) -> UpstreamResponse:
         if self._transport is None or self.closed:
             raise ConnectionDropped("the connection to the replica is closed")
         self._reason, self._headers, self._body = b"", [], []
-        self.received_any = False
+        self._headers_done = self.received_any = False
         self._waiter = asyncio.get_running_loop().create_future()
         self._transport.writelines(data)
         return await self._waiter
