@@ -17,6 +17,7 @@ from typing import Any
 
 from devkit_runtime import __version__
 from devkit_runtime.executor import RunFailed, RunTimeout
+from devkit_runtime.logs import AccessLog
 from devkit_runtime.metrics import CONTENT_TYPE as METRICS_TYPE
 from devkit_runtime.scoring import InputError, Request
 from devkit_runtime.state import Health, WorkerState
@@ -38,7 +39,6 @@ RUN_FAILED = "An unexpected error occurred in scoring script. Check the logs for
 INTERNAL = "An unexpected internal error occurred. Check the logs for more info."
 FALSE, TRUE = b"False", b"True"
 
-access_log = logging.getLogger("devkit_runtime.access")
 log = logging.getLogger("devkit_runtime")
 
 
@@ -80,6 +80,7 @@ class App:
         self.on_startup = on_startup
         self.version = (self.config.server_version or f"devkit-runtime/{__version__}").encode()
         self.cors = frozenset(self.config.cors_origins)
+        self.access = AccessLog()
         self.routes: dict[str, Callable[[Scope, Receive], Awaitable[Reply]]] = {
             "/score": self.score, "/": self.health, "/swagger.json": self.swagger,
             "/-/live": self.live, "/-/ready": self.ready, "/metrics": self.metrics,
@@ -100,6 +101,7 @@ class App:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.state.pool.close()
+                self.access.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -123,9 +125,8 @@ class App:
             metrics.in_flight -= 1
         elapsed = time.perf_counter() - start
         metrics.observe(path if path in self.routes else "other", reply.status, elapsed)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info("%s %s %d %.3fms", scope["method"], path, reply.status,
-                            elapsed * 1000)
+        if self.access.enabled:
+            self.access.line(scope["method"], path, reply.status, elapsed * 1000)
 
     async def route(self, path: str, scope: Scope, receive: Receive) -> Reply:
         handler = self.routes.get(path)

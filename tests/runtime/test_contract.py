@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,6 +130,9 @@ def test_live_ready_and_metrics(echo: RunningServer) -> None:
 
 def test_access_log_and_startup_lines(echo: RunningServer) -> None:
     echo.request("POST", "/score", "logged")
+    deadline = time.monotonic() + 5  # access lines are flushed in batches, within 50 ms
+    while "POST /score 200" not in echo.log_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
     log = echo.log_text()
     assert "1 worker(s), listening on http://127.0.0.1:" in log
     assert "score_echo.py" in log

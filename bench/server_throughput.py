@@ -1,0 +1,189 @@
+"""Throughput and latency of devkit's inference server against azmlinfsrv 1.5.1.
+
+Both servers are started here on loopback with the same echo ``score.py`` and the same
+worker count, then driven by ``wrk`` twice each: 16 keep-alive connections, and 16
+connections sending ``Connection: close``. Prints req/s, p50, p99 and the devkit /
+azmlinfsrv ratio from this one run, and writes the markdown table to
+``bench/results/server_throughput.md``.
+
+    python bench/server_throughput.py [--duration 10] [--connections 16] [--workers 1]
+
+Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``.venv-azml`` (``make setup``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ECHO = REPO / "bench" / "echo" / "score.py"
+AZML = REPO / ".venv-azml" / "bin" / "azmlinfsrv"
+RESULTS = REPO / "bench" / "results"
+BODY = '{"data": [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]}'
+LUA = f"""wrk.method = "POST"
+wrk.body = '{BODY}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    server: str
+    mode: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(name: str, workers: int, log_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    env = {**os.environ, "AML_APP_ROOT": str(ECHO.parent), "WORKER_COUNT": str(workers)}
+    if name == "azmlinfsrv":
+        argv = [str(AZML), "--entry_script", str(ECHO), "--port", str(port),
+                "--worker_count", str(workers)]
+    else:
+        argv = [sys.executable, "-m", "devkit_runtime", "--entry_script", str(ECHO),
+                "--port", str(port), "--workers", str(workers)]
+    log = (log_dir / f"{name}.log").open("wb")
+    process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               cwd=log_dir)
+    wait_up(port, process)
+    return process, port
+
+
+def wait_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("POST", "/score", BODY, {"Content-Type": "application/json"})
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not answer in 60 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wrk(port: int, script: Path, duration: int, connections: int, close: bool) -> str:
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
+            str(script)]
+    if close:
+        argv += ["-H", "Connection: close"]
+    argv.append(f"http://127.0.0.1:{port}/score")
+    return subprocess.run(argv, capture_output=True, text=True, check=True,
+                          timeout=duration + 60).stdout
+
+
+def parse(server: str, mode: str, output: str) -> Result:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+                              r"timeout (\d+)", output)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_errors:
+        # read errors under Connection: close are the server closing as asked, not failures
+        errors += sum(int(socket_errors.group(i)) for i in (1, 3, 4))
+    return Result(server, mode, rps, percentile(output, "50"), percentile(output, "99"),
+                  errors)
+
+
+def percentile(output: str, which: str) -> float:
+    found = re.search(rf"^\s+{which}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"wrk printed no {which}% latency:\n{output}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
+    return float(found.group(1)) * scale
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| mode | server | req/s | p50 ms | p99 ms | errors | req/s ratio |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for mode in ("keep-alive", "Connection: close"):
+        base = next(r for r in results if r.mode == mode and r.server == "azmlinfsrv")
+        for result in (r for r in results if r.mode == mode):
+            ratio = result.rps / base.rps
+            lines.append(f"| {mode} | {result.server} | {result.rps:,.0f} | "
+                         f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} | "
+                         f"{ratio:.2f}x |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed; on Debian/Ubuntu run `apt-get install wrk`", file=sys.stderr)
+        return 2
+    if not AZML.exists():
+        print(f"{AZML} is missing; run `make setup`", file=sys.stderr)
+        return 2
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        lua = work / "post.lua"
+        lua.write_text(LUA)
+        for server in ("azmlinfsrv", "devkit"):
+            process, port = start(server, args.workers, work)
+            try:
+                for mode, close in (("keep-alive", False), ("Connection: close", True)):
+                    output = wrk(port, lua, args.duration, args.connections, close)
+                    results.append(parse(server, mode, output))
+            finally:
+                stop(process)
+    command = (f"wrk -t2 -c{args.connections} -d{args.duration}s --latency -s post.lua "
+               f"[-H 'Connection: close'] http://127.0.0.1:PORT/score")
+    report = (f"{table(results)}\n\nMachine: {machine()}; {args.workers} worker(s) each.\n"
+              f"Command: `python bench/server_throughput.py --duration {args.duration}` "
+              f"(runs `{command}`).\n")
+    print(report)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "server_throughput.md").write_text(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
