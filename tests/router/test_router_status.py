@@ -4,6 +4,7 @@ metrics and the router's own routes."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 from router_helpers import deployment_entry
@@ -57,9 +58,13 @@ def test_429_past_twice_max_concurrent_times_instances(upstreams, router) -> Non
     async def three_at_once() -> list[int]:
         async with httpx.AsyncClient(timeout=10) as client:
             slow = [client.post(f"{proc.url}/score", content="{}",
-                                headers={"x-behave": "slow=1500"}) for _ in range(2)]
+                                headers={"x-behave": "slow=2000"}) for _ in range(2)]
             tasks = [asyncio.create_task(call) for call in slow]
-            await asyncio.sleep(0.5)  # both slow ones are in flight now
+            for _ in range(200):  # wait until the router counts both slow ones in flight
+                stats = (await client.get(f"{proc.url}/-/metrics.json")).json()
+                if stats["deployments"].get("blue", {}).get("in_flight") == 2:
+                    break
+                await asyncio.sleep(0.01)
             third = await client.post(f"{proc.url}/score", content="{}")
             return [third.status_code] + [(await t).status_code for t in tasks]
 
@@ -149,7 +154,7 @@ def test_router_without_config_is_live_but_not_ready(tmp_path) -> None:
                 live = httpx.get(f"{proc.url}/-/live")
                 break
             except httpx.TransportError:
-                asyncio.run(asyncio.sleep(0.05))
+                time.sleep(0.05)
         assert live.status_code == 200
         assert httpx.get(f"{proc.url}/-/ready").status_code == 503
         assert httpx.post(f"{proc.url}/score", content="{}").status_code == 503

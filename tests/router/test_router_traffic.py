@@ -9,6 +9,7 @@ import asyncio
 import math
 import os
 import signal
+import time
 from collections import Counter
 from typing import Any
 
@@ -78,7 +79,7 @@ def _settled(read: Any) -> int:
         if value == last:
             return int(value)
         last = value
-        asyncio.run(asyncio.sleep(0.1))
+        time.sleep(0.1)
     return int(last)
 
 
@@ -122,17 +123,34 @@ def test_traffic_change_under_steady_load_loses_no_request(upstreams, router) ->
     entries = [deployment_entry("blue", [blue], 100), deployment_entry("green", [green], 0)]
     proc = router(entries)
 
-    async def scenario() -> list[httpx.Response]:
-        load = asyncio.create_task(_fire(proc.url, 1500, 8))
-        await asyncio.sleep(0.3)
-        entries[0]["weight"], entries[1]["weight"] = 0, 100
-        write_config(proc.config_path, entries, generation=2)
-        return await load
+    async def until(condition: Any) -> None:
+        for _ in range(400):
+            if condition():
+                return
+            await asyncio.sleep(0.025)
+        raise AssertionError("load did not progress")
 
-    responses = asyncio.run(scenario())
-    assert {r.status_code for r in responses} == {200}
+    async def scenario() -> list[int]:
+        statuses: list[int] = []
+        stop = asyncio.Event()
+        async with httpx.AsyncClient(timeout=10) as client:
+            async def worker() -> None:
+                while not stop.is_set():
+                    answer = await client.post(f"{proc.url}/score", content="{}")
+                    statuses.append(answer.status_code)
+
+            workers = [asyncio.create_task(worker()) for _ in range(8)]
+            await until(lambda: blue.count >= 200)
+            entries[0]["weight"], entries[1]["weight"] = 0, 100
+            write_config(proc.config_path, entries, generation=2)
+            await until(lambda: green.count >= 200)  # the change landed mid-load
+            stop.set()
+            await asyncio.gather(*workers)
+        return statuses
+
+    statuses = asyncio.run(scenario())
+    assert set(statuses) == {200} and len(statuses) >= 400
     proc.wait_ready(generation=2)
-    assert blue.count > 0 and green.count > 0
     after = fire(proc.url, 50)
     assert {r.json()["deployment"] for r in after} == {"green"}
 
@@ -146,7 +164,7 @@ def test_sighup_reloads_and_a_bad_file_keeps_the_last_good_config(upstreams, rou
         described = httpx.get(f"{proc.url}/-/config").json()
         if described["last_error"]:
             break
-        asyncio.run(asyncio.sleep(0.05))
+        time.sleep(0.05)
     assert "cannot be read as JSON" in described["last_error"]
     assert described["generation"] == 1
     assert httpx.post(f"{proc.url}/score", content="{}").status_code == 200
