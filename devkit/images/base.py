@@ -108,12 +108,19 @@ def require_root(euid: int | None = None) -> None:
         )
 
 
+def preflight() -> str:
+    """Fail early (before any Docker call) when this host cannot debootstrap; returns
+    debootstrap's path."""
+    debootstrap = find_debootstrap()
+    require_root()
+    return debootstrap
+
+
 def build_base_image(client: docker.DockerClient, options: BaseImageOptions,
                      progress: Progress | None = None) -> BaseImageResult:
     """debootstrap a minimal Debian with Python 3, then import it as ``options.tag``."""
     say = progress or (lambda _line: None)
-    debootstrap = find_debootstrap()
-    require_root()
+    debootstrap = preflight()
     mirror = options.mirror or host_mirror(options.suite)
     with tempfile.TemporaryDirectory(prefix="devkit-base-") as scratch:
         rootfs = Path(scratch) / "rootfs"

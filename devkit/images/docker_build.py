@@ -23,19 +23,23 @@ def docker_build(client: docker.DockerClient, context: Path, tag: str, *,
     """Build ``context`` as ``tag`` and return the image id."""
     tail: list[str] = []
     step = ""
+    error = ""
     try:
         stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag,
                                   labels=dict(labels), rm=True, forcerm=True, decode=True,
                                   pull=False)
+        # The stream is read to its end even after an error, so its connection closes.
         for message in stream:
             if "error" in message:
-                raise _failed(what, step, tail + [str(message["error"]).strip()])
+                error = str(message["error"]).strip()
             for line in _lines(message):
                 tail.append(line)
                 del tail[:-TAIL_LINES]
                 if line.startswith("Step "):
                     step = line
                 progress(line)
+        if error:
+            raise _failed(what, step, tail + [error])
         return str(client.images.get(tag).id)
     except docker.errors.DockerException as exc:
         raise _failed(what, step, tail + [str(exc)]) from exc

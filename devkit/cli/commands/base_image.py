@@ -28,10 +28,11 @@ def base_image(tag: str | None, suite: str, mirror: str | None, python_only: boo
     import docker
 
     from devkit.errors import EngineUnavailable
-    from devkit.images.base import build_base_image
+    from devkit.images.base import build_base_image, preflight
 
     options = BaseImageOptions(tag=tag or base_image_tag(), suite=suite, mirror=mirror,
                                python_only=python_only)
+    preflight()
     try:
         client = docker.from_env()
         client.ping()
