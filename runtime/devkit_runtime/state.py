@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from devkit_runtime import scoring, swagger
@@ -101,16 +103,19 @@ class WorkerState:
     async def _load(self, generation: int) -> ReloadOutcome:
         start = time.perf_counter()
         previous = sys.modules.get(scoring.MODULE_NAME)
+        helpers = _forget_code_modules(self.config.code_root)
         try:
             script = await asyncio.to_thread(scoring.load, self.config.script_path,
                                              self.config.code_root)
             docs = await asyncio.to_thread(swagger.build, self.config.code_root, script.run)
         except scoring.ScriptLoadError as exc:
             _restore_module(previous)
+            sys.modules.update(helpers)
             outcome = ReloadOutcome(self.generation, False, _ms(start), exc.message, exc.file,
                                     exc.line, exc.traceback)
         except Exception as exc:  # e.g. a broken swagger*.json: still the user's files
             _restore_module(previous)
+            sys.modules.update(helpers)
             outcome = ReloadOutcome(self.generation, False, _ms(start),
                                     f"{type(exc).__name__}: {exc}", traceback=repr(exc))
         else:
@@ -131,6 +136,21 @@ class WorkerState:
             body["error"] = self.failure.error
             body["traceback"] = self.failure.traceback
         return (200 if self.health is Health.READY else 503), body
+
+
+def _forget_code_modules(code_root: Path) -> dict[str, Any]:
+    """Drop the modules imported from the code root (``utils.py`` beside ``score.py``) so a
+    reload imports their saved version too; returned so a failed reload can put them back.
+    Installed packages are never dropped: many cannot be imported twice."""
+    root = str(code_root) + os.sep
+    runtime = os.path.dirname(os.path.abspath(scoring.__file__)) + os.sep
+    found = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None) or ""
+        if (name != scoring.MODULE_NAME and path.startswith(root)
+                and not path.startswith(runtime) and "-packages" + os.sep not in path):
+            found[name] = sys.modules.pop(name)
+    return found
 
 
 def _restore_module(previous: Any) -> None:

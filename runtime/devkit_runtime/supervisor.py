@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from devkit_runtime import __version__, admin, debug, logs
+from devkit_runtime import watch as code_watch
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.worker import CONFIG_ENV, GENERATION_ENV
 
@@ -110,11 +111,16 @@ class Supervisor:
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.on_sighup)
         admin_server = await admin.start(self, self.config.admin_port)
+        watcher = None
         try:
             for slot in range(self.count):
                 await self.spawn(slot)
+            # DEVKIT_WATCH=1: a save under the code root reloads every worker.
+            watcher = await code_watch.start(self.config.code_root, self.reload)
             await self.watch()
         finally:
+            if watcher is not None:
+                await watcher.stop()
             if admin_server is not None:
                 admin_server.close()
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

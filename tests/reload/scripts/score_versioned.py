@@ -1,0 +1,19 @@
+"""A score.py whose answer says which version of the code served it (tests edit VERSION),
+with a helper module beside it and a slow request for in-flight checks."""
+
+import time
+
+import helper
+
+VERSION = 1
+
+
+def init():
+    print(f"score_versioned: init version {VERSION}")
+
+
+def run(data):
+    if data == "slow":
+        print("slow request started", flush=True)
+        time.sleep(1.5)
+    return {"version": VERSION, "helper": helper.VALUE}
