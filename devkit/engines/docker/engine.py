@@ -90,7 +90,7 @@ class DockerEngine(Engine):
 
     def _image(self, d: DeploymentSpec, progress: Progress) -> tuple[str, str]:
         """(tag, environment hash) of the deployment's image, built if missing."""
-        from devkit.images import ensure_image  # type: ignore[attr-defined,unused-ignore]
+        from devkit.images.build import ensure_image  # lazily: the build code is large
 
         built = ensure_image(self.client.raw, d, progress=progress)
         for notice in built.notices:

@@ -128,6 +128,7 @@ class ProcessEngine(Engine):
             proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,
                                     stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True)
+        ps.children[proc.pid] = proc
         return ps.ReplicaRecord(index, proc.pid, port, admin_port, str(log),
                                 ps.start_time(proc.pid))
 

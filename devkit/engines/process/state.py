@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -117,8 +118,17 @@ def pid_alive(pid: int, started: str | None) -> bool:
     return start_time(pid) == started
 
 
+# Replicas started by this very process (``up`` and ``down`` in one process, as in tests
+# and the TUI): their Popen objects are kept so their exit is collected, not left as a
+# zombie that looks alive, and so Python does not warn about a child it lost track of.
+children: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def _reap(pid: int) -> None:
-    """Collect the exit status if ``pid`` is our own child, so it does not linger as a
-    zombie (it is when ``up`` and ``down`` run in one process, as in tests)."""
+    child = children.get(pid)
+    if child is not None:
+        if child.poll() is not None:
+            del children[pid]
+        return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
