@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reload_helpers import code_folder, eventually, get_json, save, set_version, watched_server
-
 from devkit_runtime.watch import changed, ignored, scan
+from reload_helpers import code_folder, eventually, get_json, save, set_version, watched_server
 
 MODES = {"inotify": {}, "poll": {"DEVKIT_WATCH_POLL": "1", "DEVKIT_WATCH_INTERVAL_MS": "100"}}
 
@@ -75,8 +74,8 @@ def test_raising_init_keeps_the_last_good_version(tmp_path: Path) -> None:
     script = code / "score.py"
     with watched_server(code, tmp_path) as server:
         good = script.read_text()
-        save(script, good.replace('    print(f"score_versioned', '    raise RuntimeError("no model")\n'
-                                  '    print(f"score_versioned'))
+        marker = '    print(f"score_versioned'
+        save(script, good.replace(marker, '    raise RuntimeError("no model")\n' + marker))
         ready = eventually(lambda: _failed_reload(server.url), what="the failed reload")
         assert "no model" in ready["reload"]["error"]
         assert ready["reload"]["file"] == str(script)
