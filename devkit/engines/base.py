@@ -62,6 +62,7 @@ class DeploymentStatus:
     urls: tuple[str, ...] = ()
     error: str | None = None
     replica_status: tuple[ReplicaStatus, ...] = ()
+    env_hash: str = ""  # the environment hash it was started with (rebuild detection)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -64,6 +64,7 @@ def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, por
         "WORKER_COUNT": "1",
         "SCORING_TIMEOUT_MS": str(deployment.request_settings.request_timeout_ms),
         "PYTHONUNBUFFERED": "1",
+        "DEVKIT_WATCH": "1",  # hot reload: the runtime watches its code root
     }
     if paths.model_dir is not None:
         env["AZUREML_MODEL_DIR"] = paths.model_dir

@@ -19,7 +19,7 @@ from devkit.images.runtime_wheel import runtime_fingerprint
 from devkit.spec.model import DeploymentSpec, EnvironmentSpec
 
 # Bump when the generated Dockerfile changes, so old images are not reused.
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"  # 2: debugpy and watchdog in every image
 AZUREML_IMAGE_PREFIX = "mcr.microsoft.com/azureml/"
 
 

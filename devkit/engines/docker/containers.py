@@ -95,6 +95,10 @@ def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord
         "restart_policy": {"Name": "unless-stopped"},
         "detach": True,
     }
+    if env.get("DEVKIT_DEBUG_PORT"):  # `devkit debug`: debugpy, on a loopback host port
+        host_port = env.get("DEVKIT_DEBUG_HOST_PORT")
+        kwargs["ports"][f"{env['DEVKIT_DEBUG_PORT']}/tcp"] = (
+            "127.0.0.1", int(host_port) if host_port else None)
     if limits.nano_cpus is not None:
         kwargs["nano_cpus"] = limits.nano_cpus
     if limits.memory_bytes is not None:

@@ -87,6 +87,7 @@ def deployment_status(name: str, replicas: list[ReplicaView],
         urls=tuple(s.url for s in states if s.url),
         error=error,
         replica_status=tuple(states),
+        env_hash=replicas[0].labels.get(ENV_HASH, ""),
     )
 
 

@@ -314,6 +314,7 @@ def _deployment_status(dep: ps.DeploymentRecord, record: EndpointRecord) -> Depl
         urls=tuple(s.url for s in states if s.state is not DeploymentState.STOPPED),
         error=next((s.error for s in states if s.error), None),
         replica_status=tuple(states),
+        env_hash=dep.env_hash,
     )
 
 

@@ -29,6 +29,8 @@ from devkit.paths import cache_dir
 from devkit.spec.model import DeploymentSpec
 
 MARKER = ".devkit-complete"
+# The runtime's extras in every venv: debugpy (`devkit debug`), watchdog (hot reload).
+RUNTIME_EXTRAS = "debug,watch"
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def runtime_version() -> str:
 def venv_hash(reqs: Requirements) -> str:
     digest = hashlib.sha256()
     for part in (*reqs.packages, "--", *reqs.pip_options, "--", sys.version,
-                 runtime_version(), str(runtime_source())):
+                 runtime_version(), str(runtime_source()), RUNTIME_EXTRAS):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -108,8 +110,8 @@ def _runtime_args() -> list[str]:
     source = runtime_source()
     if source is not None:
         # Editable, so runtime fixes reach existing venvs without a rebuild.
-        return ["-e", str(source)]
-    return [f"devkit-runtime=={runtime_version()}"]
+        return ["-e", f"{source}[{RUNTIME_EXTRAS}]"]
+    return [f"devkit-runtime[{RUNTIME_EXTRAS}]=={runtime_version()}"]
 
 
 def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Progress) -> None:
