@@ -4,10 +4,12 @@ a broken module keeps the old one serving."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -109,3 +111,35 @@ def test_reload_client_without_a_server_says_so() -> None:
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "no server answered" in json.loads(done.stdout)["error"]
+
+
+def test_requests_in_flight_finish_on_the_old_version(tmp_path: Path) -> None:
+    script = _copy_script(tmp_path)
+    with devkit_server(script, tmp_path, admin=True) as server:
+        slow: list[dict[str, int]] = []
+        thread = threading.Thread(
+            target=lambda: slow.append(server.request("POST", "/score", "slow").json()))
+        thread.start()
+        time.sleep(0.3)  # the slow request is inside run() now
+        _set_version(script, 5)
+        assert _reload(server)["ok"] is True
+        thread.join(timeout=20)
+        assert slow[0]["version"] == 1
+        assert server.request("POST", "/score", "x").json()["version"] == 5
+
+
+def test_a_crashed_worker_is_restarted(tmp_path: Path) -> None:
+    with devkit_server(SCRIPTS / "score_version.py", tmp_path) as server:
+        first = server.request("POST", "/score", "x").json()["pid"]
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                second = server.request("POST", "/score", "x").json()["pid"]
+                if second != first:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, server.log_text()
+            time.sleep(0.1)
+        assert f"(pid {first}) exited" in server.log_text()

@@ -1,6 +1,7 @@
 """Answers with VERSION and the worker pid: reload tests rewrite VERSION in a copy."""
 
 import os
+import time
 
 VERSION = 1
 
@@ -10,4 +11,6 @@ def init() -> None:
 
 
 def run(data: str) -> object:
+    if data == "slow":
+        time.sleep(1.0)
     return {"version": VERSION, "pid": os.getpid()}
