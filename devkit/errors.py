@@ -9,6 +9,7 @@ the TUI shows the same sentences as notifications.
     ├── SpecError                 a YAML spec is wrong (file, line, field)
     │   └── UnresolvableReference an ``azureml:`` reference that cannot be resolved offline
     ├── ScriptError               a score.py cannot be loaded or its init() fails
+    │   └── ReloadFailed          a reload's new code failed; the previous version serves
     ├── EngineError               the container/process engine failed
     │   ├── EngineUnavailable     no engine answers (with how to start one)
     │   ├── ImageBuildError       building a deployment's image failed
@@ -16,7 +17,8 @@ the TUI shows the same sentences as notifications.
     ├── EndpointNotFound          no running endpoint by that name
     ├── InvokeError               an endpoint answered a request with a non-2xx status
     ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
-    └── RouterError               the router refused an operation (traffic change, auth)
+    ├── RouterError               the router refused an operation (traffic change, auth)
+    └── DebugError                a debug session cannot start or no debugger attached
 """
 
 from __future__ import annotations
@@ -96,3 +98,12 @@ class RouterError(DevkitError):
     """The router refused an operation (for example an invalid traffic change)."""
 
     exit_code = 7
+
+
+class ReloadFailed(ScriptError):
+    """A reload was asked for and the new code failed in at least one replica (the
+    previous version keeps serving there)."""
+
+
+class DebugError(DevkitError):
+    """``devkit debug`` could not make a deployment debuggable or no client attached."""

@@ -21,7 +21,10 @@ def _say(message: str) -> None:
 @click.option("--attach", is_flag=True,
               help="Stay in the foreground streaming logs; Ctrl-C leaves the endpoint running.")
 @click.option("--gpu", is_flag=True, help="Give every replica an NVIDIA GPU.")
-def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool) -> None:
+@click.option("--no-watch", is_flag=True,
+              help="Do not reload on save (reload with `devkit reload` instead).")
+def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool,
+       no_watch: bool) -> None:
     """Start (or update) the endpoint described by PATH and wait until it is ready.
 
     PATH is a folder holding one endpoint file and its deployment files, or an endpoint
@@ -35,11 +38,14 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     """
     from devkit.engines import UpOptions, get_engine
     from devkit.errors import ScriptError
+    from devkit.reload import remember_spec, watch_off
     from devkit.spec import load
 
     endpoint = load(list(paths) or [Path.cwd()])  # a SpecError stops here, nothing touched
     engine = get_engine(engine_name, progress=_say)
-    status = engine.up(endpoint, UpOptions(gpu=gpu), progress=_say)
+    status = engine.up(watch_off(endpoint) if no_watch else endpoint, UpOptions(gpu=gpu),
+                       progress=_say)
+    remember_spec(endpoint, watch=not no_watch)
     from devkit.cli.commands.status import render_table
 
     click.echo(render_table([status]))
