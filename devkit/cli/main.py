@@ -53,13 +53,21 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context) -> None:
     """Run, debug and ship Azure ML-style real-time endpoints on your own machine.
 
+    On a terminal, `devkit` alone opens the terminal UI for the current folder and every
+    running endpoint.
+
     \b
     Examples:
       devkit serve samples/regression/score.py --model-dir samples/regression/model/v1
       devkit up samples/regression
     """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from devkit.tui import run  # Textual is imported only when the TUI opens
+
+            run()
+        else:
+            click.echo(ctx.get_help())
 
 
 def main() -> None:
