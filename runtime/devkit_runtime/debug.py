@@ -28,6 +28,15 @@ def check(config: ServerConfig) -> None:
             "server's environment, or unset DEVKIT_DEBUG_PORT/AZUREML_DEBUG_PORT")
 
 
+def describe(config: ServerConfig) -> dict[str, object] | None:
+    """The debugger's state for ``/-/ready`` (``devkit debug --wait`` polls ``attached``)."""
+    if config.debug_port is None:
+        return None
+    import debugpy
+
+    return {"port": config.debug_port, "attached": bool(debugpy.is_client_connected())}
+
+
 def maybe_listen(config: ServerConfig) -> None:
     """In the worker: start the debugpy listener if configured."""
     if config.debug_port is None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit_runtime import scoring, swagger
+from devkit_runtime import debug, scoring, swagger
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.executor import RunPool
 from devkit_runtime.metrics import Metrics
@@ -132,6 +132,8 @@ class WorkerState:
             "generation": self.generation,
             "reload": self.last.as_dict() if self.last else None,
         }
+        if self.config.debug_port is not None:
+            body["debugger"] = debug.describe(self.config)
         if self.failure is not None:
             body["error"] = self.failure.error
             body["traceback"] = self.failure.traceback
