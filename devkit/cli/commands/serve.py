@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,9 +55,10 @@ def serve(script: str | None, entry_script: str | None, model_dir: str | None,
     if model_dir is not None and not Path(model_dir).is_dir():
         raise ScriptError(f"model folder {model_dir} does not exist; pass the folder holding "
                           "the model files with --model-dir")
-    overrides = {"entry_script": str(path.resolve()), "model_dir": model_dir, "port": port,
-                 "host": host, "workers": workers, "scoring_timeout_ms": timeout_ms,
-                 "admin_port": admin_port, "debug_port": debug_port}
+    overrides: dict[str, Any] = {
+        "entry_script": str(path.resolve()), "model_dir": model_dir, "port": port,
+        "host": host, "workers": workers, "scoring_timeout_ms": timeout_ms,
+        "admin_port": admin_port, "debug_port": debug_port}
     base = ServerConfig.from_env()
     config = dataclasses.replace(
         base, app_root="", **{key: value for key, value in overrides.items()
