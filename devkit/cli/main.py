@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "traffic": "traffic:traffic",
     "keys": "keys:keys",
     "token": "token:token",
+    "reload": "reload:reload",
+    "debug": "debug:debug",
 }
 
 
