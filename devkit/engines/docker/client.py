@@ -8,6 +8,7 @@ guessing names, so ``down`` removes exactly what devkit made and nothing else.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,22 @@ def translated(action: str) -> Iterator[None]:
         raise EngineUnavailable(f"Docker failed to {action} ({exc}); {START_HINT}.") from exc
 
 
+def _missing_socket() -> str | None:
+    """The engine's unix socket when it does not exist: no engine can answer there, and
+    asking the SDK would only fail slower."""
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if host.startswith("unix://") and not os.path.exists(host[len("unix://"):]):
+        return host[len("unix://"):]
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost cause of a connection failure, e.g. "No such file or directory"."""
+    while exc.__context__ is not None and isinstance(exc.__context__, Exception):
+        exc = exc.__context__
+    return str(getattr(exc, "strerror", None) or exc)
+
+
 def label_filter(**labels: str | None) -> list[str]:
     """``devkit.managed=1`` plus ``devkit.<key>=<value>`` for each given value."""
     filters = [f"{MANAGED}=1"]
@@ -61,11 +78,19 @@ class DockerClient:
 
     @classmethod
     def connect(cls, timeout: int = 120) -> DockerClient:
+        missing = _missing_socket()
+        if missing is not None:
+            raise EngineUnavailable(f"No Docker engine answers ({missing} does not exist); "
+                                    f"{START_HINT}.")
+        raw: docker.DockerClient | None = None
         try:
             raw = docker.from_env(timeout=timeout)
             raw.ping()
         except (docker.errors.DockerException, OSError) as exc:
-            raise EngineUnavailable(f"No Docker engine answers ({exc}); {START_HINT}.") from exc
+            if raw is not None:
+                raw.close()
+            raise EngineUnavailable(f"No Docker engine answers ({_reason(exc)}); "
+                                    f"{START_HINT}.") from exc
         return cls(raw)
 
     def close(self) -> None:
