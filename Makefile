@@ -12,7 +12,7 @@ setup: $(VENV)/.installed $(AZML_VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml runtime/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip "setuptools>=68" wheel
 	$(BIN)/pip install --quiet -e ./runtime -e '.[test]'
 	touch $@
 
