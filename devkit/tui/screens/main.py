@@ -62,7 +62,9 @@ class MainScreen(Screen[None]):
         Binding("o", "tab('overview')", "Overview tab", show=False),
         Binding("i", "tab('invoke')", "Invoke tab", show=False),
         Binding("L", "tab('logs')", "Logs tab", show=False),
+        Binding("s", "send", "Send request (invoke tab)", show=False),
         Binding("p", "pause_logs", "Pause/resume logs", show=False),
+        Binding("h", "probes", "Show/hide probe lines in logs", show=False),
         Binding("c", "copy_logs", "Copy shown log lines", show=False),
     ]
 
@@ -189,6 +191,14 @@ class MainScreen(Screen[None]):
     # -- actions ----------------------------------------------------------------------------
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_send(self) -> None:
+        self.action_tab("invoke")
+        self.query_one(InvokePanel).action_send()
+
+    def action_probes(self) -> None:
+        shown = self.query_one(LogPanel).toggle_probes()
+        self.notify("Probe lines shown." if shown else "Probe lines hidden.")
 
     def action_up(self) -> None:
         view = self._need_view()

@@ -23,6 +23,9 @@ from devkit.tui.backend import Backend
 
 KEPT_LINES = 5000
 BATCH = 200
+# Health probes (devkit's own status polls among them) flood an access log; hidden unless
+# asked for, because they bury the lines a user is looking for.
+PROBE_MARKERS = ("GET /-/ready", "GET /-/live")
 
 
 class LogPanel(Vertical):
@@ -43,6 +46,7 @@ class LogPanel(Vertical):
         self.source: tuple[str, str | None] | None = None
         self.paused = False
         self.filter = ""
+        self.show_probes = False
         self._kept: deque[str] = deque(maxlen=KEPT_LINES)
 
     def compose(self) -> ComposeResult:
@@ -67,6 +71,11 @@ class LogPanel(Vertical):
         if not self.paused:
             self._redraw()
         return self.paused
+
+    def toggle_probes(self) -> bool:
+        self.show_probes = not self.show_probes
+        self._redraw()
+        return self.show_probes
 
     def visible_text(self) -> str:
         return "\n".join(line for line in self._kept if self._matches(line))
@@ -107,6 +116,8 @@ class LogPanel(Vertical):
         log.write_lines([line for line in self._kept if self._matches(line)])
 
     def _matches(self, line: str) -> bool:
+        if not self.show_probes and any(marker in line for marker in PROBE_MARKERS):
+            return False
         return not self.filter or self.filter.lower() in line.lower()
 
 

@@ -1,0 +1,132 @@
+"""Fixtures for the TUI tests: real endpoints of ``samples/regression`` and the helpers
+that wait on the app the way a user would (until something shows up on screen)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.pilot import Pilot
+
+from devkit.engines import EndpointStatus, Engine, UpOptions, get_engine, no_progress
+from devkit.spec import load
+from devkit.spec.model import Endpoint
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REGRESSION = REPO_ROOT / "samples" / "regression"
+
+
+@pytest.fixture
+def regression_spec() -> Endpoint:
+    return load([REGRESSION])
+
+
+@pytest.fixture
+def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from the repository root, so paths shown in the TUI are the same everywhere."""
+    monkeypatch.chdir(REPO_ROOT)
+    return REPO_ROOT
+
+
+class Running:
+    """An endpoint brought up by a real engine, and the router in front of it."""
+
+    def __init__(self, engine: Engine, status: EndpointStatus, router_url: str,
+                 routed: bool) -> None:
+        self.engine = engine
+        self.status = status
+        self.router_url = router_url
+        self.routed = routed  # the engine's own router answers at the scoring URI
+
+    def router_weights(self) -> dict[str, int]:
+        stats = httpx.get(f"{self.router_url}/-/metrics.json", timeout=5).json()
+        return {name: entry["weight"] for name, entry in stats["deployments"].items()
+                if name and "weight" in entry}
+
+
+def _has_router(url: str | None) -> bool:
+    if not url:
+        return False
+    base = url.rsplit("/score", 1)[0]
+    try:
+        return httpx.get(f"{base}/-/metrics.json", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _start_router(spec: Endpoint, status: EndpointStatus, port: int
+                  ) -> subprocess.Popen[bytes]:
+    """The endpoint's router as its own process, for an engine that does not start one:
+    the same command and config file engines use."""
+    from devkit.router import write_router_config
+
+    urls = {d.name: list(d.urls) for d in status.deployments}
+    config = write_router_config(spec, urls)
+    proc = subprocess.Popen([sys.executable, "-m", "devkit_runtime.router", "--config",
+                             str(config), "--host", "127.0.0.1", "--port", str(port),
+                             "--log-level", "warning"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not _has_router(f"http://127.0.0.1:{port}/score"):
+        assert proc.poll() is None and time.monotonic() < deadline, "router did not start"
+        time.sleep(0.1)
+    return proc
+
+
+@pytest.fixture
+def up_regression(isolated_state: Path, regression_spec: Endpoint, free_port: int
+                  ) -> Iterator[Callable[[str], Running]]:
+    """Bring ``samples/regression`` up on the named engine; take it down afterwards."""
+    started: list[tuple[Engine, subprocess.Popen[bytes] | None]] = []
+
+    def start(engine_name: str) -> Running:
+        engine = get_engine(engine_name)
+        status = engine.up(regression_spec, UpOptions(), no_progress)
+        router = None
+        if _has_router(status.scoring_uri):
+            url = status.scoring_uri.rsplit("/score", 1)[0]  # type: ignore[union-attr]
+        else:
+            router = _start_router(regression_spec, status, free_port)
+            url = f"http://127.0.0.1:{free_port}"
+        started.append((engine, router))
+        return Running(engine, status, url, routed=router is None)
+
+    yield start
+    for engine, router in started:
+        if router is not None:
+            router.terminate()
+            router.wait(timeout=10)
+        engine.down(regression_spec.name)
+
+
+async def wait_for(pilot: Pilot[None], condition: Callable[[], object],
+                   timeout: float = 30.0, what: str = "condition") -> None:
+    """Let the app run until ``condition()`` holds (workers deliver asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def screen_text(pilot: Pilot[None]) -> str:
+    """What the terminal shows, as plain text (from the same SVG a snapshot stores)."""
+    import html
+    import re
+
+    svg = pilot.app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for match in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>',
+                             svg):
+        rows.setdefault(float(match[2]), []).append((float(match[1]), html.unescape(match[3])))
+    return "\n".join("".join(t for _, t in sorted(rows[y])).replace("\xa0", " ")
+                     for y in sorted(rows))
+
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
