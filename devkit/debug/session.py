@@ -75,10 +75,12 @@ def target_of(endpoint: Endpoint, deployment: str, status: EndpointStatus,
         raise DebugError(f"Deployment '{deployment}' ({spec.source}) has no "
                          "code_configuration, so there is no score.py to debug.")
     local = str(code.code)
-    remote = local if status.engine == "process" else str(launch.container_code_dir(spec))
+    in_container = str(launch.container_code_dir(spec))
+    remote = local if status.engine == "process" else in_container
+    image = running.image if status.engine == "docker" else _image_of(spec)
     return DebugTarget(endpoint.name, deployment, status.engine, port, local, remote,
-                       image=running.image, replica_url=running.urls[0],
-                       mounts=_mounts(spec), env=_env(spec, status.engine, port))
+                       image=image, container_root=in_container, replica_url=running.urls[0],
+                       mounts=_mounts(spec), env=_env(spec))
 
 
 def wait_for_client(target: DebugTarget, timeout_s: float | None = None,
@@ -120,7 +122,18 @@ def _mounts(spec: DeploymentSpec) -> tuple[str, ...]:
     return (f"source={spec.model.path},target={target},type=bind,readonly",)
 
 
-def _env(spec: DeploymentSpec, engine: str, port: int) -> dict[str, str]:
+def _image_of(spec: DeploymentSpec) -> str:
+    """The image the docker engine runs this deployment as (built by `devkit up
+    --engine docker`); a BYOC image as named."""
+    if spec.environment.is_byoc and spec.environment.image:
+        return spec.environment.image
+    from devkit.images.build import ENV_REPOSITORY
+    from devkit.images.envhash import environment_hash
+
+    return f"{ENV_REPOSITORY}:{environment_hash(spec)[:16]}"
+
+
+def _env(spec: DeploymentSpec) -> dict[str, str]:
     """The server's environment inside the dev container, debugger on."""
     env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
                             port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)

@@ -21,7 +21,8 @@ class DebugTarget:
     local_root: str
     remote_root: str
     host: str = DEBUG_HOST
-    image: str = ""
+    image: str = ""  # the deployment's image, for the dev container
+    container_root: str = ""  # the code folder inside that image
     replica_url: str = ""
     mounts: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
@@ -40,6 +41,7 @@ class DebugTarget:
         return {"endpoint": self.endpoint, "deployment": self.deployment, "host": self.host,
                 "port": self.port, "local_root": self.local_root,
                 "remote_root": self.remote_root, "image": self.image,
+                "container_root": self.container_root,
                 "mounts": list(self.mounts), "env": self.env, "server_port": 5001,
                 "debug_port": CONTAINER_DEBUG_PORT}
 
