@@ -13,12 +13,25 @@ from collections.abc import Callable
 
 import pytest
 from conftest import REGRESSION, Running, screen_text, wait_for
+from textual.pilot import Pilot
 from textual.widgets import Input, Log, Select, Static, TextArea
 
 from devkit.tui import create_app
 from devkit.tui.screens.main import MainScreen
 from devkit.tui.screens.traffic import TrafficScreen
+from devkit.tui.widgets.endpoint_tree import Selection
 from devkit.tui.widgets.invoke import InvokePanel
+
+
+async def select(pilot: Pilot[None], main: MainScreen, target: Selection) -> None:
+    """Move the tree's cursor down until ``target`` is selected, as a user would."""
+    await wait_for(pilot, lambda: main.selection is not None, what="a first selection")
+    for _ in range(40):
+        if main.selection == target:
+            return
+        await pilot.press("down")
+        await pilot.pause(0.05)
+    raise AssertionError(f"{target} never selected; at {main.selection}")
 
 
 async def _drive(running: Running, engine: str) -> None:
@@ -28,10 +41,9 @@ async def _drive(running: Running, engine: str) -> None:
         await wait_for(pilot, lambda: main.polls > 0, what="first poll")
         assert "regression" in screen_text(pilot) and "blue ready 1/1 90%" in screen_text(pilot)
 
-        # select green (the cursor starts on blue), pin the request to it and send
-        await pilot.press("down")
-        await wait_for(pilot, lambda: main.selection is not None
-                       and main.selection.deployment == "green", what="green selected")
+        # select green with the keyboard (other endpoints may run on a shared engine),
+        # pin the request to it and send
+        await select(pilot, main, Selection("regression", "green"))
         await pilot.press("i")
         panel = main.query_one(InvokePanel)
         await wait_for(pilot, lambda: '"data"' in panel.query_one("#body", TextArea).text,
