@@ -10,6 +10,7 @@ broken save leaves the last good version serving.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import os
@@ -104,6 +105,7 @@ class WorkerState:
         start = time.perf_counter()
         previous = sys.modules.get(scoring.MODULE_NAME)
         helpers = _forget_code_modules(self.config.code_root)
+        _drop_bytecode([previous, *helpers.values()])
         try:
             script = await asyncio.to_thread(scoring.load, self.config.script_path,
                                              self.config.code_root)
@@ -153,6 +155,17 @@ def _forget_code_modules(code_root: Path) -> dict[str, Any]:
                 and not path.startswith(runtime) and "-packages" + os.sep not in path):
             found[name] = sys.modules.pop(name)
     return found
+
+
+def _drop_bytecode(modules: list[Any]) -> None:
+    """Delete the cached bytecode of modules about to be re-imported. Python trusts a
+    ``.pyc`` whose source has the same size and the same mtime *in whole seconds*, so two
+    saves within a second (``VERSION = 1`` -> ``VERSION = 2``) would re-run the old code."""
+    for module in modules:
+        cached = getattr(module, "__cached__", None)
+        if cached:
+            with contextlib.suppress(OSError):  # read-only code mounts write no .pyc
+                os.unlink(cached)
 
 
 def _restore_module(previous: Any) -> None:

@@ -121,3 +121,16 @@ def _failed_reload(url: str) -> dict[str, Any] | None:
     status, body = get_json(f"{url}/-/ready")
     reload = body.get("reload") or {}
     return body if reload.get("ok") is False else None
+
+
+def test_quick_saves_of_the_same_size_each_reload(tmp_path: Path) -> None:
+    """Two saves within one second and of equal size must not re-run stale bytecode."""
+    code = code_folder(tmp_path)
+    script = code / "score.py"
+    with watched_server(code, tmp_path) as server:
+        for version in range(2, 7):
+            set_version(script, version)
+            eventually(lambda v=version: server.version() == v, what=f"version {version}")
+            save(code / "helper.py", f'VALUE = "{version}"\n')
+            eventually(lambda v=version: server.score()[1]["helper"] == str(v),
+                       what=f"helper {version}")
