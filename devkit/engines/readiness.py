@@ -1,7 +1,7 @@
 """Waiting for a replica to become ready, the way a readiness probe would, only faster.
 
 Azure probes every ``period`` seconds after ``initial_delay``; a local server is usually
-ready within a second, so devkit polls quickly at first (50 ms, backing off to ``period``)
+ready within a second, so devkit polls quickly at first (50 ms, backing off to 200 ms)
 and uses the probe settings only to bound the total wait:
 ``initial_delay + period × failure_threshold``. An ``init()`` failure is final (the
 runtime answers 503 with the error), so it ends the wait at once instead of burning the
@@ -94,4 +94,6 @@ class ReadinessWait:
             if time.monotonic() >= deadline:
                 return WaitOutcome(DeploymentState.STARTING)
             time.sleep(interval)
-            interval = min(interval * 1.5, float(max(self.probe.period, 1)), 1.0)
+            # A loopback probe costs well under a millisecond: keep polling often so a
+            # replica is seen ready within a fifth of a second of becoming so.
+            interval = min(interval * 1.5, float(max(self.probe.period, 1)), 0.2)
