@@ -182,13 +182,26 @@ class Backend:
                     reload_now(status, deployment, self._specs.get(view.name))]
         return [_post_reload(r.admin_url, deployment) for r in dep.replica_status]
 
-    def debug(self, endpoint: str, deployment: str) -> str:
-        """Put ``deployment`` under debugpy; returns the attach instructions to show."""
-        hook = _optional("devkit.debug", "start_debug")
-        if hook is None:
-            raise EngineError("This devkit has no debug support installed yet; run "
-                              f"`devkit debug {endpoint} -d {deployment}` once it is.")
-        return str(hook(self._engine_of(endpoint), endpoint, deployment))
+    def debug(self, endpoint: str, deployment: str, progress: Progress,
+              off: bool = False) -> str:
+        """Restart ``deployment`` under debugpy (or back to its spec with ``off``) through
+        :mod:`devkit.debug`, writing the VS Code files; returns the text to show."""
+        dbg = _optional("devkit.debug", "start") and importlib.import_module("devkit.debug")
+        if not dbg:
+            raise EngineError("This devkit has no debug support installed; run "
+                              f"`devkit debug {endpoint} -d {deployment}` once it has.")
+        engine = self._engine_of(endpoint)
+        spec = self._specs.get(endpoint)
+        if spec is None:
+            raise SpecError(f"No spec for endpoint '{endpoint}' was loaded here; run "
+                            f"`devkit debug {endpoint} -d {deployment} --spec FOLDER`.")
+        if off:
+            dbg.stop(engine, spec, deployment, progress)
+            return f"{endpoint}/{deployment}: debugger off, running as its spec says."
+        target = dbg.start(engine, spec, deployment, progress)
+        folder = spec.spec.source.file.parent
+        return str(target.instructions(dbg.write_launch_json(target, folder),
+                                       dbg.write_devcontainer_json(target, folder)))
 
     def set_traffic(self, endpoint: str, traffic: Mapping[str, int],
                     mirror: Mapping[str, int]) -> bool:

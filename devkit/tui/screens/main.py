@@ -89,6 +89,7 @@ class MainScreen(Screen[None]):
         error: str | None = None
         reload: list[ReloadOutcome] = field(default_factory=list)
         dialog: tuple[str, str] | None = None  # (title, text) to open when done
+        debug_on: bool | None = None  # the deployment is now (not) under the debugger
 
     def __init__(self, backend: Backend, poll_s: float = 1.0) -> None:
         super().__init__()
@@ -97,6 +98,7 @@ class MainScreen(Screen[None]):
         self.snapshot = Snapshot()
         self.selection: Selection | None = None
         self.busy: dict[Key, str] = {}
+        self.debugged: set[Key] = set()  # deployments this TUI put under debugpy
         self.history = MetricsHistory()
         self.reloads: dict[Key, ReloadOutcome] = {}
         self.progress: dict[str, list[str]] = {}
@@ -156,8 +158,9 @@ class MainScreen(Screen[None]):
     def shown_snapshot(self) -> Snapshot:
         """The snapshot with the TUI's own in-flight states laid over the engine's."""
         views = []
+        overlays = {key: DEBUGGING for key in self.debugged} | self.busy
         for view in self.snapshot.endpoints:
-            for (endpoint, deployment), state in self.busy.items():
+            for (endpoint, deployment), state in overlays.items():
                 if endpoint == view.name:
                     view = with_state(view, deployment, state)
             views.append(view)
@@ -239,12 +242,23 @@ class MainScreen(Screen[None]):
                         lambda: self.backend.reload(view, deployment), reload=True)
 
     def action_debug(self) -> None:
+        """Start debugging the selected deployment; pressed again, stop (after asking)."""
         view, deployment = self._need_deployment()
-        if view is not None and deployment is not None:
-            def debug() -> tuple[str, str]:
-                text = self.backend.debug(view.name, deployment)
-                return f"Debugging {deployment}", text
-            self._start((view.name, deployment), DEBUGGING, debug, dialog=True)
+        if view is None or deployment is None:
+            return
+        key = (view.name, deployment)
+        report = self._reporter(view.name)
+        if key in self.debugged:
+            def stop() -> str:
+                return self.backend.debug(view.name, deployment, report, off=True)
+            self._confirm(f"Stop debugging '{deployment}' and restart it as its spec says?",
+                          lambda: self._start(key, STARTING, stop, debug_on=False))
+            return
+
+        def debug() -> tuple[str, str]:
+            text = self.backend.debug(view.name, deployment, report)
+            return f"Debugging {deployment} (g again stops)", text
+        self._start(key, DEBUGGING, debug, dialog=True, debug_on=True)
 
     def action_traffic(self) -> None:
         view = self._need_view()
@@ -307,15 +321,17 @@ class MainScreen(Screen[None]):
 
     # -- running actions --------------------------------------------------------------------
     def _start(self, key: Key, state: str | None, job: Callable[[], object], *,
-               reload: bool = False, dialog: bool = False) -> None:
+               reload: bool = False, dialog: bool = False,
+               debug_on: bool | None = None) -> None:
         if state is not None:
             self.busy[key] = state
             self.query_one(EndpointTree).show(self.shown_snapshot())
             self.refresh_panels()
-        self._run(key, job, reload, dialog)
+        self._run(key, job, reload, dialog, debug_on)
 
     @work(thread=True, group="actions")
-    def _run(self, key: Key, job: Callable[[], object], reload: bool, dialog: bool) -> None:
+    def _run(self, key: Key, job: Callable[[], object], reload: bool, dialog: bool,
+             debug_on: bool | None) -> None:
         try:
             result = job()
         except DevkitError as exc:
@@ -326,13 +342,15 @@ class MainScreen(Screen[None]):
             self.post_message(self.Done(key, reload=result))
         elif dialog:
             assert isinstance(result, tuple)
-            self.post_message(self.Done(key, dialog=result))
+            self.post_message(self.Done(key, dialog=result, debug_on=debug_on))
         else:
-            self.post_message(self.Done(key, note=str(result)))
+            self.post_message(self.Done(key, note=str(result), debug_on=debug_on))
 
     @on(Done)
     def _done(self, message: Done) -> None:
         self.busy.pop(message.key, None)
+        if message.debug_on is not None and not message.error:
+            (self.debugged.add if message.debug_on else self.debugged.discard)(message.key)
         if message.error:
             self.notify(message.error, severity="error", timeout=10)
         if message.note:
