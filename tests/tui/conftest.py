@@ -28,6 +28,23 @@ def regression_spec() -> Endpoint:
 
 
 @pytest.fixture
+def private_regression(tmp_path: Path) -> Endpoint:
+    """``samples/regression`` under a unique endpoint name: the Docker engine is shared by
+    everything on this machine, and another test's `down regression` must not hit ours."""
+    import shutil
+    import uuid
+
+    folder = tmp_path / "regression"
+    shutil.copytree(REGRESSION, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    name = f"tui-{uuid.uuid4().hex[:8]}"
+    for file in ("endpoint.yml", "blue.yml", "green.yml"):
+        path = folder / file
+        text = path.read_text().replace("name: regression", f"name: {name}")
+        path.write_text(text.replace("endpoint_name: regression", f"endpoint_name: {name}"))
+    return load([folder])
+
+
+@pytest.fixture
 def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run from the repository root, so paths shown in the TUI are the same everywhere."""
     monkeypatch.chdir(REPO_ROOT)
@@ -37,9 +54,11 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
 class Running:
     """An endpoint brought up by a real engine, and the router in front of it."""
 
-    def __init__(self, engine: Engine, status: EndpointStatus, router_url: str,
-                 routed: bool) -> None:
+    def __init__(self, engine: Engine, spec: Endpoint, status: EndpointStatus,
+                 router_url: str, routed: bool) -> None:
         self.engine = engine
+        self.spec = spec
+        self.name = spec.name
         self.status = status
         self.router_url = router_url
         self.routed = routed  # the engine's own router answers at the scoring URI
@@ -80,29 +99,29 @@ def _start_router(spec: Endpoint, status: EndpointStatus, port: int
 
 
 @pytest.fixture
-def up_regression(isolated_state: Path, regression_spec: Endpoint, free_port: int
+def up_regression(isolated_state: Path, private_regression: Endpoint, free_port: int
                   ) -> Iterator[Callable[[str], Running]]:
     """Bring ``samples/regression`` up on the named engine; take it down afterwards."""
     started: list[tuple[Engine, subprocess.Popen[bytes] | None]] = []
 
     def start(engine_name: str) -> Running:
         engine = get_engine(engine_name)
-        status = engine.up(regression_spec, UpOptions(), no_progress)
+        status = engine.up(private_regression, UpOptions(), no_progress)
         router = None
         if _has_router(status.scoring_uri):
             url = status.scoring_uri.rsplit("/score", 1)[0]  # type: ignore[union-attr]
         else:
-            router = _start_router(regression_spec, status, free_port)
+            router = _start_router(private_regression, status, free_port)
             url = f"http://127.0.0.1:{free_port}"
         started.append((engine, router))
-        return Running(engine, status, url, routed=router is None)
+        return Running(engine, private_regression, status, url, routed=router is None)
 
     yield start
     for engine, router in started:
         if router is not None:
             router.terminate()
             router.wait(timeout=10)
-        engine.down(regression_spec.name)
+        engine.down(private_regression.name)
 
 
 async def wait_for(pilot: Pilot[None], condition: Callable[[], object],

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import REGRESSION, Running, screen_text, wait_for
+from conftest import Running, screen_text, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, Log, Select, Static, TextArea
 
@@ -35,15 +35,15 @@ async def select(pilot: Pilot[None], main: MainScreen, target: Selection) -> Non
 
 
 async def _drive(running: Running, engine: str) -> None:
-    app = create_app([REGRESSION], engines=[engine], poll_s=0.5)
+    app = create_app([running.spec.spec.source.file.parent], engines=[engine], poll_s=0.5)
     async with app.run_test(size=(100, 32)) as pilot:
         main = app.main
         await wait_for(pilot, lambda: main.polls > 0, what="first poll")
-        assert "regression" in screen_text(pilot) and "blue ready 1/1 90%" in screen_text(pilot)
+        assert running.name in screen_text(pilot)
 
         # select green with the keyboard (other endpoints may run on a shared engine),
         # pin the request to it and send
-        await select(pilot, main, Selection("regression", "green"))
+        await select(pilot, main, Selection(running.name, "green"))
         await pilot.press("i")
         panel = main.query_one(InvokePanel)
         await wait_for(pilot, lambda: '"data"' in panel.query_one("#body", TextArea).text,
