@@ -60,7 +60,7 @@ def cli(ctx: click.Context) -> None:
 
     \b
     Examples:
-      devkit serve samples/regression/score.py --model-dir samples/regression/model/v1
+      devkit serve samples/regression/score.py --model-dir samples/regression/model-1
       devkit up samples/regression
     """
     if ctx.invoked_subcommand is None:

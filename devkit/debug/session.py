@@ -115,10 +115,9 @@ def _with(endpoint: Endpoint, changed: DeploymentSpec) -> Endpoint:
 
 def _mounts(spec: DeploymentSpec) -> tuple[str, ...]:
     """The model mount for the dev container (the code is its workspace)."""
-    model_dir = launch.container_model_dir(spec)
-    if spec.model is None or model_dir is None:
+    target = launch.container_model_target(spec)
+    if spec.model is None or target is None:
         return ()
-    target = model_dir / spec.model.path.name if spec.model.path.is_file() else model_dir
     return (f"source={spec.model.path},target={target},type=bind,readonly",)
 
 

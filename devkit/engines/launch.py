@@ -26,14 +26,23 @@ def container_code_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
 
 def container_model_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
     """``AZUREML_MODEL_DIR`` in a container: ``model_mount_path`` when the spec sets one,
-    else ``/var/azureml-app/azureml-models/<name>/<version>`` (CONTRACT.md §5). A model
-    folder is mounted there as is; a single model file appears inside it by its name."""
+    else ``/var/azureml-app/azureml-models/<name>/<version>`` (CONTRACT.md §5)."""
     model = deployment.model
     if model is None:
         return None
     if deployment.model_mount_path:
         return PurePosixPath(deployment.model_mount_path)
     return MODELS_ROOT / model.name / model.version
+
+
+def container_model_target(deployment: DeploymentSpec) -> PurePosixPath | None:
+    """Where the model folder (or file) itself appears: inside ``AZUREML_MODEL_DIR`` under
+    its own name, as in Azure — a spec's ``path: model-1/model`` is read by score.py as
+    ``$AZUREML_MODEL_DIR/model/...``, locally and in the cloud alike."""
+    model_dir = container_model_dir(deployment)
+    if deployment.model is None or model_dir is None:
+        return None
+    return model_dir / deployment.model.path.name
 
 
 @dataclass(frozen=True)

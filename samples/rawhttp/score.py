@@ -18,7 +18,7 @@ key = b""
 
 def init():
     global key
-    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "key.bin"), "rb") as file:
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "key.bin"), "rb") as file:
         key = file.read()
     print(f"rawhttp: loaded a {len(key)}-byte key")
 

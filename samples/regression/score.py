@@ -1,7 +1,8 @@
 """Scoring script of the regression sample: an unmodified Azure ML ``score.py``.
 
 ``init()`` loads the scikit-learn model once per worker from ``AZUREML_MODEL_DIR``, which
-points at the deployment's model folder (``model/v1`` for blue, ``model/v2`` for green);
+holds the deployment's model folder under its own name, as Azure lays it out
+(``model-1/model`` for blue, ``model-2/model`` for green, both seen as ``model/``);
 ``run()`` receives the raw request body as a string, as Azure's server passes it.
 """
 
@@ -16,7 +17,7 @@ model = None
 
 def init():
     global model
-    model_path = os.path.join(os.environ["AZUREML_MODEL_DIR"], "model.pkl")
+    model_path = os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "model.pkl")
     model = joblib.load(model_path)
     print(f"regression: loaded {type(model).__name__} from {model_path}")
 

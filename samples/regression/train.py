@@ -21,14 +21,14 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     features, target = load_diabetes(return_X_y=True)
-    models = {"v1": LinearRegression(), "v2": Ridge(alpha=0.1)}
-    for version, model in models.items():
+    models = {"model-1": LinearRegression(), "model-2": Ridge(alpha=0.1)}
+    for folder, model in models.items():
         model.fit(features, target)
-        out = HERE / "model" / version / "model.pkl"
+        out = HERE / folder / "model" / "model.pkl"
         out.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, out)
         score = model.score(features, target)
-        print(f"{version}: {type(model).__name__} R^2={score:.3f} -> {out.relative_to(HERE)} "
+        print(f"{folder}: {type(model).__name__} R^2={score:.3f} -> {out.relative_to(HERE)} "
               f"({out.stat().st_size} bytes)")
 
 

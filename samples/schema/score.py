@@ -27,7 +27,7 @@ SAMPLE_OUTPUT = {"probabilities": [0.0003, 0.8765], "labels": ["other", "virgini
 
 def init():
     global weights, bias
-    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "weights.json")) as file:
+    with open(os.path.join(os.environ["AZUREML_MODEL_DIR"], "model", "weights.json")) as file:
         model = json.load(file)
     weights = np.array(model["weights"], dtype=float)
     bias = float(model["bias"])

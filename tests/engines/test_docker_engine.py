@@ -75,7 +75,9 @@ def test_code_and_model_are_mounted_read_only_where_azure_puts_them(
     [blue] = containers(docker_client, sized.name, "blue")
     mounts = {m["Destination"]: m for m in blue.attrs["Mounts"]}
     model = "/var/azureml-app/azureml-models/diabetes-regression/1"
-    assert mounts[model]["Source"].endswith("model/v1") and not mounts[model]["RW"]
+    # The model folder appears inside AZUREML_MODEL_DIR under its own name, as in Azure.
+    target = f"{model}/model"
+    assert mounts[target]["Source"].endswith("model-1/model") and not mounts[target]["RW"]
     assert not mounts[f"/var/azureml-app/{sized.name}"]["RW"]
     env = dict(line.split("=", 1) for line in blue.attrs["Config"]["Env"])
     assert env["AZUREML_MODEL_DIR"] == model

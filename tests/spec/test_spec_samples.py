@@ -32,9 +32,9 @@ def test_regression_sample_spec() -> None:
     assert endpoint.name == "regression"
     assert dict(endpoint.spec.traffic) == {"blue": 90, "green": 10}
     assert [d.name for d in endpoint.deployments] == ["blue", "green"]
-    for deployment, version in zip(endpoint.deployments, ("v1", "v2"), strict=True):
+    for deployment, folder in zip(endpoint.deployments, ("model-1", "model-2"), strict=True):
         assert deployment.model is not None
-        assert deployment.model.path == SAMPLES / "regression" / "model" / version
+        assert deployment.model.path == SAMPLES / "regression" / folder / "model"
         pickle = deployment.model.path / "model.pkl"
         assert pickle.stat().st_size < 4096  # "saved small"
         assert deployment.environment.conda_file == (
@@ -58,17 +58,19 @@ def test_committed_regression_models_load_in_this_environment() -> None:
     request = json.loads((SAMPLES / "regression" / "sample-request.json").read_text())
     rows = np.array(request["data"])
     assert rows.shape[1] == 10
-    v1 = joblib.load(SAMPLES / "regression" / "model" / "v1" / "model.pkl")
-    v2 = joblib.load(SAMPLES / "regression" / "model" / "v2" / "model.pkl")
+    v1 = joblib.load(SAMPLES / "regression" / "model-1" / "model" / "model.pkl")
+    v2 = joblib.load(SAMPLES / "regression" / "model-2" / "model" / "model.pkl")
     assert not np.allclose(v1.predict(rows), v2.predict(rows))
 
 
 @contextmanager
 def served(deployment: DeploymentSpec, port: int) -> Iterator[httpx.Client]:
-    """``devkit serve`` the deployment's script and model on loopback; yield a client."""
+    """``devkit serve`` the deployment's script and model on loopback; yield a client.
+    ``--model-dir`` is the model folder's parent: Azure shows the folder inside
+    ``AZUREML_MODEL_DIR`` under its own name, and the samples' scripts read it there."""
     assert deployment.code_configuration is not None and deployment.model is not None
     command = [str(DEVKIT), "serve", str(deployment.code_configuration.script_path),
-               "--model-dir", str(deployment.model.path), "--port", str(port)]
+               "--model-dir", str(deployment.model.path.parent), "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     try:

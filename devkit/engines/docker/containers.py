@@ -69,9 +69,8 @@ def mounts(spec: DeploymentSpec) -> list[docker.types.Mount]:
     if spec.code_configuration is not None and code_dir is not None:
         result.append(docker.types.Mount(str(code_dir), str(spec.code_configuration.code),
                                          type="bind", read_only=True))
-    model_dir = launch.container_model_dir(spec)
-    if spec.model is not None and model_dir is not None:
-        target = model_dir / spec.model.path.name if spec.model.path.is_file() else model_dir
+    target = launch.container_model_target(spec)
+    if spec.model is not None and target is not None:
         result.append(docker.types.Mount(str(target), str(spec.model.path), type="bind",
                                          read_only=True))
     return result

@@ -234,13 +234,11 @@ def _url(port: int) -> str:
 
 
 def _host_paths(spec: DeploymentSpec) -> launch.ServerPaths:
-    """Code and model folders in place; a single model file is seen through a folder
-    holding a symlink to it, as the docker engine mounts it."""
+    """Code in place; the model (folder or file) seen through a folder holding a symlink
+    to it under its own name, the layout the docker engine mounts (and Azure uses)."""
     app_root = str(spec.code_configuration.code) if spec.code_configuration else None
     if spec.model is None:
         return launch.ServerPaths(app_root, None)
-    if spec.model.path.is_dir():
-        return launch.ServerPaths(app_root, str(spec.model.path))
     model_dir = endpoint_state_dir(spec.endpoint_name) / "models" / spec.name
     model_dir.mkdir(parents=True, exist_ok=True)
     link = model_dir / spec.model.path.name
