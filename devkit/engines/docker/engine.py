@@ -9,12 +9,14 @@ reload can fix it) and is reported unhealthy with the runtime's traceback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from docker.models.containers import Container
 
+from devkit.engines import launch, routing
 from devkit.engines.base import (
     DeploymentState,
     EndpointStatus,
@@ -26,6 +28,7 @@ from devkit.engines.base import (
 )
 from devkit.engines.docker import client as dk
 from devkit.engines.docker import containers as ct
+from devkit.engines.docker import router as rt
 from devkit.engines.docker import status as st
 from devkit.engines.docker.client import DockerClient, translated
 from devkit.engines.readiness import ReadinessWait, WaitOutcome
@@ -51,6 +54,19 @@ class DockerEngine(Engine):
 
     # -- up ---------------------------------------------------------------------------
     def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+        try:
+            self._reconcile(endpoint, options, progress)
+        except DevkitError:
+            # What did start keeps serving through the router; the first error is the news.
+            with contextlib.suppress(DevkitError):
+                self._route(endpoint, progress)
+            raise
+        self._route(endpoint, progress)
+        save_record(endpoint.name, EndpointRecord.of(endpoint))
+        return self.status(endpoint.name)[0]
+
+    def _reconcile(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> None:
+        """Bring the deployments' containers to the spec (the router comes after)."""
         self._check_gpus(endpoint, options)
         limits = {d.name: self._limits(d, options, progress) for d in endpoint.deployments}
         images = {d.name: self._image(d, progress) for d in endpoint.deployments}
@@ -72,8 +88,40 @@ class DockerEngine(Engine):
                                                  limits[w.spec.name], network, progress)
                        for w in to_start}
             self._await_ready(started, {w.spec.name: w.spec for w in to_start}, progress)
-        save_record(endpoint.name, record)
-        return self.status(endpoint.name)[0]
+
+    def _route(self, endpoint: Endpoint, progress: Progress) -> None:
+        """Point the router at the running replicas (by container name on the endpoint
+        network) and make sure it runs and serves that config."""
+        from devkit.images.router_image import ensure_router_image
+        from devkit.router import router_dir
+
+        replicas = st.group(map(ct.view, self.client.containers(endpoint=endpoint.name)))
+        have = replicas.get(endpoint.name, {})
+        urls = {d.name: [f"http://{r.container.name}:{launch.SERVER_PORT}"
+                         for r in have.get(d.name, []) if r.running]
+                for d in endpoint.deployments}
+        sync = routing.sync_config(endpoint, urls, progress)
+        image = ensure_router_image(self.client.raw, progress=progress)
+        network = self._network(endpoint.name)
+        container, fresh = rt.ensure(self.client, endpoint.name, image,
+                                     str(router_dir(endpoint.name)), network, progress)
+        url = rt.host_url(container)
+        if url is None:
+            raise EngineError(f"The router container {container.name} has no published "
+                              f"port; remove it with `devkit down {endpoint.name}` and run "
+                              "`devkit up` again.")
+        if fresh or sync.changed:
+            routing.await_router(url, sync.generation, lambda: self._router_stopped(container))
+        state = "started" if fresh else ("updated live" if sync.changed else "unchanged")
+        progress(f"router: {state} at {url}/score (config generation {sync.generation})")
+
+    def _router_stopped(self, container: Container) -> str | None:
+        if not self.client.reload(container):
+            return "its container was removed"
+        if container.status in ("exited", "dead"):
+            logs = self.client.tail(container, 10) or "(no output)"
+            return f"its container exited: {logs}"
+        return None
 
     def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
         for d in endpoint.deployments:
@@ -180,8 +228,9 @@ class DockerEngine(Engine):
     # -- read back --------------------------------------------------------------------
     def status(self, name: str | None = None) -> list[EndpointStatus]:
         views = map(ct.view, self.client.containers(endpoint=name))
-        routers = {v.endpoint: v.host_url() for v in map(ct.view, self.client.containers(
-            endpoint=name, role="router")) if v.running}
+        routers = {v.endpoint: rt.host_url(v.container)
+                   for v in map(ct.view, self.client.containers(endpoint=name, role=rt.ROLE))
+                   if v.running}
         grouped = st.group(views)
         return [st.endpoint_status(ep, deps, routers.get(ep))
                 for ep, deps in sorted(grouped.items())]
@@ -222,6 +271,7 @@ class DockerEngine(Engine):
             with translated(f"remove volume {volume.name}"):
                 volume.remove(force=True)
         forget_record(name)
+        routing.forget_router_state(name)
 
     def down_all(self) -> list[str]:
         names = sorted(set(self._names()) | {

@@ -1,6 +1,7 @@
 """Reading an endpoint's state back from Docker: labels say what should run, container
-state and ``GET /-/ready`` say how it runs. Nothing here needs the spec or a state file,
-which is why ``status`` is true from any shell and after a reboot."""
+state and ``GET /-/ready`` say how it runs, and the router config in the endpoint's state
+folder holds the live weights. Nothing here needs the spec, which is why ``status`` is
+true from any shell and after a reboot."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from devkit.engines.base import (
     EndpointStatus,
     ReplicaStatus,
     aggregate,
-    live_deployment,
 )
 from devkit.engines.docker import client as dk
 from devkit.engines.docker.containers import (
@@ -29,6 +29,7 @@ from devkit.engines.docker.containers import (
 )
 from devkit.engines.readiness import probe_once
 from devkit.engines.record import EndpointRecord, Running, load_record
+from devkit.engines.routing import live_record
 
 ENGINE = "docker"
 
@@ -93,22 +94,11 @@ def deployment_status(name: str, replicas: list[ReplicaView],
 
 def endpoint_status(name: str, deployments: dict[str, list[ReplicaView]],
                     router_url: str | None) -> EndpointStatus:
+    """The endpoint as its containers say, with the live weights of its router config
+    and the router's ``/score`` as the scoring URI (None while no router runs)."""
     first = next(iter(deployments.values()))[0]
-    record = load_record(name) or first.record()
+    record = live_record(name, load_record(name) or first.record())
     statuses = tuple(deployment_status(d, reps, record)
                      for d, reps in sorted(deployments.items()))
-    return EndpointStatus(name, scoring_uri(statuses, record, router_url), record.auth_mode,
-                          ENGINE, statuses)
-
-
-def scoring_uri(statuses: tuple[DeploymentStatus, ...], record: EndpointRecord,
-                router_url: str | None) -> str | None:
-    """The router when the endpoint has one; until then the live deployment's first
-    replica (the one with the highest traffic)."""
-    if router_url:
-        return f"{router_url}/score"
-    live = live_deployment(record.traffic, [s.name for s in statuses])
-    target = next((s for s in statuses if s.name == live), None)
-    if target is None or not target.urls:
-        return None
-    return f"{target.urls[0]}/score"
+    uri = f"{router_url}/score" if router_url else None
+    return EndpointStatus(name, uri, record.auth_mode, ENGINE, statuses)

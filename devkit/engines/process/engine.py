@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from devkit.engines import launch
+from devkit.engines import launch, routing
 from devkit.engines.base import (
     DeploymentState,
     DeploymentStatus,
@@ -29,9 +29,9 @@ from devkit.engines.base import (
     ReplicaStatus,
     UpOptions,
     aggregate,
-    live_deployment,
     not_found,
 )
+from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
 from devkit.engines.process.venv import ensure_venv
 from devkit.engines.readiness import ReadinessWait, WaitOutcome, probe_once
@@ -93,9 +93,38 @@ class ProcessEngine(Engine):
                                                       progress)
                 current.deployments[want.spec.name] = started[want.spec.name]
                 ps.save(current)
-        self._await_ready(current, started, endpoint, progress)
+        try:
+            self._await_ready(current, started, endpoint, progress)
+        except DevkitError:
+            # What did start keeps serving through the router; the first error is the news.
+            with contextlib.suppress(DevkitError):
+                self._route(current, endpoint, progress)
+            raise
+        self._route(current, endpoint, progress)
         save_record(endpoint.name, record)
         return self.status(endpoint.name)[0]
+
+    def _route(self, current: ps.ProcessState, endpoint: Endpoint, progress: Progress) -> None:
+        """Point the router at the replicas' loopback ports and make sure it runs and
+        serves that config."""
+        urls = {name: [_url(r.port) for r in dep.replicas if r.alive()]
+                for name, dep in current.deployments.items()}
+        sync = routing.sync_config(endpoint, urls, progress)
+        router = current.router
+        fresh = router is None or not router.alive()
+        if router is None or fresh:
+            log = endpoint_state_dir(endpoint.name) / "logs" / "router.log"
+            router = prouter.spawn(sync.path, log, router.port if router else None)
+            current.router = router
+            ps.save(current)
+        if fresh or sync.changed:
+            live = router
+            routing.await_router(live.url, sync.generation,
+                                 lambda: None if live.alive() else
+                                 f"process {live.pid} exited; see {live.log}")
+        state = "started" if fresh else ("updated live" if sync.changed else "unchanged")
+        progress(f"router: {state} at {router.url}/score (config generation "
+                 f"{sync.generation})")
 
     def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
         for d in endpoint.deployments:
@@ -195,6 +224,8 @@ class ProcessEngine(Engine):
             raise EndpointNotFound(not_found(name, self.name, ps.names()))
         for deployment in current.deployments.values():
             _stop_all(deployment.replicas)
+        if current.router is not None:
+            _stop_all([current.router])
         folder = endpoint_state_dir(name)
         for owned in (ps.STATE_FILE, "logs", "models"):
             path = folder / owned
@@ -203,8 +234,7 @@ class ProcessEngine(Engine):
             else:
                 path.unlink(missing_ok=True)
         forget_record(name)
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+        routing.forget_router_state(name)
 
     def down_all(self) -> list[str]:
         names = ps.names()
@@ -265,7 +295,8 @@ def _failure(spec: DeploymentSpec, replica: ps.ReplicaRecord, outcome: WaitOutco
                        f"{fix}")
 
 
-def _stop_all(replicas: Iterable[ps.ReplicaRecord], grace: float = 5.0) -> None:
+def _stop_all(replicas: Iterable[ps.ReplicaRecord | ps.RouterRecord],
+              grace: float = 5.0) -> None:
     """SIGTERM each replica's process group, then SIGKILL what is left after ``grace``."""
     live = [r for r in replicas if r.alive()]
     for replica in live:
@@ -317,12 +348,11 @@ def _deployment_status(dep: ps.DeploymentRecord, record: EndpointRecord) -> Depl
 
 
 def _endpoint_status(current: ps.ProcessState) -> EndpointStatus:
-    record = load_record(current.name) or current.record
+    record = routing.live_record(current.name, load_record(current.name) or current.record)
     statuses = tuple(_deployment_status(d, record)
                      for _, d in sorted(current.deployments.items()))
-    live = live_deployment(record.traffic, [s.name for s in statuses])
-    target = next((s for s in statuses if s.name == live and s.urls), None)
-    uri = f"{target.urls[0]}/score" if target else None
+    router = current.router
+    uri = f"{router.url}/score" if router is not None and router.alive() else None
     return EndpointStatus(current.name, uri, record.auth_mode, "process", statuses)
 
 

@@ -1,8 +1,9 @@
 """The process engine's record of an endpoint: ``endpoint_state_dir(name)/process.json``.
 
 It is the process engine's equivalent of Docker labels: which deployments run, with which
-hashes, and for each replica its pid, ports and log file. Pids are checked against the
-process's start time, so a pid reused after a reboot is not mistaken for a replica.
+hashes, for each replica its pid, ports and log file, and the router's pid, port and log
+file. Pids are checked against the process's start time, so a pid reused after a reboot
+is not mistaken for a replica.
 """
 
 from __future__ import annotations
@@ -43,15 +44,34 @@ class DeploymentRecord:
     replicas: tuple[ReplicaRecord, ...] = ()
 
 
+@dataclass(frozen=True)
+class RouterRecord:
+    """The endpoint's router process: where it listens and where it logs."""
+
+    pid: int
+    port: int
+    log: str
+    started: str | None = None
+
+    def alive(self) -> bool:
+        return pid_alive(self.pid, self.started)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
 @dataclass
 class ProcessState:
     name: str
     record: EndpointRecord
     deployments: dict[str, DeploymentRecord] = field(default_factory=dict)
+    router: RouterRecord | None = None
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "endpoint": self.record.to_json(),
-                "deployments": {n: asdict(d) for n, d in self.deployments.items()}}
+                "deployments": {n: asdict(d) for n, d in self.deployments.items()},
+                "router": asdict(self.router) if self.router else None}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> ProcessState:
@@ -63,7 +83,10 @@ class ProcessState:
             deployments[name] = DeploymentRecord(**raw, replicas=replicas)
         endpoint = data.get("endpoint") or {}
         assert isinstance(endpoint, dict)
-        return cls(str(data["name"]), EndpointRecord.from_json(endpoint), deployments)
+        router = data.get("router")
+        assert router is None or isinstance(router, dict)
+        return cls(str(data["name"]), EndpointRecord.from_json(endpoint), deployments,
+                   RouterRecord(**router) if router else None)
 
 
 def state_path(name: str) -> Path:

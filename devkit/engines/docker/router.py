@@ -1,0 +1,125 @@
+"""The endpoint's router as a container on the endpoint's network.
+
+One per endpoint, named ``devkit-<endpoint>-router`` and labelled like everything devkit
+makes (``devkit.role=router``). It reaches replicas by container name on the endpoint
+network (``http://devkit-<ep>-<dep>-<i>:5001``), reads its config from
+``endpoint_state_dir(ep)/router/`` bind-mounted read-write (it writes
+``router.applied.json`` there) and is published on 127.0.0.1 only.
+
+A running router whose recipe (image, command, mount, user) is unchanged is left alone,
+so its host port and start time stay the same across ``up``s; config changes reach it
+through the file, live. A router that must be recreated asks for its previous host port.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+import docker.types
+from docker.models.containers import Container
+
+from devkit.engines.base import Progress
+from devkit.engines.docker import client as dk
+from devkit.engines.docker.client import DockerClient
+from devkit.engines.docker.containers import endpoint_labels, view
+from devkit.engines.routing import ROUTER_PORT
+from devkit.errors import EngineError
+
+ROLE = "router"
+RECIPE = "devkit.router-recipe"
+CONFIG_MOUNT = "/etc/devkit/router"
+
+
+def container_name(endpoint: str) -> str:
+    return f"devkit-{endpoint}-router"
+
+
+def command() -> list[str]:
+    return ["python", "-m", "devkit_runtime.router", "--config", f"{CONFIG_MOUNT}/router.json",
+            "--host", "0.0.0.0", "--port", str(ROUTER_PORT)]
+
+
+def _user() -> str:
+    # The host user, so files the router writes into the bind mount stay removable by
+    # whoever runs devkit (and the 0600 token secret stays readable to it alone).
+    return f"{os.getuid()}:{os.getgid()}"
+
+
+def recipe(image: str, config_dir: str, network: str) -> str:
+    """A short hash of everything that requires a new container when it changes."""
+    text = json.dumps([image, command(), config_dir, network, _user()])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
+                  host_port: int | None) -> dict[str, Any]:
+    labels = {**endpoint_labels(endpoint), dk.ROLE: ROLE,
+              RECIPE: recipe(image, config_dir, network)}
+    return {
+        "command": command(),
+        "labels": labels,
+        "mounts": [docker.types.Mount(CONFIG_MOUNT, config_dir, type="bind",
+                                      read_only=False)],
+        "ports": {f"{ROUTER_PORT}/tcp": ("127.0.0.1", host_port)},
+        "network": network,
+        "user": _user(),
+        "restart_policy": {"Name": "unless-stopped"},
+        "detach": True,
+    }
+
+
+def find(client: DockerClient, endpoint: str) -> Container | None:
+    found = client.containers(endpoint=endpoint, role=ROLE)
+    return found[0] if found else None
+
+
+def host_url(container: Container) -> str | None:
+    return view(container).host_url(ROUTER_PORT)
+
+
+def ensure(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
+           progress: Progress) -> tuple[Container, bool]:
+    """The endpoint's running router container, and whether this call (re)started it."""
+    current = find(client, endpoint)
+    wanted = recipe(image, config_dir, network)
+    previous_port: int | None = None
+    if current is not None:
+        if current.status == "running" and current.labels.get(RECIPE) == wanted:
+            return current, False
+        previous_port = _port_of(current)
+        progress("router: recreating its container (image or settings changed)")
+        client.remove_container(current)
+    return _start(client, endpoint, image, config_dir, network, previous_port), True
+
+
+def _start(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
+           port: int | None) -> Container:
+    name = container_name(endpoint)
+    try:
+        return _create_and_start(client, name, image,
+                                 create_kwargs(endpoint, image, config_dir, network, port))
+    except EngineError:
+        if port is None:
+            raise
+    # The previous host port is taken by now: any free one will do.
+    return _create_and_start(client, name, image,
+                             create_kwargs(endpoint, image, config_dir, network, None))
+
+
+def _create_and_start(client: DockerClient, name: str, image: str,
+                      kwargs: dict[str, Any]) -> Container:
+    container = client.create_container(image, name, **kwargs)
+    try:
+        client.start(container)
+    except BaseException:
+        client.remove_container(container)
+        raise
+    return container
+
+
+def _port_of(container: Container) -> int | None:
+    url = host_url(container)
+    return int(url.rsplit(":", 1)[1]) if url else None

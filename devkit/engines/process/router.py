@@ -1,0 +1,55 @@
+"""The endpoint's router as a detached host process, for the process engine.
+
+``python -m devkit_runtime.router`` from devkit's own interpreter (which has the runtime
+installed: devkit depends on it), in its own session so it outlives the CLI like the
+replicas do, on a free 127.0.0.1 port, logging to ``logs/router.log`` beside the
+replicas' logs. A router that is still alive is left alone: config changes reach it
+through the file. One that died is started again on its previous port when that is free.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from devkit.engines.process import state as ps
+
+KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PATH", "TMPDIR", "TZ", "USER")
+
+
+def command(config: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "devkit_runtime.router", "--config", str(config),
+            "--host", "127.0.0.1", "--port", str(port)]
+
+
+def spawn(config: Path, log: Path, previous_port: int | None = None) -> ps.RouterRecord:
+    """Start a router on ``config``; its record (pid, port, log, start time)."""
+    port = previous_port if previous_port and _is_free(previous_port) else _free_port()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(command(config, port), env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=config.parent, start_new_session=True)
+    ps.children[proc.pid] = proc
+    return ps.RouterRecord(proc.pid, port, str(log), ps.start_time(proc.pid))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

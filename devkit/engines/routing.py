@@ -1,0 +1,153 @@
+"""The endpoint's router as both engines manage it: its config, written only when it
+changes, and the wait until a (new or running) router serves it.
+
+Every ``up`` ends here. The config is built from the spec (weights, mirror, request
+settings, auth) and the replica URLs the router can reach, with
+:func:`devkit.router.config.build_router_config`, the same builder ``devkit traffic``'s
+files come from. The host-side ``devkit.router`` package is a config library with no
+engine knowledge, which is why engines may use it.
+
+Which weights win on ``up``: the spec's. ``devkit traffic`` changes weights live, but the
+endpoint file is what a user edits and expects applied when they run ``up`` (as with
+``kubectl apply`` or ``az ml online-endpoint update -f``), so ``up`` writes the spec's
+weights and says so whenever that replaces different live ones. A config equal to the
+one the router already has (all but its generation) is not rewritten: ``up`` with
+nothing changed touches nothing, the router included.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devkit.engines.base import Progress
+from devkit.engines.record import EndpointRecord
+from devkit.errors import DevkitError, RouterError
+from devkit.paths import endpoint_state_dir
+from devkit.spec.model import Endpoint
+
+ROUTER_PORT = 5001  # inside the router's container
+START_TIMEOUT_S = 30.0
+
+# Returns None while the router's container/process runs, else why it stopped.
+Liveness = Callable[[], "str | None"]
+
+
+@dataclass(frozen=True)
+class ConfigSync:
+    """The router config after ``up``: where it is, its generation, whether it changed."""
+
+    path: Path
+    generation: int
+    changed: bool
+
+
+def sync_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
+                progress: Progress) -> ConfigSync:
+    """Write the router config for ``endpoint`` unless the current one already says the
+    same; report when the spec's weights replace different live ones."""
+    from devkit.router.config import (
+        build_router_config,
+        next_generation,
+        router_config_path,
+        save,
+    )
+    from devkit.router.files import read_json
+
+    path = router_config_path(endpoint.name)
+    wanted = build_router_config(endpoint, replica_urls)
+    try:
+        current: dict[str, Any] | None = read_json(path)
+    except (OSError, ValueError):
+        current = None
+    if current is not None and _without_generation(current) == _without_generation(wanted):
+        return ConfigSync(path, int(current.get("generation", 0)), False)
+    if current is not None:
+        _say_reset(current, wanted, progress)
+    wanted["generation"] = next_generation(path)
+    save(path, wanted)
+    return ConfigSync(path, int(wanted["generation"]), True)
+
+
+def _without_generation(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k != "generation"}
+
+
+def _weights(raw: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+    deployments = raw.get("deployments") or []
+    return ({d["name"]: int(d.get("weight", 0)) for d in deployments},
+            {d["name"]: int(d["mirror"]) for d in deployments if d.get("mirror")})
+
+
+def _say_reset(current: Mapping[str, Any], wanted: Mapping[str, Any],
+               progress: Progress) -> None:
+    (old, old_mirror), (new, new_mirror) = _weights(current), _weights(wanted)
+    kept = set(new)
+    old = {n: w for n, w in old.items() if n in kept}
+    old_mirror = {n: p for n, p in old_mirror.items() if n in kept}
+    if (old, old_mirror) != (new, new_mirror):
+        progress(f"router: traffic set to the spec's {describe(new, new_mirror)} (replacing "
+                 f"the live {describe(old, old_mirror)}; `devkit traffic` changes it live)")
+
+
+def describe(traffic: Mapping[str, int], mirror: Mapping[str, int]) -> str:
+    text = " ".join(f"{name}={weight}" for name, weight in traffic.items()) or "no weights"
+    if mirror:
+        text += " mirror " + " ".join(f"{name}={pct}" for name, pct in mirror.items())
+    return text
+
+
+def await_router(url: str, generation: int, alive: Liveness,
+                 timeout_s: float = START_TIMEOUT_S) -> None:
+    """Wait until the router at ``url`` answers ready with ``generation`` (or newer)
+    applied; RouterError naming what it last said otherwise."""
+    deadline = time.monotonic() + timeout_s
+    said = "it did not answer"
+    while True:
+        try:
+            answer = httpx.get(f"{url}/-/config", timeout=2.0)
+            applied = answer.json().get("generation")
+            if isinstance(applied, int) and applied >= generation:
+                return
+            said = answer.json().get("last_error") or f"it serves generation {applied}"
+        except (httpx.HTTPError, ValueError, AttributeError):
+            pass
+        stopped = alive()
+        if stopped is not None or time.monotonic() >= deadline:
+            why = stopped or f"{said} after {timeout_s:g} s"
+            raise RouterError(f"The router at {url} did not apply config generation "
+                              f"{generation} ({why}); see its log with `devkit logs`, fix "
+                              f"the cause and run `devkit up` again.")
+        time.sleep(0.05)
+
+
+def live_record(name: str, record: EndpointRecord) -> EndpointRecord:
+    """``record`` with the weights the router config holds now (``devkit traffic``
+    changes them there), when the endpoint has a router config."""
+    from devkit.router import current_traffic
+
+    try:
+        change = current_traffic(name)
+    except DevkitError:
+        return record
+    except (KeyError, TypeError, ValueError):  # a hand-edited config: status still works
+        return record
+    return EndpointRecord(record.auth_mode, change.traffic, change.mirror)
+
+
+def forget_router_state(name: str) -> None:
+    """Remove the router's folder and the endpoint's keys (``down``)."""
+    from devkit.router.config import router_dir
+    from devkit.router.keys import keys_path
+
+    shutil.rmtree(router_dir(name), ignore_errors=True)
+    keys_path(name).unlink(missing_ok=True)
+    folder = endpoint_state_dir(name)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
