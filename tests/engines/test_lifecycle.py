@@ -1,6 +1,7 @@
 """One endpoint's life on each engine, for real: ``up`` of the regression sample (two
-deployments), invoke, status from another process, an unchanged second ``up``, a spec
-error, a changed and a removed deployment, logs, and ``down`` leaving nothing behind.
+deployments behind the endpoint's router), invoke, status from another process, an
+unchanged second ``up``, a spec error, a changed and a removed deployment, logs, and
+``down`` leaving nothing behind.
 
 The whole module shares one ``up`` per engine (module-scoped fixture); the tests run in
 file order and each leaves the endpoint in the state the next one expects.
@@ -23,6 +24,7 @@ from engine_helpers import SAMPLES, copy_endpoint, unique
 from devkit.engines import DeploymentState, EndpointStatus, Engine, UpOptions
 from devkit.engines.process import state as process_state
 from devkit.errors import EndpointNotFound
+from devkit.router.keys import load_or_create_keys
 from devkit.spec import load
 
 REQUEST = (SAMPLES / "regression" / "sample-request.json").read_bytes()
@@ -52,8 +54,9 @@ def started(engine: Engine, folder: Path, module_state: Path) -> Iterator[Endpoi
 
 
 def fingerprint(engine: Engine, docker_client: Any | None, name: str) -> dict[str, list[str]]:
-    """Per deployment, each replica's identity and start time: unchanged iff untouched."""
-    result: dict[str, list[str]] = {}
+    """Per deployment (and for the router), each replica's identity and start time:
+    unchanged iff untouched."""
+    result: dict[str, list[str]] = {"router": [router_mark(engine, docker_client, name)]}
     for d in engine.status(name)[0].deployments:
         marks = []
         for r in d.replica_status:
@@ -64,6 +67,16 @@ def fingerprint(engine: Engine, docker_client: Any | None, name: str) -> dict[st
             marks.append(f"{r.ident}@{started_at}")
         result[d.name] = marks
     return result
+
+
+def router_mark(engine: Engine, docker_client: Any | None, name: str) -> str:
+    if engine.name == "docker":
+        [router] = docker_client.containers.list(
+            filters={"label": [f"devkit.endpoint={name}", "devkit.role=router"]})
+        return f"{router.id}@{router.attrs['State']['StartedAt']}"
+    state = process_state.load(name)
+    assert state is not None and state.router is not None
+    return f"{state.router.pid}@{process_state.start_time(state.router.pid)}"
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +92,21 @@ def test_up_starts_every_deployment_ready(started: EndpointStatus, engine_name: 
     assert started.scoring_uri.startswith("http://127.0.0.1:")
 
 
-def test_invoke_scores_on_the_live_and_on_each_deployment(started: EndpointStatus) -> None:
+def test_invoke_scores_through_the_router_and_on_each_deployment(
+        started: EndpointStatus) -> None:
     assert started.scoring_uri is not None
-    answer = httpx.post(started.scoring_uri, content=REQUEST, timeout=30)
+    key = {"Authorization": f"Bearer {load_or_create_keys(started.name).primary}"}
+    answer = httpx.post(started.scoring_uri, content=REQUEST, headers=key, timeout=30)
     assert answer.status_code == 200
     assert len(answer.json()) == 2
     by_deployment = {d.name: httpx.post(f"{d.urls[0]}/score", content=REQUEST, timeout=30).json()
                      for d in started.deployments}
     # blue (OLS) and green (ridge) are different models: different predictions.
     assert by_deployment["blue"] != by_deployment["green"]
-    assert answer.json() == by_deployment["blue"]  # the 90% deployment
+    assert answer.json() == by_deployment[answer.headers["azureml-model-deployment"]]
+    pinned = httpx.post(started.scoring_uri, content=REQUEST, timeout=30,
+                        headers={**key, "azureml-model-deployment": "green"})
+    assert pinned.json() == by_deployment["green"]
 
 
 def test_status_is_true_from_another_process(started: EndpointStatus) -> None:
@@ -110,7 +128,8 @@ def test_second_up_with_nothing_changed_touches_nothing(
     engine.up(load([folder]), UpOptions(), lines.append)
     assert not any("building" in line for line in lines), lines
     assert fingerprint(engine, client_if_docker, started.name) == before
-    assert sum("unchanged" in line for line in lines) == 2
+    assert sum(line.endswith("unchanged, left running") for line in lines) == 2
+    assert any(line.startswith("router: unchanged") for line in lines), lines
 
 
 def test_spec_error_leaves_the_running_endpoint_untouched(
@@ -134,7 +153,7 @@ def test_changed_deployment_is_the_only_one_restarted(
     green.write_text(green.read_text().replace("instance_count: 1", "instance_count: 2"))
     status = engine.up(load([folder]), UpOptions(), lambda _: None)
     after = fingerprint(engine, client_if_docker, started.name)
-    assert after["blue"] == before["blue"]
+    assert after["blue"] == before["blue"] and after["router"] == before["router"]
     assert len(after["green"]) == 2 and not set(after["green"]) & set(before["green"])
     green_status = status.deployment("green")
     assert green_status is not None and green_status.replicas == 2
@@ -146,10 +165,10 @@ def test_changed_deployment_is_the_only_one_restarted(
 def test_logs_show_the_scripts_output(started: EndpointStatus, engine: Engine) -> None:
     blue = list(engine.logs(started.name, "blue", tail=None))
     assert any("regression: loaded" in line for line in blue), blue[-20:]
-    # Several replicas: every line says which one wrote it.
+    # Several replicas and the router: every line says which one wrote it.
     every = [line for line in engine.logs(started.name, tail=5) if line]
     prefixes = {line.split(" | ", 1)[0] for line in every}
-    assert prefixes == {"blue-0", "green-0", "green-1"}
+    assert prefixes == {"blue-0", "green-0", "green-1", "router"}
 
 
 def test_deployment_removed_from_the_spec_is_removed(
@@ -162,7 +181,8 @@ def test_deployment_removed_from_the_spec_is_removed(
                              .replace("  green: 10\n", ""))
     status = engine.up(load([folder]), UpOptions(), lambda _: None)
     assert [d.name for d in status.deployments] == ["blue"]
-    assert fingerprint(engine, client_if_docker, started.name) == {"blue": before["blue"]}
+    assert fingerprint(engine, client_if_docker, started.name) == {
+        "blue": before["blue"], "router": before["router"]}
     assert status.deployments[0].traffic == 100
 
 
@@ -171,6 +191,8 @@ def test_down_leaves_nothing_behind(started: EndpointStatus, engine: Engine,
                                     module_state: Path) -> None:
     idents = [r.ident for d in engine.status(started.name)[0].deployments
               for r in d.replica_status]
+    if engine.name == "process":
+        idents.append(router_mark(engine, client_if_docker, started.name).split("@")[0])
     engine.down(started.name)
     assert engine.status(started.name) == []
     if client_if_docker is not None:

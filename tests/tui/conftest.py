@@ -4,8 +4,6 @@ that wait on the app the way a user would (until something shows up on screen)."
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,10 +50,10 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 class Running:
-    """An endpoint brought up by a real engine, and the router in front of it."""
+    """An endpoint brought up by a real engine, and the router the engine put in front."""
 
     def __init__(self, engine: Engine, spec: Endpoint, status: EndpointStatus,
-                 router_url: str, routed: bool) -> None:
+                 router_url: str, routed: bool = True) -> None:
         self.engine = engine
         self.spec = spec
         self.name = spec.name
@@ -69,58 +67,22 @@ class Running:
                 if name and "weight" in entry}
 
 
-def _has_router(url: str | None) -> bool:
-    if not url:
-        return False
-    base = url.rsplit("/score", 1)[0]
-    try:
-        return httpx.get(f"{base}/-/metrics.json", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _start_router(spec: Endpoint, status: EndpointStatus, port: int
-                  ) -> subprocess.Popen[bytes]:
-    """The endpoint's router as its own process, for an engine that does not start one:
-    the same command and config file engines use."""
-    from devkit.router import write_router_config
-
-    urls = {d.name: list(d.urls) for d in status.deployments}
-    config = write_router_config(spec, urls)
-    proc = subprocess.Popen([sys.executable, "-m", "devkit_runtime.router", "--config",
-                             str(config), "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while not _has_router(f"http://127.0.0.1:{port}/score"):
-        assert proc.poll() is None and time.monotonic() < deadline, "router did not start"
-        time.sleep(0.1)
-    return proc
-
-
 @pytest.fixture
-def up_regression(isolated_state: Path, private_regression: Endpoint, free_port: int
+def up_regression(isolated_state: Path, private_regression: Endpoint
                   ) -> Iterator[Callable[[str], Running]]:
     """Bring ``samples/regression`` up on the named engine; take it down afterwards."""
-    started: list[tuple[Engine, subprocess.Popen[bytes] | None]] = []
+    started: list[Engine] = []
 
     def start(engine_name: str) -> Running:
         engine = get_engine(engine_name)
+        started.append(engine)
         status = engine.up(private_regression, UpOptions(), no_progress)
-        router = None
-        if _has_router(status.scoring_uri):
-            url = status.scoring_uri.rsplit("/score", 1)[0]  # type: ignore[union-attr]
-        else:
-            router = _start_router(private_regression, status, free_port)
-            url = f"http://127.0.0.1:{free_port}"
-        started.append((engine, router))
-        return Running(engine, private_regression, status, url, routed=router is None)
+        assert status.scoring_uri is not None, "the engine started no router"
+        url = status.scoring_uri.rsplit("/score", 1)[0]
+        return Running(engine, private_regression, status, url)
 
     yield start
-    for engine, router in started:
-        if router is not None:
-            router.terminate()
-            router.wait(timeout=10)
+    for engine in started:
         engine.down(private_regression.name)
 
 

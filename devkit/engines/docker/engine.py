@@ -57,9 +57,11 @@ class DockerEngine(Engine):
         try:
             self._reconcile(endpoint, options, progress)
         except DevkitError:
-            # What did start keeps serving through the router; the first error is the news.
-            with contextlib.suppress(DevkitError):
-                self._route(endpoint, progress)
+            # A running router follows what is left running; a failed first `up` creates
+            # nothing more. Either way the first error is the news.
+            if rt.find(self.client, endpoint.name) is not None:
+                with contextlib.suppress(DevkitError):
+                    self._route(endpoint, progress)
             raise
         self._route(endpoint, progress)
         save_record(endpoint.name, EndpointRecord.of(endpoint))
@@ -286,13 +288,13 @@ class DockerEngine(Engine):
              tail: int | None = 100) -> Iterator[str]:
         views = sorted((ct.view(c) for c in self.client.containers(endpoint=name,
                                                                   deployment=deployment)),
-                       key=lambda v: (v.deployment, v.replica))
+                       key=lambda v: (_source_name(v) == "router", v.deployment, v.replica))
         if not views:
             if deployment is not None and self.status(name):
                 raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}'; "
                                        "list its deployments with `devkit status`.")
             raise EndpointNotFound(not_found(name, self.name, self._names()))
-        sources: list[Source] = [(f"{v.deployment}-{v.replica}", self._log_source(v, follow, tail))
+        sources: list[Source] = [(_source_name(v), self._log_source(v, follow, tail))
                                  for v in views]
         return merge(sources, follow)
 
@@ -302,3 +304,10 @@ class DockerEngine(Engine):
                 return view.container.logs(stream=True, follow=follow,
                                            tail="all" if tail is None else tail)
         return open_stream
+
+
+def _source_name(view: ct.ReplicaView) -> str:
+    """``blue-0`` for a replica, ``router`` for the endpoint's router."""
+    if view.labels.get(dk.ROLE) == rt.ROLE:
+        return "router"
+    return f"{view.deployment}-{view.replica}"

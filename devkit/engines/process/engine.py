@@ -96,9 +96,11 @@ class ProcessEngine(Engine):
         try:
             self._await_ready(current, started, endpoint, progress)
         except DevkitError:
-            # What did start keeps serving through the router; the first error is the news.
-            with contextlib.suppress(DevkitError):
-                self._route(current, endpoint, progress)
+            # A running router follows what is left running; a failed first `up` starts
+            # nothing more. Either way the first error is the news.
+            if current.router is not None and current.router.alive():
+                with contextlib.suppress(DevkitError):
+                    self._route(current, endpoint, progress)
             raise
         self._route(current, endpoint, progress)
         save_record(endpoint.name, record)
@@ -253,6 +255,9 @@ class ProcessEngine(Engine):
             if deployment is None or dep.name == deployment:
                 sources += [(f"{dep.name}-{r.index}", _file_source(Path(r.log), r, follow, tail))
                             for r in dep.replicas]
+        if deployment is None and current.router is not None:
+            router = current.router
+            sources.append(("router", _file_source(Path(router.log), router, follow, tail)))
         if not sources:
             raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}'; "
                                    "list its deployments with `devkit status`.")
@@ -367,7 +372,7 @@ def _last_lines(path: Path, count: int) -> list[str]:
     return data.decode("utf-8", errors="replace").splitlines()[-count:] if count > 0 else []
 
 
-def _file_source(path: Path, replica: ps.ReplicaRecord, follow: bool,
+def _file_source(path: Path, replica: ps.ReplicaRecord | ps.RouterRecord, follow: bool,
                  tail: int | None) -> Callable[[], Iterator[bytes]]:
     def read() -> Iterator[bytes]:
         lines = _last_lines(path, tail) if tail is not None else None
