@@ -1,6 +1,7 @@
 """``devkit up/status/invoke/logs/down`` as a user runs them: the real CLI in child
 processes, on the process engine (no Docker needed), against a copy of the regression
-sample under a unique name. One ``up`` is shared by the module."""
+sample under a unique name, invoked through its router. One ``up`` is shared by the
+module; the rawhttp sample checks binary bodies."""
 
 from __future__ import annotations
 
@@ -69,13 +70,17 @@ def test_status_table_is_readable(endpoint: str, env: dict[str, str]) -> None:
     assert green.split()[:2] == ["green", "ready"]
 
 
-def test_invoke_prints_the_body(endpoint: str, env: dict[str, str]) -> None:
+def test_invoke_goes_through_the_router_and_names_the_deployment(
+        endpoint: str, env: dict[str, str]) -> None:
     request = str(SAMPLES / "regression" / "sample-request.json")
     live = run(env, "invoke", endpoint, "--request-file", request)
+    blue = run(env, "invoke", endpoint, "--request-file", request, "--deployment", "blue")
     green = run(env, "invoke", endpoint, "--request-file", request, "--deployment", "green")
-    assert live.returncode == 0 and green.returncode == 0, live.stderr + green.stderr
-    assert len(json.loads(live.stdout)) == 2
-    assert json.loads(live.stdout) != json.loads(green.stdout)
+    assert live.returncode == blue.returncode == green.returncode == 0, live.stderr
+    assert "200 OK from blue" in blue.stderr and "200 OK from green" in green.stderr
+    assert json.loads(blue.stdout) != json.loads(green.stdout)  # two different models
+    answered = "blue" if "from blue" in live.stderr else "green"
+    assert json.loads(live.stdout) == json.loads({"blue": blue, "green": green}[answered].stdout)
 
 
 def test_invoke_non_2xx_exits_non_zero_with_the_status(endpoint: str, env: dict[str, str],
@@ -84,8 +89,26 @@ def test_invoke_non_2xx_exits_non_zero_with_the_status(endpoint: str, env: dict[
     bad.write_text('{"data": "not rows"}')
     result = run(env, "invoke", endpoint, "--request-file", str(bad), "--json")
     assert result.returncode == 8
-    assert json.loads(result.stdout)["status"] == 500
-    assert "answered 500" in result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["status"] == 424  # the front end's "model answered an error"
+    assert answer["headers"]["ms-azureml-model-error-statuscode"] == "500"
+    assert "answered 424" in result.stderr and "the model answered 500" in result.stderr
+    assert f"devkit logs {endpoint}" in result.stderr
+
+
+def test_invoke_with_no_live_traffic_explains_the_404(endpoint: str,
+                                                       env: dict[str, str]) -> None:
+    request = str(SAMPLES / "regression" / "sample-request.json")
+    assert run(env, "traffic", endpoint, "blue=0", "green=0").returncode == 0
+    try:
+        result = run(env, "invoke", endpoint, "--request-file", request)
+        status = json.loads(run(env, "status", endpoint, "--json").stdout)[0]
+    finally:
+        assert run(env, "traffic", endpoint, "blue=90", "green=10").returncode == 0
+    assert result.returncode == 8
+    [error] = result.stderr.strip().splitlines()[-1:]
+    assert "answered 404" in error and f"devkit traffic {endpoint}" in error
+    assert [d["traffic"] for d in status["deployments"]] == [0, 0]
 
 
 def test_logs_of_one_deployment(endpoint: str, env: dict[str, str]) -> None:
@@ -109,3 +132,34 @@ def test_down_then_nothing_runs(endpoint: str, env: dict[str, str]) -> None:
     assert run(env, "down", endpoint).returncode == 0
     result = run(env, "status", "--json")
     assert endpoint not in [e["name"] for e in json.loads(result.stdout)]
+
+
+@pytest.fixture(scope="module")
+def rawhttp(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """samples/rawhttp (bytes in, bytes out) under a unique name."""
+    name = f"raw-{uuid.uuid4().hex[:6]}"
+    folder = tmp_path_factory.mktemp("raw") / name
+    shutil.copytree(SAMPLES / "rawhttp", folder)
+    for spec in folder.glob("*.yml"):
+        spec.write_text(spec.read_text().replace("rawhttp\n", f"{name}\n"))
+    result = run(env, "up", str(folder), "--engine", "process")
+    assert result.returncode == 0, result.stderr
+    yield name
+    run(env, "down", name)
+
+
+def test_invoke_writes_binary_bodies_as_raw_bytes(rawhttp: str, env: dict[str, str],
+                                                  tmp_path: Path) -> None:
+    original = SAMPLES / "rawhttp" / "sample-request.bin"
+    scrambled = subprocess.run([sys.executable, "-m", "devkit.cli.main", "invoke", rawhttp,
+                                "--request-file", str(original)], env=env,
+                               capture_output=True, timeout=600)
+    assert scrambled.returncode == 0, scrambled.stderr
+    assert b"200 OK from main" in scrambled.stderr
+    assert len(scrambled.stdout) == len(original.read_bytes())
+    assert scrambled.stdout != original.read_bytes()
+    answer, back = tmp_path / "answer.bin", tmp_path / "back.bin"
+    answer.write_bytes(scrambled.stdout)
+    result = run(env, "invoke", rawhttp, "--request-file", str(answer), "--output", str(back))
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert back.read_bytes() == original.read_bytes()  # XOR twice: the original bytes
