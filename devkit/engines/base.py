@@ -102,15 +102,6 @@ class EndpointStatus:
         }
 
 
-def live_deployment(traffic: Mapping[str, int], names: list[str]) -> str | None:
-    """The deployment a router-less scoring URI points at: the highest live weight, or the
-    only deployment when there is one and no weights at all."""
-    weighted = [(w, n) for n, w in traffic.items() if w > 0 and n in names]
-    if weighted:
-        return max(weighted)[1]
-    return names[0] if len(names) == 1 else None
-
-
 class Engine(abc.ABC):
     """What ``up``/``status``/``logs``/``down``, reload and debug need from an engine."""
 
@@ -119,15 +110,20 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
         """Bring the endpoint to the spec: start what is missing, restart what changed,
-        remove deployments no longer in the spec, wait for readiness, and return."""
+        remove deployments no longer in the spec, wait for readiness, then point the
+        endpoint's router at the replicas (starting it if it does not run; a running one
+        applies the new config live) and return. The spec's traffic replaces live weights
+        (see :mod:`devkit.engines.routing`)."""
 
     @abc.abstractmethod
     def status(self, name: str | None = None) -> list[EndpointStatus]:
-        """Every endpoint this engine runs (or just ``name``), read back from the engine."""
+        """Every endpoint this engine runs (or just ``name``), read back from the engine;
+        the scoring URI is the router's and the weights are the live ones."""
 
     @abc.abstractmethod
     def down(self, name: str) -> None:
-        """Remove everything devkit created for the endpoint; EndpointNotFound if none."""
+        """Remove everything devkit created for the endpoint (router and keys included);
+        EndpointNotFound if none."""
 
     @abc.abstractmethod
     def down_all(self) -> list[str]:
@@ -136,7 +132,8 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def logs(self, name: str, deployment: str | None = None, follow: bool = False,
              tail: int | None = 100) -> Iterator[str]:
-        """Log lines (without newline) of the endpoint's replicas, prefixed by replica."""
+        """Log lines (without newline) of the endpoint's replicas, prefixed by replica
+        (``blue-0``), and of its router (``router``) when no deployment is named."""
 
     @abc.abstractmethod
     def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:

@@ -1,15 +1,18 @@
 """The engines' pure parts: SKU limits, the up plan, log line merging, readiness
-budgets and state aggregation."""
+budgets, state aggregation, and when the router config is (re)written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from devkit.engines.base import DeploymentState, aggregate, live_deployment
+from devkit.engines.base import DeploymentState, aggregate
 from devkit.engines.readiness import ReadinessWait
 from devkit.engines.record import Running, Wanted, make_plan
+from devkit.engines.routing import sync_config
 from devkit.engines.sku import GIB, limits_for
 from devkit.engines.streams import merge, split_lines
+from devkit.spec import load
 from devkit.spec.model import DeploymentSpec, EnvironmentSpec, ProbeSettings, Source
 
 
@@ -82,11 +85,38 @@ def test_dead_replica_ends_the_wait_at_once() -> None:
     assert outcome.state is DeploymentState.STOPPED and outcome.error == "exited (1)"
 
 
-def test_aggregate_and_live_deployment() -> None:
+def test_aggregate() -> None:
     ready, unhealthy = DeploymentState.READY, DeploymentState.UNHEALTHY
     assert aggregate([ready, ready]) is ready
     assert aggregate([ready, unhealthy]) is unhealthy
     assert aggregate([]) is DeploymentState.STOPPED
-    assert live_deployment({"blue": 90, "green": 10}, ["blue", "green"]) == "blue"
-    assert live_deployment({}, ["only"]) == "only"
-    assert live_deployment({"blue": 0}, ["blue", "green"]) is None
+
+
+def test_router_config_is_rewritten_only_when_it_changes(isolated_state: Path,
+                                                         tmp_path: Path) -> None:
+    folder = tmp_path / "spec"
+    folder.mkdir()
+    (folder / "score.py").write_text("def init():\n    pass\n\ndef run(data):\n    return 1\n")
+    (folder / "endpoint.yml").write_text("name: units\ntraffic: {blue: 90, green: 10}\n")
+    for name in ("blue", "green"):
+        (folder / f"{name}.yml").write_text(
+            f"name: {name}\nendpoint_name: units\ninstance_type: Standard_DS2_v2\n"
+            "code_configuration: {code: ., scoring_script: score.py}\n"
+            "environment: {image: python:3.11-slim}\n")
+    endpoint = load([folder])
+    urls = {"blue": ["http://127.0.0.1:1"], "green": ["http://127.0.0.1:2"]}
+    said: list[str] = []
+    first = sync_config(endpoint, urls, said.append)
+    assert (first.generation, first.changed, said) == (1, True, [])
+    again = sync_config(endpoint, urls, said.append)
+    assert (again.generation, again.changed, said) == (1, False, [])
+    moved = sync_config(endpoint, {**urls, "green": ["http://127.0.0.1:3"]}, said.append)
+    assert (moved.generation, moved.changed, said) == (2, True, [])
+    # weights set live (as `devkit traffic` does) are replaced by the spec's, and said so
+    raw = json.loads(first.path.read_text())
+    raw["deployments"][0]["weight"], raw["deployments"][1]["weight"] = 20, 80
+    first.path.write_text(json.dumps(raw))
+    reset = sync_config(endpoint, {**urls, "green": ["http://127.0.0.1:3"]}, said.append)
+    assert reset.changed and reset.generation == 3
+    assert said == ["router: traffic set to the spec's blue=90 green=10 (replacing the live "
+                    "blue=20 green=80; `devkit traffic` changes it live)"]

@@ -19,6 +19,8 @@ def traffic(endpoint: str, weights: tuple[str, ...], mirror: tuple[str, ...],
 
     The router applies the change without dropping a request; the rules are the spec's
     (weights sum to 100 or 0; mirror to one deployment with 0% live traffic, at most 50%).
+    `devkit status` shows the live weights; the next `devkit up` applies the endpoint
+    file's weights again (edit the file to keep a split).
 
     \b
     Examples:

@@ -1,4 +1,4 @@
-"""``devkit up``: bring an endpoint to its spec and leave it serving."""
+"""``devkit up``: bring an endpoint to its spec and leave it serving behind its router."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
 
     PATH is a folder holding one endpoint file and its deployment files, or an endpoint
     file followed by deployment files (default: the current folder). Only what changed
-    since the last `up` is restarted.
+    since the last `up` is restarted. Every endpoint is fronted by its router, whose
+    /score is the scoring URI printed at the end; the endpoint file's traffic is applied
+    on every `up`, replacing weights set live with `devkit traffic` (`up` says so).
 
     \b
     Examples:
