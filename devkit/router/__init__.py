@@ -12,6 +12,10 @@ process); this package owns what it reads. Everything for endpoint ``NAME`` live
 Engines start the router with
 ``python -m devkit_runtime.router --config <state>/router/router.json --host H --port P``
 (bind-mounting ``<state>/router`` for Docker) after calling :func:`write_router_config`.
+
+Layering: this package depends only on the spec, paths and errors — never on an engine —
+so the engines, which must start each endpoint's router, may call it; the CLI and the TUI
+call it for live traffic and key changes.
 """
 
 from devkit.router.config import (

@@ -1,23 +1,19 @@
-"""Fixtures for the TUI tests: real endpoints of ``samples/regression`` and the helpers
-that wait on the app the way a user would (until something shows up on screen)."""
+"""Fixtures for the TUI tests: real endpoints of ``samples/regression``. Helpers that
+tests import by name live in ``tui_support.py`` (importing from a conftest breaks as soon
+as another test folder's conftest is collected first)."""
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from textual.pilot import Pilot
+from tui_support import REGRESSION, REPO_ROOT, Running
 
-from devkit.engines import EndpointStatus, Engine, UpOptions, get_engine, no_progress
+from devkit.engines import Engine, UpOptions, get_engine, no_progress
 from devkit.spec import load
 from devkit.spec.model import Endpoint
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REGRESSION = REPO_ROOT / "samples" / "regression"
 
 
 @pytest.fixture
@@ -49,24 +45,6 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
     return REPO_ROOT
 
 
-class Running:
-    """An endpoint brought up by a real engine, and the router the engine put in front."""
-
-    def __init__(self, engine: Engine, spec: Endpoint, status: EndpointStatus,
-                 router_url: str, routed: bool = True) -> None:
-        self.engine = engine
-        self.spec = spec
-        self.name = spec.name
-        self.status = status
-        self.router_url = router_url
-        self.routed = routed  # the engine's own router answers at the scoring URI
-
-    def router_weights(self) -> dict[str, int]:
-        stats = httpx.get(f"{self.router_url}/-/metrics.json", timeout=5).json()
-        return {name: entry["weight"] for name, entry in stats["deployments"].items()
-                if name and "weight" in entry}
-
-
 @pytest.fixture
 def up_regression(isolated_state: Path, private_regression: Endpoint
                   ) -> Iterator[Callable[[str], Running]]:
@@ -84,30 +62,6 @@ def up_regression(isolated_state: Path, private_regression: Endpoint
     yield start
     for engine in started:
         engine.down(private_regression.name)
-
-
-async def wait_for(pilot: Pilot[None], condition: Callable[[], object],
-                   timeout: float = 30.0, what: str = "condition") -> None:
-    """Let the app run until ``condition()`` holds (workers deliver asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
-def screen_text(pilot: Pilot[None]) -> str:
-    """What the terminal shows, as plain text (from the same SVG a snapshot stores)."""
-    import html
-    import re
-
-    svg = pilot.app.export_screenshot()
-    rows: dict[float, list[tuple[float, str]]] = {}
-    for match in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>',
-                             svg):
-        rows.setdefault(float(match[2]), []).append((float(match[1]), html.unescape(match[3])))
-    return "\n".join("".join(t for _, t in sorted(rows[y])).replace("\xa0", " ")
-                     for y in sorted(rows))
 
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")

@@ -12,9 +12,9 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import Running, screen_text, wait_for
 from textual.pilot import Pilot
 from textual.widgets import Input, Log, Select, Static, TextArea
+from tui_support import Running, screen_text, wait_for
 
 from devkit.tui import create_app
 from devkit.tui.screens.main import MainScreen

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REGRESSION
 from textual.pilot import Pilot
+from tui_support import REGRESSION
 
 from devkit.tui import DevkitApp, create_app
 
