@@ -53,7 +53,8 @@ class ReplicaReload:
     def sentence(self) -> str:
         name = f"{self.deployment}-{self.replica}"
         if self.ok:
-            return f"reloaded {name} in {self.ms or 0:.0f} ms (generation {self.generation})"
+            return f"{loaded_or_reloaded(self.generation)} {name} in {self.ms or 0:.0f} ms " \
+                   f"(generation {self.generation})"
         if self.ok is None:
             return f"{name}: {self.error or 'no reload yet'}"
         return (f"{name}: reload failed at {self.where()}: {self.error}; the previous version "
@@ -65,6 +66,12 @@ class ReplicaReload:
                 "file": self.file, "line": self.line}
 
 
+def loaded_or_reloaded(generation: int | None) -> str:
+    """The runtime counts its first load of the script as generation 1: calling that a
+    reload would tell the user their save was picked up when nothing was saved yet."""
+    return "loaded" if generation == 1 else "reloaded"
+
+
 def summary(outcomes: list[ReplicaReload]) -> list[str]:
     """One line per deployment: ``reloaded blue in N ms (generation G)`` when every replica
     reloaded, else a line per replica that did not."""
@@ -73,7 +80,7 @@ def summary(outcomes: list[ReplicaReload]) -> list[str]:
         mine = [o for o in outcomes if o.deployment == name]
         if all(o.ok for o in mine):
             slowest = max(o.ms or 0 for o in mine)
-            lines.append(f"reloaded {name} in {slowest:.0f} ms "
+            lines.append(f"{loaded_or_reloaded(mine[0].generation)} {name} in {slowest:.0f} ms "
                          f"(generation {mine[0].generation})")
         else:
             lines += [o.sentence() for o in mine if not o.ok]

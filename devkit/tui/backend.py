@@ -24,6 +24,7 @@ import httpx
 from devkit.engines import Engine, available_engines, get_engine
 from devkit.engines.base import EndpointStatus, Progress, UpOptions
 from devkit.errors import DevkitError, EndpointNotFound, EngineError, InvokeError, SpecError
+from devkit.reload.specs import recall_spec
 from devkit.spec import load, validate_traffic
 from devkit.spec.model import Endpoint
 from devkit.tui.views import (
@@ -80,6 +81,10 @@ class Backend:
             for status in statuses:
                 running.setdefault(status.name, status)
                 self._owner.setdefault(status.name, engine)
+        for name in running.keys() - specs.keys():
+            recalled = self._recall(name, errors)
+            if recalled is not None:
+                specs[name] = recalled
         views = [from_status(s, specs.get(n)) for n, s in running.items()]
         views += [from_spec(spec) for name, spec in specs.items() if name not in running]
         return Snapshot(tuple(sorted(views, key=lambda v: v.name)), tuple(errors))
@@ -94,6 +99,18 @@ class Backend:
                 continue
             self._specs[spec.name] = spec
         return dict(self._specs)
+
+    def _recall(self, name: str, errors: list[str]) -> Endpoint | None:
+        """The spec ``devkit up`` recorded for a running endpoint that is not in this
+        folder, so its sample request, reload and debug work from anywhere."""
+        try:
+            spec = recall_spec(name)
+        except SpecError as exc:
+            errors.append(str(exc))
+            return None
+        if spec is not None:
+            self._specs[name] = spec
+        return spec
 
     def metrics(self, view: EndpointView) -> dict[str, Metrics] | None:
         """Per-deployment router metrics, or None when no router answers at the URI."""

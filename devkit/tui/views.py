@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from devkit.engines.base import DeploymentStatus, EndpointStatus, ReplicaStatus
+from devkit.reload.outcomes import loaded_or_reloaded
 from devkit.spec.model import Endpoint
 
 # States the TUI adds on top of the engine's while it is acting on a deployment.
@@ -105,7 +106,8 @@ class ReloadOutcome:
 
     def describe(self, deployment: str) -> str:
         if self.ok:
-            return f"reloaded {deployment} in {self.ms:g} ms (generation {self.generation})"
+            verb = loaded_or_reloaded(self.generation)
+            return f"{verb} {deployment} in {self.ms:g} ms (generation {self.generation})"
         where = f" at {self.file}:{self.line}" if self.file else ""
         return f"reload of {deployment} failed{where}: {self.error}; the previous code serves"
 

@@ -46,6 +46,8 @@ def test_reload_and_invoke_sentences() -> None:
     ok = ReloadOutcome(True, 12.0, 3)
     bad = ReloadOutcome(False, 5.0, 3, "SyntaxError: invalid syntax", "score.py", 7)
     assert ok.describe("blue") == "reloaded blue in 12 ms (generation 3)"
+    first = ReloadOutcome(True, 900.0, 1)  # the runtime's first load is not a reload
+    assert first.describe("blue") == "loaded blue in 900 ms (generation 1)"
     assert "score.py:7" in bad.describe("blue") and "previous code serves" in bad.describe("b")
     result = InvokeResult("endpoint", "u", 200, "OK", "blue", (), '{"a": 1}', 3.25)
     assert result.pretty_body() == '{\n  "a": 1\n}' and result.summary().endswith("3.2 ms")
