@@ -121,10 +121,15 @@ class Router:
         if decision.deployment is None:
             return self._refuse(404, decision.reason, incoming, started)
         body = await _read_body(receive)
-        data = proxy.serialise(scope["method"], _target(scope), b"router", incoming, body)
+
+        def request_for(name: str) -> list[bytes]:
+            target = _target(scope, _scoring_path(state, name) if scoring else None)
+            return proxy.serialise(scope["method"], target, b"router", incoming, body)
+
         if decision.mirror is not None:
-            self._mirror(state, decision.mirror, data)
-        outgoing = await self._call(state, decision.deployment, data, incoming, scoring)
+            self._mirror(state, decision.mirror, request_for(decision.mirror))
+        outgoing = await self._call(state, decision.deployment, request_for(decision.deployment),
+                                    incoming, scoring)
         self.metrics.of(decision.deployment).observe(outgoing.status,
                                                      time.perf_counter() - started)
         return outgoing
@@ -219,8 +224,16 @@ def _on_sighup(callback: Callable[[], None]) -> None:
         log.debug("SIGHUP reload unavailable here; the config file is still polled")
 
 
-def _target(scope: Scope) -> bytes:
-    raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+def _scoring_path(state: RouterState, name: str) -> str | None:
+    route = state.config.deployment(name)
+    return route.scoring_path if route is not None else None
+
+
+def _target(scope: Scope, path: str | None = None) -> bytes:
+    """The request target sent upstream: the client's, or ``path`` (a deployment's
+    scoring path) with the client's query string."""
+    client_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    raw = path.encode("utf-8") if path else client_path
     query: bytes = scope.get("query_string", b"")
     return raw + b"?" + query if query else raw
 

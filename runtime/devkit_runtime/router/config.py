@@ -14,7 +14,12 @@ Format (``version`` 1)::
      "mirror_max_in_flight": 64,
      "deployments": [{"name": "blue", "replicas": ["http://127.0.0.1:5001"],
                       "weight": 90, "mirror": 0, "request_timeout_ms": 5000,
-                      "max_concurrent_requests_per_instance": 1, "instance_count": 1}]}
+                      "max_concurrent_requests_per_instance": 1, "instance_count": 1,
+                      "scoring_path": "/score"}]}
+
+``scoring_path`` (optional, default ``/score``) is where the replica takes scoring calls: a
+bring-your-own-container image serves its own route (``inference_config.scoring_route``),
+so the endpoint's ``/score`` is forwarded there, query string kept.
 
 ``token_secret_file`` is relative to the config's folder so the same file works on the
 host and inside a container that mounts the folder elsewhere.
@@ -29,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 CONFIG_VERSION = 1
+SCORE_PATH = "/score"
 AUTH_MODES = ("key", "aml_token", "none")
 
 
@@ -63,6 +69,7 @@ class DeploymentRoute:
     request_timeout_ms: int = 5000
     max_concurrent_requests_per_instance: int = 1
     instance_count: int = 1
+    scoring_path: str = SCORE_PATH
 
     @property
     def max_in_flight(self) -> int:
@@ -104,7 +111,7 @@ class RouterConfig:
             "deployments": [
                 {"name": d.name, "replicas": [r.url for r in d.replicas], "weight": d.weight,
                  "mirror": d.mirror, "request_timeout_ms": d.request_timeout_ms,
-                 "max_in_flight": d.max_in_flight}
+                 "max_in_flight": d.max_in_flight, "scoring_path": d.scoring_path}
                 for d in self.deployments
             ],
         }
@@ -156,9 +163,14 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
         max_concurrent_requests_per_instance=int(
             item.get("max_concurrent_requests_per_instance", 1)),
         instance_count=int(item.get("instance_count", 1)),
+        scoring_path=str(item.get("scoring_path", SCORE_PATH)),
     )
     if route.weight < 0 or route.mirror < 0 or route.request_timeout_ms <= 0:
         raise ValueError(f"deployment {route.name!r}: weight, mirror >= 0 and timeout > 0")
+    path = route.scoring_path
+    if not path.startswith("/") or any(c in path for c in "?# \r\n"):
+        raise ValueError(f"deployment {route.name!r}: scoring_path {path!r} must be a path "
+                         "starting with '/', without query or whitespace")
     return route
 
 
