@@ -75,6 +75,15 @@ def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, por
         "PYTHONUNBUFFERED": "1",
         "DEVKIT_WATCH": "1",  # hot reload: the runtime watches its code root
     }
+    env.update(azure_env(deployment, paths))
+    return env
+
+
+def azure_env(deployment: DeploymentSpec, paths: ServerPaths) -> dict[str, str]:
+    """What Azure sets for any deployment, devkit's runtime or a bring-your-own image:
+    the model and code locations, then the user's ``environment_variables`` (which may
+    override them)."""
+    env: dict[str, str] = {}
     if paths.model_dir is not None:
         env["AZUREML_MODEL_DIR"] = paths.model_dir
     code = deployment.code_configuration

@@ -5,7 +5,8 @@ ready within a second, so devkit polls quickly at first (50 ms, backing off to 2
 and uses the probe settings only to bound the total wait:
 ``initial_delay + period × failure_threshold``. An ``init()`` failure is final (the
 runtime answers 503 with the error), so it ends the wait at once instead of burning the
-whole budget.
+whole budget. A bring-your-own-container image is probed on its own readiness route
+instead (:func:`probe_route`, any 2xx is ready).
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def probe_once(url: str, timeout: float = 1.0) -> Probe:
     return Probe(DeploymentState.STARTING)
 
 
+def probe_route(url: str, path: str, timeout: float = 1.0) -> Probe:
+    """``GET path`` on a bring-your-own-container replica: any 2xx is ready; another
+    answer is unhealthy, saying what it answered; no answer is starting."""
+    try:
+        response = httpx.get(url + path, timeout=timeout)
+    except httpx.HTTPError:
+        return Probe(DeploymentState.STARTING)
+    if response.is_success:
+        return Probe(DeploymentState.READY)
+    return Probe(DeploymentState.UNHEALTHY,
+                 f"its readiness route GET {path} answered {response.status_code} "
+                 f"{response.reason_phrase}".rstrip())
+
+
 def _error_text(response: httpx.Response) -> str | None:
     try:
         body = response.json()
@@ -73,8 +88,13 @@ Liveness = Callable[[], "str | None"]
 
 @dataclass(frozen=True)
 class ReadinessWait:
+    """Poll until ready. With ``route`` (a BYOC readiness path) the image's own route is
+    polled instead of the runtime's, and a non-2xx answer is not final (the image says
+    nothing more than "not yet"); the last one is the outcome's error on a timeout."""
+
     probe: ProbeSettings
     first_interval: float = 0.05
+    route: str | None = None
 
     @property
     def budget(self) -> float:
@@ -84,16 +104,25 @@ class ReadinessWait:
     def wait(self, url: str, alive: Liveness) -> WaitOutcome:
         deadline = time.monotonic() + self.budget
         interval = self.first_interval
+        last: str | None = None
         while True:
-            result = probe_once(url, timeout=float(max(self.probe.timeout, 1)))
-            if result.state is not DeploymentState.STARTING:
+            result = self._probe(url)
+            if result.state is DeploymentState.READY or (
+                    result.state is DeploymentState.UNHEALTHY and self.route is None):
                 return WaitOutcome(result.state, result.error)
+            last = result.error or last
             stopped = alive()
             if stopped is not None:
                 return WaitOutcome(DeploymentState.STOPPED, stopped)
             if time.monotonic() >= deadline:
-                return WaitOutcome(DeploymentState.STARTING)
+                return WaitOutcome(DeploymentState.STARTING, last)
             time.sleep(interval)
             # A loopback probe costs well under a millisecond: keep polling often so a
             # replica is seen ready within a fifth of a second of becoming so.
             interval = min(interval * 1.5, float(max(self.probe.period, 1)), 0.2)
+
+    def _probe(self, url: str) -> Probe:
+        timeout = float(max(self.probe.timeout, 1))
+        if self.route is not None:
+            return probe_route(url, self.route, timeout)
+        return probe_once(url, timeout)

@@ -138,17 +138,26 @@ def _ensure_byoc(job: _Job) -> str:
         raise ImageBuildError(f"{job.deployment.source}: deployment {job.deployment.name} has "
                               "an inference_config but no image; add environment.image.")
     if _exists(job.client, image):
+        job.say(f"using your image {image} as is for deployment {job.deployment.name}")
         return image
     job.say(f"pulling {image}")
     try:
         job.client.images.pull(image)
     except docker.errors.DockerException as exc:
         raise ImageBuildError(
-            f"the image {image} of deployment {job.deployment.name} ({job.deployment.source}) "
-            f"is not present and cannot be pulled ({exc}): load it with `docker load` or "
-            "build it locally."
+            f"the bring-your-own-container image {image} of deployment "
+            f"{job.deployment.name} ({job.deployment.source}) is not present and cannot be "
+            f"pulled ({_short(exc)}): build it with `docker build -t {image} <folder with its "
+            f"Dockerfile>` or load it with `docker load -i <image>.tar`, then run "
+            "`devkit up` again."
         ) from exc
     return image
+
+
+def _short(exc: Exception) -> str:
+    """The engine's reason, first line only: pull errors can carry a whole HTTP trace."""
+    explanation = getattr(exc, "explanation", None)
+    return str(explanation or exc).splitlines()[0].rstrip(".")
 
 
 def _resolve_from_image(job: _Job, image: str | None) -> str:

@@ -2,7 +2,9 @@
 
 Creation follows CONTRACT.md §5 (code and model bind-mounted read-only at Azure's paths,
 port 5001 published to a random loopback port) plus what Azure's local endpoints ignore:
-``instance_type`` limits, GPUs, and labels carrying every fact ``status`` needs.
+``instance_type`` limits, GPUs, and labels carrying every fact ``status`` needs. A
+bring-your-own-container image keeps its own command and publishes its own route ports
+(:mod:`devkit.engines.byoc`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any
 import docker.types
 from docker.models.containers import Container
 
-from devkit.engines import launch
+from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
 from devkit.engines.record import EndpointRecord, Wanted
 from devkit.engines.sku import Limits
-from devkit.spec.model import DeploymentSpec
+from devkit.spec.model import DeploymentSpec, InferenceConfig
 
 SPEC_HASH = "devkit.spec-hash"
 ENV_HASH = "devkit.env-hash"
@@ -80,24 +82,40 @@ def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord
                   limits: Limits, network: str) -> dict[str, Any]:
     """Everything ``containers.create`` needs for one replica."""
     spec = want.spec
-    env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
-                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)
     kwargs: dict[str, Any] = {
-        "command": launch.server_command(),
-        "environment": env,
         "labels": replica_labels(want, replica, image, record),
         "mounts": mounts(spec),
-        "ports": {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),
-                  f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)},
         "network": network,
         "hostname": f"{spec.name}-{replica}",
         "restart_policy": {"Name": "unless-stopped"},
         "detach": True,
     }
+    routes = byoc.routes_of(spec)
+    if routes is not None:
+        # The image's own command and ports; no runtime settings.
+        kwargs["environment"] = byoc.container_env(spec)
+        kwargs["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in byoc.ports(routes)}
+        kwargs["labels"][byoc.ROUTES_LABEL] = byoc.to_label(routes)
+    else:
+        kwargs.update(_runtime_kwargs(spec))
+    _add_limits(kwargs, limits)
+    return kwargs
+
+
+def _runtime_kwargs(spec: DeploymentSpec) -> dict[str, Any]:
+    """Command, environment and ports of a container running devkit's runtime."""
+    env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
+                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)
+    ports: dict[str, Any] = {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),
+                             f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)}
     if env.get("DEVKIT_DEBUG_PORT"):  # `devkit debug`: debugpy, on a loopback host port
         host_port = env.get("DEVKIT_DEBUG_HOST_PORT")
-        kwargs["ports"][f"{env['DEVKIT_DEBUG_PORT']}/tcp"] = (
+        ports[f"{env['DEVKIT_DEBUG_PORT']}/tcp"] = (
             "127.0.0.1", int(host_port) if host_port else None)
+    return {"command": launch.server_command(), "environment": env, "ports": ports}
+
+
+def _add_limits(kwargs: dict[str, Any], limits: Limits) -> None:
     if limits.nano_cpus is not None:
         kwargs["nano_cpus"] = limits.nano_cpus
     if limits.memory_bytes is not None:
@@ -105,7 +123,6 @@ def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord
     if limits.gpus:
         kwargs["device_requests"] = [docker.types.DeviceRequest(count=limits.gpus,
                                                                 capabilities=[["gpu"]])]
-    return kwargs
 
 
 def networking_config(raw: Any, network: str, deployment: str) -> dict[str, Any]:
@@ -138,6 +155,17 @@ class ReplicaView:
             if binding.get("HostPort"):
                 return f"http://127.0.0.1:{binding['HostPort']}"
         return None
+
+    @property
+    def routes(self) -> InferenceConfig | None:
+        """The BYOC routes it was started with; None when it runs devkit's runtime."""
+        return byoc.from_label(self.labels.get(byoc.ROUTES_LABEL))
+
+    @property
+    def serving_port(self) -> int:
+        """The container port scoring calls go to."""
+        routes = self.routes
+        return routes.scoring_route.port if routes is not None else launch.SERVER_PORT
 
     def record(self) -> EndpointRecord:
         labels = self.labels

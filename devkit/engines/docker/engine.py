@@ -99,7 +99,7 @@ class DockerEngine(Engine):
 
         replicas = st.group(map(ct.view, self.client.containers(endpoint=endpoint.name)))
         have = replicas.get(endpoint.name, {})
-        urls = {d.name: [f"http://{r.container.name}:{launch.SERVER_PORT}"
+        urls = {d.name: [f"http://{r.container.name}:{r.serving_port}"
                          for r in have.get(d.name, []) if r.running]
                 for d in endpoint.deployments}
         sync = routing.sync_config(endpoint, urls, progress)
@@ -196,9 +196,11 @@ class DockerEngine(Engine):
 
     def _wait_one(self, spec: DeploymentSpec, container: Container) -> WaitOutcome:
         view = ct.view(container)
-        url = view.host_url()
+        routes = view.routes
+        port = routes.readiness_route.port if routes else launch.SERVER_PORT
+        url = view.host_url(port)
         if url is None:
-            return WaitOutcome(DeploymentState.STOPPED, "no published port")
+            return WaitOutcome(DeploymentState.STOPPED, f"no published port for {port}")
 
         def alive() -> str | None:
             if not self.client.reload(container):
@@ -208,7 +210,8 @@ class DockerEngine(Engine):
                 return f"the container exited with code {state.get('ExitCode')}"
             return None
 
-        return ReadinessWait(spec.readiness_probe).wait(url, alive)
+        route = routes.readiness_route.path if routes else None
+        return ReadinessWait(spec.readiness_probe, route=route).wait(url, alive)
 
     def _failure(self, name: str, container: Container, outcome: WaitOutcome,
                  spec: DeploymentSpec) -> DevkitError:
@@ -217,9 +220,10 @@ class DockerEngine(Engine):
                f"log lines and run `devkit up` again:\n{logs}")
         if outcome.state is DeploymentState.STARTING:
             budget = ReadinessWait(spec.readiness_probe).budget
+            last = f", {outcome.error}" if outcome.error else ""
             return ReadinessTimeout(
                 f"Deployment '{name}' did not become ready within {budget:g} s "
-                f"(readiness_probe of {spec.source}); {fix}")
+                f"(readiness_probe of {spec.source}{last}); {fix}")
         return EngineError(f"Deployment '{name}' stopped while starting "
                            f"({outcome.error}); {fix}")
 

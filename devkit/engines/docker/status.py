@@ -1,7 +1,7 @@
 """Reading an endpoint's state back from Docker: labels say what should run, container
-state and ``GET /-/ready`` say how it runs, and the router config in the endpoint's state
-folder holds the live weights. Nothing here needs the spec, which is why ``status`` is
-true from any shell and after a reboot."""
+state and ``GET /-/ready`` (a BYOC image: its ``readiness_route``) say how it runs, and
+the router config in the endpoint's state folder holds the live weights. Nothing here
+needs the spec, which is why ``status`` is true from any shell and after a reboot."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from devkit.engines.docker.containers import (
     SPEC_HASH,
     ReplicaView,
 )
-from devkit.engines.readiness import probe_once
+from devkit.engines.readiness import probe_once, probe_route
 from devkit.engines.record import EndpointRecord, Running, load_record
 from devkit.engines.routing import live_record
 
@@ -59,14 +59,20 @@ def running(replicas: list[ReplicaView]) -> Running:
 
 
 def replica_status(view: ReplicaView) -> ReplicaStatus:
-    url = view.host_url() or ""
-    admin = view.host_url(launch.ADMIN_PORT)
+    url = view.host_url(view.serving_port) or ""
+    routes = view.routes
+    # A BYOC image has no admin port (reload, debug) and answers readiness on its route.
+    admin = None if routes else view.host_url(launch.ADMIN_PORT)
     container = view.container
     if container.status in ("created", "restarting"):
         state, error = DeploymentState.STARTING, None
     elif not view.running or not url:
         code = container.attrs.get("State", {}).get("ExitCode")
         state, error = DeploymentState.STOPPED, f"container {container.name} exited ({code})"
+    elif routes is not None:
+        ready = routes.readiness_route
+        probe = probe_route(view.host_url(ready.port) or url, ready.path)
+        state, error = probe.state, probe.error
     else:
         probe = probe_once(url)
         state, error = probe.state, probe.error

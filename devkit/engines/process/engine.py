@@ -4,7 +4,9 @@ serving after the CLI exits, exactly like containers do.
 
 Same reconcile as the docker engine (keep what is unchanged, restart what changed,
 remove what left the spec), with ``process.json`` in place of labels. Code and model are
-used in place, never copied.
+used in place, never copied. A bring-your-own-container deployment is refused before
+anything starts (:func:`devkit.engines.byoc.process_refusal` says why and names the docker
+engine).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from devkit.engines import launch, routing
+from devkit.engines import byoc, launch, routing
 from devkit.engines.base import (
     DeploymentState,
     DeploymentStatus,
@@ -73,6 +75,9 @@ class ProcessEngine(Engine):
 
     # -- up -------------------------------------------------------------------------------
     def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+        for deployment in endpoint.deployments:
+            if deployment.environment.is_byoc:  # before anything starts or stops
+                raise byoc.process_refusal(deployment)
         self._check_gpus(endpoint, options)
         venvs = {d.name: ensure_venv(d, progress) for d in endpoint.deployments}
         wanted = [Wanted(d, spec_hash(d), venvs[d.name].env_hash) for d in endpoint.deployments]
