@@ -18,6 +18,17 @@ Changes are debounced (an editor's save is several events: temp file, rename, ch
 coalesced: a save during a reload triggers exactly one more reload afterwards. Files
 nobody edits by hand (``__pycache__``, ``*.pyc``, editor swap and backup files, ``.git``)
 are ignored, and so are file *reads*, or importing the script would trigger a reload.
+
+A reload must not cause the next one: an ``init()`` that writes into the code folder (a
+cache, a downloaded file, a log) would otherwise reload forever. A scan of the folder
+before and after each reload shows exactly what the reload changed itself, whenever its
+events arrive (:class:`EchoGuard`). Those changes still reload once more -- they may be
+the user's save made during the reload -- but a file written again by that follow-up
+reload is the reload's own echo: from then on it is ignored while a reload writes it
+(edited by hand between reloads, it still reloads). A file with a new name on every
+reload is caught by a cap: at most two follow-up reloads in a row, then the changes are
+dropped with a warning naming them. A save made after a reload returned is never
+mistaken for an echo: its file no longer looks as the reload left it.
 """
 
 from __future__ import annotations
@@ -183,6 +194,86 @@ def choose_backend(root: Path, report: Report, poll: bool, interval_s: float
     return poller
 
 
+# -- telling saves from a reload's own writes -----------------------------------------------
+
+MAX_FOLLOW_UPS = 2  # reloads in a row caused only by files the previous reload wrote
+Signature = tuple[int, int, int] | None  # a file's (mtime_ns, size, inode); None: gone
+
+
+class EchoGuard:
+    """Decides which reported changes may cause a reload (pure: the watcher does the I/O).
+
+    ``begin(paths)`` when a reload starts; ``admit(path, signature)`` for each change
+    reported; ``end(written, pending)`` with what the reload itself changed (a scan
+    before and after it), returning the pending changes to drop and why.
+    """
+
+    def __init__(self, max_follow_ups: int = MAX_FOLLOW_UPS) -> None:
+        self.max_follow_ups = max_follow_ups
+        self.reloading = False
+        self.written: dict[str, Signature] = {}  # what the last reload changed, as it left it
+        self.previous: set[str] = set()  # what the reload before that changed
+        self.echoes: set[str] = set()  # files reloads were seen to write twice in a row
+        self.chain = 0  # follow-up reloads in a row, the current one included
+
+    def begin(self, paths: set[str]) -> None:
+        """A reload for ``paths``; a follow-up when the last reload wrote all of them."""
+        follow_up = bool(paths) and paths <= self.written.keys()
+        self.chain = self.chain + 1 if follow_up else 0
+        self.previous, self.written = set(self.written), {}
+        self.reloading = True
+
+    def admit(self, path: str, signature: Signature) -> str:
+        """Why a reported change must not count ("" when it counts). During a reload
+        everything counts until :meth:`end` sorts it out; after one, a file still as the
+        reload left it is a late report of the reload's own write."""
+        if not self.reloading and self.written.get(path, ()) == signature:
+            return self._judge(path)
+        return ""
+
+    def end(self, written: dict[str, Signature], pending: set[str]) -> tuple[set[str], str]:
+        """The reload changed ``written``: which of ``pending`` to drop, and the reason
+        worth telling the user ("echo" or "loop"; "" when nothing new to say)."""
+        self.reloading = False
+        self.written = written
+        reasons = {path: self._judge(path) for path in pending & written.keys()}
+        dropped = {path for path, reason in reasons.items() if reason}
+        told = [r for r in ("loop", "echo") if r in reasons.values()]
+        return dropped, told[0] if told else ""
+
+    def _judge(self, path: str) -> str:
+        """Why a file the last reload wrote must not reload again ("" when it may, once):
+        "known" echo, newly learned "echo", or the follow-up cap ("loop")."""
+        if path in self.echoes:
+            return "known"
+        if self.chain and path in self.previous:
+            self.echoes.add(path)
+            return "echo"
+        return "loop" if self.chain >= self.max_follow_ups else ""
+
+
+def signature(path: Path) -> Signature:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def log_dropped(paths: set[str], reason: str, reloads: int) -> None:
+    """Say why a change did not reload, so a missed save is never a mystery (a "known"
+    echo was said when it was learned)."""
+    names = ", ".join(sorted(paths)[:3]) + ("..." if len(paths) > 3 else "")
+    if reason == "echo":
+        log.warning("%s changed again while the scoring script reloaded: init() writes it. "
+                    "Its changes during a reload no longer trigger another one (write such "
+                    "files outside the code folder, e.g. under /tmp).", names)
+    elif reason == "loop":
+        log.warning("the code folder changed during %d reloads in a row (%s): init() seems "
+                    "to write new files into it. Not reloading again; save a file to reload.",
+                    reloads, names)
+
+
 # -- reacting to changes ------------------------------------------------------------------
 
 class CodeWatcher:
@@ -196,6 +287,7 @@ class CodeWatcher:
         self.poll = poll
         self.interval_s = interval_s
         self.debounce_s = debounce_s
+        self.guard = EchoGuard()
         self.pending: set[str] = set()
         self.wakeup = asyncio.Event()
         self.backend: Poller | Inotify | None = None
@@ -214,6 +306,10 @@ class CodeWatcher:
         self.task = asyncio.create_task(self._run())
 
     def _note(self, path: str) -> None:
+        reason = self.guard.admit(path, signature(self.root / path))
+        if reason:
+            log_dropped({path}, reason, self.guard.chain + 1)
+            return
         self.pending.add(path)
         self.wakeup.set()
 
@@ -221,10 +317,25 @@ class CodeWatcher:
         while True:
             await self.wakeup.wait()
             await self._settle()
-            paths, self.pending = sorted(self.pending), set()
-            started = time.perf_counter()
+            paths, self.pending = set(self.pending), set()
+            if paths:
+                await self._reload(paths)
+
+    async def _reload(self, paths: set[str]) -> None:
+        """One reload, bracketed by scans that show what it wrote itself (init() writing
+        into the code folder), which the guard keeps from reloading forever."""
+        before = scan(self.root)
+        self.guard.begin(paths)
+        started = time.perf_counter()
+        try:
             outcome = await self.reload()
-            log_outcome(outcome, paths, (time.perf_counter() - started) * 1000)
+            log_outcome(outcome, sorted(paths), (time.perf_counter() - started) * 1000)
+        finally:
+            after = scan(self.root)
+            written = {path: after.get(path) for path in changed(before, after)}
+            dropped, reason = self.guard.end(written, self.pending)
+        self.pending -= dropped
+        log_dropped(dropped, reason, self.guard.chain + 1)
 
     async def _settle(self) -> None:
         """Wait until no event arrived for ``debounce_s`` (at most MAX_DEBOUNCE_S)."""
