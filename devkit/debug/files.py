@@ -1,6 +1,10 @@
 """The VS Code files ``devkit debug`` writes: ``.vscode/launch.json`` (merged) and
 ``.devcontainer/devcontainer.json``, both filled from the templates in ``devcontainer/``.
 
+``devcontainer/`` at the top of the repository is where the templates are edited; the
+package reads its copy in ``devkit/debug/templates/`` (package data, so a wheel install
+has them too). ``tests/debug/test_templates.py`` fails until the two are identical.
+
 ``launch.json`` is the user's file: it may hold other configurations and comments (VS Code
 reads JSON with comments), so it is merged, never overwritten: comments and trailing
 commas are read, the configuration with our name is replaced or appended, the rest kept.
@@ -17,7 +21,7 @@ from typing import Any
 from devkit.debug.target import DebugTarget
 from devkit.errors import DebugError
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "devcontainer"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 LAUNCH_TEMPLATE = "launch.json.tmpl"
 DEVCONTAINER_TEMPLATE = "devcontainer.json.tmpl"
 
@@ -50,7 +54,8 @@ def fill(template: str, values: dict[str, Any]) -> dict[str, Any]:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise DebugError(f"The template {source} is missing ({exc.strerror}); reinstall "
-                         "devkit from its source checkout (`make setup`).") from exc
+                         "devkit (`pip install --force-reinstall devkit`, or `make setup` "
+                         "in a checkout).") from exc
     encoded = {k: json.dumps(v)[1:-1] if isinstance(v, str) else json.dumps(v)
                for k, v in values.items()}
     try:

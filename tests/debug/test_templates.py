@@ -1,0 +1,74 @@
+"""The VS Code templates ship inside the package: ``devcontainer/`` (where they are edited)
+and ``devkit/debug/templates/`` (what the package reads, and what a wheel carries) are
+identical, and a wheel installed without the checkout fills them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+from devkit.debug import files
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCE = REPO / "devcontainer"
+TEMPLATE_NAMES = sorted(p.name for p in SOURCE.glob("*.tmpl"))
+
+FILL_BOTH = """
+import json, devkit
+from devkit.debug import files
+from devkit.debug.target import DebugTarget
+target = DebugTarget("e", "blue", "docker", 5678, "/here", "/var/azureml-app/here",
+                     image="devkit-env:abc", container_root="/var/azureml-app/here")
+print(json.dumps({"devkit": devkit.__file__,
+                  "launch": files.fill(files.LAUNCH_TEMPLATE, target.template_values()),
+                  "container": files.fill(files.DEVCONTAINER_TEMPLATE,
+                                          target.template_values())}))
+"""
+
+
+def test_the_packaged_templates_are_the_ones_in_devcontainer() -> None:
+    assert sorted([files.LAUNCH_TEMPLATE, files.DEVCONTAINER_TEMPLATE]) == TEMPLATE_NAMES
+    for name in TEMPLATE_NAMES:
+        packaged = files.TEMPLATES / name
+        assert packaged.is_file() and packaged.read_bytes() == (SOURCE / name).read_bytes(), (
+            f"{packaged} differs from devcontainer/{name}: run "
+            "`cp devcontainer/*.tmpl devkit/debug/templates/`")
+
+
+def test_a_wheel_installed_without_the_checkout_fills_the_templates(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "devkit", source / "devkit",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         str(source), "-w", str(tmp_path / "wheels"))
+    wheel = next((tmp_path / "wheels").glob("devkit-*.whl"))
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    _run(sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+         str(wheel))
+    shutil.rmtree(source)  # nothing of the checkout is left to fall back on
+    # devkit's dependencies come from this venv's site-packages, appended after the
+    # throwaway venv's own (a PYTHONPATH entry runs no .pth: the editable devkit stays out).
+    env = {"PYTHONPATH": sysconfig.get_paths()["purelib"], "PATH": "/usr/bin:/bin"}
+    shown = json.loads(_run(str(python), "-c", FILL_BOTH, env=env, cwd=tmp_path))
+    assert Path(shown["devkit"]).is_relative_to(env_dir)
+    assert shown["launch"]["pathMappings"] == [{"localRoot": "/here",
+                                                "remoteRoot": "/var/azureml-app/here"}]
+    assert shown["container"]["image"] == "devkit-env:abc"
+    assert shown["container"]["workspaceFolder"] == "/var/azureml-app/here"
+
+
+def _run(*argv: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    assert done.returncode == 0, f"{' '.join(argv[:4])}... exited {done.returncode}:\n" \
+                                 f"{done.stdout}\n{done.stderr}"
+    return done.stdout
