@@ -1,4 +1,4 @@
-"""Helpers for the debug tests (imported by name): a one-deployment copy of the regression
+"""Helpers for the debug and reload tests (imported by name): a copy of the regression
 sample under a unique endpoint name, and the devkit CLI run as a real subprocess."""
 
 from __future__ import annotations
@@ -14,15 +14,19 @@ from typing import Any
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
-def regression_copy(target: Path) -> tuple[Path, str]:
-    """samples/regression with only blue, renamed to a unique endpoint; (folder, name)."""
+def regression_copy(target: Path, green: bool = False) -> tuple[Path, str]:
+    """samples/regression with only blue (or blue and green, which share its code folder),
+    renamed to a unique endpoint; (folder, name)."""
     name = f"dbg-{uuid.uuid4().hex[:6]}"
+    skipped = () if green else ("green.yml",)
     shutil.copytree(SAMPLES / "regression", target, symlinks=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "green.yml"))
-    (target / "endpoint.yml").write_text(f"name: {name}\nauth_mode: key\n")
-    blue = (target / "blue.yml").read_text().replace("endpoint_name: regression",
-                                                     f"endpoint_name: {name}")
-    (target / "blue.yml").write_text(blue)
+                    ignore=shutil.ignore_patterns("__pycache__", *skipped))
+    traffic = "traffic:\n  blue: 50\n  green: 50\n" if green else ""
+    (target / "endpoint.yml").write_text(f"name: {name}\nauth_mode: key\n{traffic}")
+    for deployment in ("blue", "green") if green else ("blue",):
+        spec = target / f"{deployment}.yml"
+        spec.write_text(spec.read_text().replace("endpoint_name: regression",
+                                                 f"endpoint_name: {name}"))
     return target, name
 
 
