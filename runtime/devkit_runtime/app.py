@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -38,6 +38,10 @@ NOT_ALLOWED = "The method is not allowed for the requested URL."
 RUN_FAILED = "An unexpected error occurred in scoring script. Check the logs for more info."
 INTERNAL = "An unexpected internal error occurred. Check the logs for more info."
 FALSE, TRUE = b"False", b"True"
+# A version-4 UUID is 122 random bits with fixed version and variant bits.
+_UUID4_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+_random_bits = random.Random().getrandbits  # seeded from os.urandom in each worker
 
 log = logging.getLogger("devkit_runtime")
 
@@ -263,7 +267,7 @@ def request_ids(raw: Headers) -> Headers | Reply:
         elif name == b"x-ms-client-request-id":
             client = value
     if not request_id:
-        request_id = str(uuid.uuid4()).encode()
+        request_id = new_request_id()
     elif len(request_id) > HEADER_LIMIT:
         return error(431, f"x-request-id must not exceed {HEADER_LIMIT} characters")
     if legacy:
@@ -277,6 +281,13 @@ def request_ids(raw: Headers) -> Headers | Reply:
     if client:
         ids.append((b"x-ms-client-request-id", client))
     return ids
+
+
+def new_request_id() -> bytes:
+    """A random (version 4) UUID as bytes. Request ids need uniqueness, not secrecy, so
+    this skips ``uuid.uuid4()``'s ``os.urandom`` call and UUID object (3x faster)."""
+    text = b"%032x" % (_random_bits(128) & _UUID4_KEEP | _UUID4_SET)
+    return b"%s-%s-%s-%s-%s" % (text[:8], text[8:12], text[12:16], text[16:20], text[20:])
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

@@ -6,17 +6,29 @@ outcome comes back to the event loop as a future. When a job overruns its timeou
 waiting request gets :class:`RunTimeout` at once, the stuck thread is written off and a
 fresh thread takes its place, so a hung run() costs one thread, not the server. The
 written-off thread exits if run() ever returns.
+
+This is the server's hot path, so the hand-off is built for throughput (measured in
+BENCHMARKS.md, "Inference server vs azmlinfsrv"):
+
+* outcomes go back through one deque; a thread wakes the loop (``call_soon_threadsafe``,
+  a self-pipe write and read) only when no wake-up is already pending, so one wake-up
+  settles every outcome that finished meanwhile;
+* timeouts are a watchdog, not a timer per request: jobs wait in submission order in
+  ``_watched`` and a single loop timer, armed for the earliest deadline, expires what is
+  overdue and re-arms. Settled jobs leave the front of the deque as they finish.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+Outcome = tuple[Any, float]  # run()'s return value and its time in ms
 
 
 class RunTimeout(Exception):
@@ -36,53 +48,112 @@ class RunFailed(Exception):
         self.elapsed_ms = elapsed_ms
 
 
-@dataclass
 class _Job:
-    func: Callable[..., Any]
-    kwargs: dict[str, Any]
-    future: asyncio.Future[tuple[Any, float]]
-    loop: asyncio.AbstractEventLoop
-    abandoned: bool = False
-    finished: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    """One call of run(). ``started``/``finished``/``abandoned`` change under the pool's
+    lock: a job is either finished by its thread or abandoned by the watchdog, never both."""
+
+    __slots__ = ("func", "kwargs", "future", "deadline", "timeout_ms", "started", "finished",
+                 "abandoned")
+
+    def __init__(self, func: Callable[..., Any], kwargs: dict[str, Any],
+                 future: asyncio.Future[Outcome], deadline: float, timeout_ms: int) -> None:
+        self.func = func
+        self.kwargs = kwargs
+        self.future = future
+        self.deadline = deadline
+        self.timeout_ms = timeout_ms
+        self.started = self.finished = self.abandoned = False
 
 
 class RunPool:
-    """Threads that call run(); ``await pool.call(func, kwargs, timeout_ms)``."""
+    """Threads that call run(); ``await pool.call(func, kwargs, timeout_ms)``.
+
+    Serves the one event loop that first calls it (each worker process has one).
+    """
 
     def __init__(self, size: int = 1, name: str = "run") -> None:
         self._size = max(1, size)
         self._name = name
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._done: collections.deque[tuple[_Job, bool, Any, float]] = collections.deque()
+        self._wake_pending = False
+        self._watched: collections.deque[_Job] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._spawned = 0
         self.abandoned = 0
         for _ in range(self._size):
             self._spawn()
 
     async def call(self, func: Callable[..., Any], kwargs: dict[str, Any],
-                   timeout_ms: int) -> tuple[Any, float]:
+                   timeout_ms: int) -> Outcome:
         """Return ``(result, elapsed_ms)``; raise RunFailed or RunTimeout."""
-        loop = asyncio.get_running_loop()
-        job = _Job(func, kwargs, loop.create_future(), loop)
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_ms / 1000
+        job = _Job(func, kwargs, loop.create_future(), deadline, timeout_ms)
+        self._watched.append(job)
+        if self._timer is None or self._timer.when() > deadline:
+            self._arm(deadline)
         self._jobs.put(job)
-        timer = loop.call_later(timeout_ms / 1000, self._expire, job, timeout_ms)
-        try:
-            return await job.future
-        finally:
-            timer.cancel()
+        return await job.future
 
     def close(self) -> None:
         for _ in range(self._spawned):
             self._jobs.put(None)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def _expire(self, job: _Job, timeout_ms: int) -> None:
-        with job.lock:
-            if job.finished or job.future.done():
+    # -- event loop side ---------------------------------------------------------------
+
+    def _arm(self, deadline: float) -> None:
+        assert self._loop is not None
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(deadline, self._watchdog)
+
+    def _watchdog(self) -> None:
+        """Expire every overdue job, forget settled ones, re-arm for the next deadline."""
+        self._timer = None
+        assert self._loop is not None
+        now = self._loop.time()
+        waiting: collections.deque[_Job] = collections.deque()
+        for job in self._watched:
+            if job.future.done():
+                continue
+            if job.deadline <= now:
+                self._expire(job)
+            else:
+                waiting.append(job)
+        self._watched = waiting
+        if waiting:
+            self._arm(min(job.deadline for job in waiting))
+
+    def _expire(self, job: _Job) -> None:
+        with self._lock:
+            if job.finished:
                 return  # the result is already on its way to the loop
             job.abandoned = True
-            job.future.set_exception(RunTimeout(timeout_ms))
-        self.abandoned += 1
-        self._spawn()  # keep the pool at full strength while the stuck thread hangs
+            running = job.started
+        job.future.set_exception(RunTimeout(job.timeout_ms))
+        if running:
+            self.abandoned += 1
+            self._spawn()  # keep the pool at full strength while the stuck thread hangs
+
+    def _drain(self) -> None:
+        """Settle every outcome the threads queued since the last wake-up."""
+        self._wake_pending = False  # before popping: a later outcome schedules a new drain
+        done, watched = self._done, self._watched
+        while done:
+            job, ok, value, elapsed_ms = done.popleft()
+            _settle(job.future, ok, value, elapsed_ms)
+        while watched and watched[0].future.done():
+            watched.popleft()
+
+    # -- run() threads -----------------------------------------------------------------
 
     def _spawn(self) -> None:
         self._spawned += 1
@@ -91,28 +162,38 @@ class RunPool:
         thread.start()
 
     def _work(self) -> None:
+        lock, done = self._lock, self._done
         while True:
             job = self._jobs.get()
             if job is None:
                 return
+            with lock:
+                if job.abandoned:
+                    continue  # timed out while queued: its caller has its answer
+                job.started = True
             start = time.perf_counter()
             try:
-                outcome: tuple[bool, Any] = (True, job.func(**job.kwargs))
+                ok, value = True, job.func(**job.kwargs)
             except BaseException as exc:  # the script's failure is data for the caller
-                outcome = (False, exc)
+                ok, value = False, exc
             elapsed_ms = (time.perf_counter() - start) * 1000
-            with job.lock:
+            with lock:
                 if job.abandoned:
                     return  # a replacement already serves the queue
                 job.finished = True
-                job.loop.call_soon_threadsafe(_settle, job.future, outcome, elapsed_ms)
+            done.append((job, ok, value, elapsed_ms))
+            if not self._wake_pending:
+                self._wake_pending = True
+                assert self._loop is not None
+                try:
+                    self._loop.call_soon_threadsafe(self._drain)
+                except RuntimeError:
+                    return  # the loop closed under us: the worker is shutting down
 
 
-def _settle(future: asyncio.Future[tuple[Any, float]], outcome: tuple[bool, Any],
-            elapsed_ms: float) -> None:
+def _settle(future: asyncio.Future[Outcome], ok: bool, value: Any, elapsed_ms: float) -> None:
     if future.done():
-        return
-    ok, value = outcome
+        return  # the caller went away (cancelled)
     if ok:
         future.set_result((value, elapsed_ms))
     else:
