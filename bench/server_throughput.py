@@ -2,19 +2,25 @@
 
 Both servers are started here on loopback with the same echo ``score.py`` and the same
 worker count, then driven by ``wrk`` twice each: 16 keep-alive connections, and 16
-connections sending ``Connection: close``. Prints req/s, p50, p99 and the devkit /
-azmlinfsrv ratio from this one run, and writes the markdown table to
-``bench/results/server_throughput.md``.
+connections sending ``Connection: close``. devkit runs once on plain asyncio and, when
+``uvloop`` is importable, once more on uvloop (``DEVKIT_LOOP``); the loop each devkit row
+really ran on is read back from the server's log. The whole comparison is repeated
+``--runs`` times (the cores are shared, so one run proves little); every table gives
+req/s, p50, p99, the ratio to azmlinfsrv from the same run and the load average around
+each wrk run. The tables are also written to ``bench/results/server_throughput.md``.
 
     python bench/server_throughput.py [--duration 10] [--connections 16] [--workers 1]
+                                      [--runs 2] [--loops asyncio,uvloop]
 
-Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``.venv-azml`` (``make setup``).
+Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``.venv-azml`` (``make setup``);
+``pip install uvloop`` adds the uvloop rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import os
 import platform
 import re
@@ -47,6 +53,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    load: str = ""
 
 
 def free_port() -> int:
@@ -55,20 +62,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(name: str, workers: int, log_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start(name: str, workers: int, log: Path,
+          loop: str = "") -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``azmlinfsrv`` or devkit (on ``loop``) and wait until it scores."""
     port = free_port()
     env = {**os.environ, "AML_APP_ROOT": str(ECHO.parent), "WORKER_COUNT": str(workers)}
     if name == "azmlinfsrv":
+        env.pop("PYTHONPATH", None)  # its own venv only
         argv = [str(AZML), "--entry_script", str(ECHO), "--port", str(port),
                 "--worker_count", str(workers)]
     else:
+        env["DEVKIT_LOOP"] = loop
         argv = [sys.executable, "-m", "devkit_runtime", "--entry_script", str(ECHO),
                 "--port", str(port), "--workers", str(workers)]
-    log = (log_dir / f"{name}.log").open("wb")
-    process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=log_dir)
+    process = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                               cwd=log.parent)
     wait_up(port, process)
     return process, port
+
+
+def loop_used(log: Path) -> str:
+    """The event loop devkit's worker says it runs on (its startup line)."""
+    found = re.search(r"event loop (\w+)", log.read_text(errors="replace"))
+    return found.group(1) if found else "unknown"
 
 
 def wait_up(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -105,7 +121,11 @@ def wrk(port: int, script: Path, duration: int, connections: int, close: bool) -
                           timeout=duration + 60).stdout
 
 
-def parse(server: str, mode: str, output: str) -> Result:
+def load_average() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def parse(server: str, mode: str, output: str, load: str = "") -> Result:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
@@ -115,7 +135,7 @@ def parse(server: str, mode: str, output: str) -> Result:
         # read errors under Connection: close are the server closing as asked, not failures
         errors += sum(int(socket_errors.group(i)) for i in (1, 3, 4))
     return Result(server, mode, rps, percentile(output, "50"), percentile(output, "99"),
-                  errors)
+                  errors, load)
 
 
 def percentile(output: str, which: str) -> float:
@@ -137,16 +157,57 @@ def machine() -> str:
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| mode | server | req/s | p50 ms | p99 ms | errors | req/s ratio |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| mode | server | req/s | p50 ms | p99 ms | errors | req/s ratio | load avg |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for mode in ("keep-alive", "Connection: close"):
         base = next(r for r in results if r.mode == mode and r.server == "azmlinfsrv")
         for result in (r for r in results if r.mode == mode):
             ratio = result.rps / base.rps
             lines.append(f"| {mode} | {result.server} | {result.rps:,.0f} | "
                          f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} | "
-                         f"{ratio:.2f}x |")
+                         f"{ratio:.2f}x | {result.load} |")
     return "\n".join(lines)
+
+
+def drive(server: str, process: subprocess.Popen[bytes], port: int, lua: Path,
+          args: argparse.Namespace) -> list[Result]:
+    """Both wrk modes against one running server, which is stopped afterwards."""
+    results = []
+    try:
+        for mode, close in (("keep-alive", False), ("Connection: close", True)):
+            before = load_average()
+            output = wrk(port, lua, args.duration, args.connections, close)
+            results.append(parse(server, mode, output, f"{before}→{load_average()}"))
+    finally:
+        stop(process)
+    return results
+
+
+def one_run(work: Path, lua: Path, loops: list[str], args: argparse.Namespace) -> list[Result]:
+    """azmlinfsrv, then devkit on each loop, back to back."""
+    log = work / "azmlinfsrv.log"
+    process, port = start("azmlinfsrv", args.workers, log)
+    results = drive("azmlinfsrv", process, port, lua, args)
+    for loop in loops:
+        log = work / f"devkit-{loop}.log"
+        process, port = start("devkit", args.workers, log, loop)
+        used = loop_used(log)
+        if used != loop:
+            stop(process)
+            raise SystemExit(f"devkit was asked for {loop} but runs on {used}; see {log}")
+        results += drive(f"devkit ({used})", process, port, lua, args)
+    return results
+
+
+def pick_loops(requested: str) -> tuple[list[str], str]:
+    """The loops to run devkit on, and a note on any that had to be skipped."""
+    loops, note = [], ""
+    for loop in (name.strip() for name in requested.split(",") if name.strip()):
+        if loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+            note = "uvloop is not importable here, so it has no rows (pip install uvloop)."
+            continue
+        loops.append(loop)
+    return loops, note
 
 
 def main() -> int:
@@ -154,6 +215,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--loops", default="asyncio,uvloop",
+                        help="event loops to run devkit on (asyncio, uvloop)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed; on Debian/Ubuntu run `apt-get install wrk`", file=sys.stderr)
@@ -161,25 +225,23 @@ def main() -> int:
     if not AZML.exists():
         print(f"{AZML} is missing; run `make setup`", file=sys.stderr)
         return 2
-    results: list[Result] = []
+    loops, note = pick_loops(args.loops)
+    sections = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         lua = work / "post.lua"
         lua.write_text(LUA)
-        for server in ("azmlinfsrv", "devkit"):
-            process, port = start(server, args.workers, work)
-            try:
-                for mode, close in (("keep-alive", False), ("Connection: close", True)):
-                    output = wrk(port, lua, args.duration, args.connections, close)
-                    results.append(parse(server, mode, output))
-            finally:
-                stop(process)
+        for run in range(1, args.runs + 1):
+            sections.append(f"Run {run}:\n\n{table(one_run(work, lua, loops, args))}\n")
+            print(sections[-1], flush=True)
     command = (f"wrk -t2 -c{args.connections} -d{args.duration}s --latency -s post.lua "
                f"[-H 'Connection: close'] http://127.0.0.1:PORT/score")
-    report = (f"{table(results)}\n\nMachine: {machine()}; {args.workers} worker(s) each.\n"
-              f"Command: `python bench/server_throughput.py --duration {args.duration}` "
-              f"(runs `{command}`).\n")
-    print(report)
+    footer = (f"Machine: {machine()}; {args.workers} worker(s) each. {note}\n"
+              f"Command: `python bench/server_throughput.py --duration {args.duration} "
+              f"--runs {args.runs}` (runs `{command}`); load avg is the 1-minute load "
+              f"average before→after each wrk run.\n")
+    print(footer)
+    report = "\n".join(sections) + "\n" + footer
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "server_throughput.md").write_text(report)
     return 0
