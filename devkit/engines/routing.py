@@ -26,7 +26,6 @@ from typing import Any
 
 import httpx
 
-from devkit.engines import byoc
 from devkit.engines.base import Progress
 from devkit.engines.record import EndpointRecord
 from devkit.errors import DevkitError, RouterError
@@ -63,7 +62,6 @@ def sync_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
 
     path = router_config_path(endpoint.name)
     wanted = build_router_config(endpoint, replica_urls)
-    _add_scoring_paths(endpoint, wanted)
     try:
         current: dict[str, Any] | None = read_json(path)
     except (OSError, ValueError):
@@ -75,17 +73,6 @@ def sync_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
     wanted["generation"] = next_generation(path)
     save(path, wanted)
     return ConfigSync(path, int(wanted["generation"]), True)
-
-
-def _add_scoring_paths(endpoint: Endpoint, config: dict[str, Any]) -> None:
-    """A bring-your-own-container deployment takes scoring calls on its own route. Only
-    those entries get a ``scoring_path`` (the router's default is ``/score``), so configs
-    of other endpoints stay byte for byte what they were and an unchanged ``up`` still
-    touches nothing."""
-    for entry in config["deployments"]:
-        routes = byoc.routes_of(endpoint.deployment(entry["name"]))
-        if routes is not None:
-            entry["scoring_path"] = routes.scoring_route.path
 
 
 def _without_generation(raw: Mapping[str, Any]) -> dict[str, Any]:

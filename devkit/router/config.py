@@ -78,7 +78,7 @@ def build_router_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[
 def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str, int],
                 mirrors: Mapping[str, int]) -> dict[str, Any]:
     settings = spec.request_settings
-    return {
+    entry: dict[str, Any] = {
         "name": spec.name,
         "replicas": list(urls),
         "weight": weights.get(spec.name, 0),
@@ -87,6 +87,13 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
         "max_concurrent_requests_per_instance": settings.max_concurrent_requests_per_instance,
         "instance_count": spec.instance_count,
     }
+    byoc = spec.environment.inference_config
+    if byoc is not None:
+        # A bring-your-own-container image takes scoring calls on its own route. Only such
+        # entries carry the key (the router's default is /score), so other endpoints'
+        # configs stay byte for byte what they were and an unchanged `up` touches nothing.
+        entry["scoring_path"] = byoc.scoring_route.path
+    return entry
 
 
 def _auth_section(endpoint: Endpoint, state_dir: Path | None) -> dict[str, Any]:
