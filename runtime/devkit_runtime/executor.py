@@ -15,7 +15,9 @@ BENCHMARKS.md, "Inference server vs azmlinfsrv"):
   settles every outcome that finished meanwhile;
 * timeouts are a watchdog, not a timer per request: jobs wait in submission order in
   ``_watched`` and a single loop timer, armed for the earliest deadline, expires what is
-  overdue and re-arms. Settled jobs leave the front of the deque as they finish.
+  overdue and re-arms. Settled jobs leave the front of the deque as they finish; with
+  several threads a long run() can hold the front, so the deque is also compacted
+  whenever it doubles (amortised O(1) per call, bounded by twice the calls in flight).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 Outcome = tuple[Any, float]  # run()'s return value and its time in ms
+COMPACT_MIN = 1024
 
 
 class RunTimeout(Exception):
@@ -79,6 +82,7 @@ class RunPool:
         self._done: collections.deque[tuple[_Job, bool, Any, float]] = collections.deque()
         self._wake_pending = False
         self._watched: collections.deque[_Job] = collections.deque()
+        self._compact_at = COMPACT_MIN
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spawned = 0
@@ -152,6 +156,9 @@ class RunPool:
             _settle(job.future, ok, value, elapsed_ms)
         while watched and watched[0].future.done():
             watched.popleft()
+        if len(watched) > self._compact_at:
+            self._watched = collections.deque(job for job in watched if not job.future.done())
+            self._compact_at = max(COMPACT_MIN, 2 * len(self._watched))
 
     # -- run() threads -----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import asyncio
 import threading
 
 import pytest
-from devkit_runtime.executor import RunFailed, RunPool, RunTimeout
+from devkit_runtime.executor import COMPACT_MIN, RunFailed, RunPool, RunTimeout
 
 
 def _echo(value: object) -> object:
@@ -88,6 +88,27 @@ def test_many_timeouts_with_different_deadlines_expire_in_deadline_order() -> No
                     await future
                 finished.append(timeout.value.timeout_ms)
             assert finished == [100, 250, 400]
+        finally:
+            release.set()
+            pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_long_call_at_the_front_does_not_make_finished_calls_pile_up() -> None:
+    release = threading.Event()
+
+    async def scenario() -> None:
+        pool = RunPool(size=2)
+        try:
+            slow = asyncio.ensure_future(pool.call(release.wait, {"timeout": 30}, 60_000))
+            for _batch in range(10):
+                await asyncio.gather(*(pool.call(_echo, {"value": n}, 60_000)
+                                       for n in range(500)))
+            # 5,000 calls settled behind the slow one; the watchdog list stays bounded
+            assert len(pool._watched) <= 2 * COMPACT_MIN
+            release.set()
+            assert (await slow)[0] is True
         finally:
             release.set()
             pool.close()
