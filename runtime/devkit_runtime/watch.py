@@ -23,12 +23,14 @@ A reload must not cause the next one: an ``init()`` that writes into the code fo
 cache, a downloaded file, a log) would otherwise reload forever. A scan of the folder
 before and after each reload shows exactly what the reload changed itself, whenever its
 events arrive (:class:`EchoGuard`). Those changes still reload once more -- they may be
-the user's save made during the reload -- but a file written again by that follow-up
-reload is the reload's own echo: from then on it is ignored while a reload writes it
-(edited by hand between reloads, it still reloads). A file with a new name on every
-reload is caught by a cap: at most two follow-up reloads in a row, then the changes are
-dropped with a warning naming them. A save made after a reload returned is never
-mistaken for an echo: its file no longer looks as the reload left it.
+the user's save made during the reload -- but a file written by two reloads in a row is
+the reloads' own echo: from then on a change that leaves it as a reload wrote it is
+ignored (edited by hand between reloads, it still reloads). A file with a new name on
+every reload is caught by a cap: at most two follow-up reloads in a row, then the changes
+are dropped with a warning naming them. A save made after a reload returned is never
+mistaken for an echo: its file no longer looks as the reload left it. The server's first
+``init()`` runs as the watcher starts: if it writes into the folder, that costs up to two
+reloads once.
 """
 
 from __future__ import annotations
@@ -246,7 +248,7 @@ class EchoGuard:
         "known" echo, newly learned "echo", or the follow-up cap ("loop")."""
         if path in self.echoes:
             return "known"
-        if self.chain and path in self.previous:
+        if path in self.previous:
             self.echoes.add(path)
             return "echo"
         return "loop" if self.chain >= self.max_follow_ups else ""

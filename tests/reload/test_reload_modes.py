@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -79,9 +80,12 @@ def test_one_save_in_a_shared_code_folder_reloads_both(shared: tuple[Path, str])
 
     save(folder / "score.py", _marked(folder / "score.py", "v2"))
     for deployment, url in urls.items():
-        eventually(lambda url=url: post(url, REQUEST)[1] == {"marker": "v2"},
-                   what=f"{deployment} to serve v2")
+        eventually(partial(_serves, url, {"marker": "v2"}), what=f"{deployment} to serve v2")
     shown = devkit("reload", name, "--last").stdout
     assert "reloaded blue in" in shown and "reloaded green in" in shown
     # The line the --no-watch test looks for, and does not find there.
     assert "watching" in devkit("logs", name, "-d", "green").stdout
+
+
+def _serves(url: str, answer: object) -> bool:
+    return bool(post(url, REQUEST)[1] == answer)

@@ -5,12 +5,21 @@ beside score.py reload too; with inotify and with the polling fallback."""
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from devkit_runtime.watch import changed, ignored, scan
-from reload_helpers import code_folder, eventually, get_json, save, set_version, watched_server
+from reload_helpers import (
+    Server,
+    code_folder,
+    eventually,
+    get_json,
+    save,
+    set_version,
+    watched_server,
+)
 
 MODES = {"inotify": {}, "poll": {"DEVKIT_WATCH_POLL": "1", "DEVKIT_WATCH_INTERVAL_MS": "100"}}
 
@@ -130,7 +139,15 @@ def test_quick_saves_of_the_same_size_each_reload(tmp_path: Path) -> None:
     with watched_server(code, tmp_path) as server:
         for version in range(2, 7):
             set_version(script, version)
-            eventually(lambda v=version: server.version() == v, what=f"version {version}")
+            eventually(partial(_serves_version, server, version), what=f"version {version}")
             save(code / "helper.py", f'VALUE = "{version}"\n')
-            eventually(lambda v=version: server.score()[1]["helper"] == str(v),
+            eventually(partial(_serves_helper, server, str(version)),
                        what=f"helper {version}")
+
+
+def _serves_version(server: Server, version: int) -> bool:
+    return bool(server.version() == version)
+
+
+def _serves_helper(server: Server, value: str) -> bool:
+    return bool(server.score()[1]["helper"] == value)
