@@ -34,6 +34,12 @@ def free_port() -> int:
 def debug_spec(endpoint: Endpoint, deployment: str, engine: str, port: int) -> Endpoint:
     """``endpoint`` with ``deployment`` set up for a debugger on host port ``port``."""
     spec = _deployment(endpoint, deployment)
+    if spec.environment.inference_config is not None:
+        raise DebugError(f"Deployment '{deployment}' ({spec.source}) brings its own container "
+                         "server, so devkit cannot start debugpy in it; make the image's server "
+                         "call debugpy.listen() itself, or debug its score.py with devkit's "
+                         "server by giving the deployment a code_configuration and an image "
+                         "without inference_config.")
     inside = port if engine == "process" else CONTAINER_DEBUG_PORT
     env = {**spec.environment_variables, "DEVKIT_DEBUG_PORT": str(inside),
            "SCORING_TIMEOUT_MS": str(DEBUG_TIMEOUT_MS)}
