@@ -11,27 +11,25 @@ The backend sits on top of engines, router and spec; it never imports the CLI.
 
 from __future__ import annotations
 
-import importlib
 import queue
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from devkit import debug as dbg
 from devkit.engines import Engine, available_engines, get_engine
 from devkit.engines.base import EndpointStatus, Progress, UpOptions
 from devkit.errors import DevkitError, EndpointNotFound, EngineError, InvokeError, SpecError
-from devkit.reload.specs import recall_spec
+from devkit.reload import ReplicaReload, recall_spec, reload_now
 from devkit.spec import load, validate_traffic
 from devkit.spec.model import Endpoint
 from devkit.tui.views import (
     EndpointView,
     InvokeResult,
     Metrics,
-    ReloadOutcome,
     Snapshot,
     from_spec,
     from_status,
@@ -126,7 +124,7 @@ class Backend:
             return None
         return {name: Metrics.from_json(m) for name, m in raw["deployments"].items()}
 
-    def reload_outcome(self, view: EndpointView, deployment: str) -> ReloadOutcome | None:
+    def reload_outcome(self, view: EndpointView, deployment: str) -> ReplicaReload | None:
         """The last reload the deployment's first replica reports, if any."""
         found = view.deployment(deployment)
         if found is None or not found.urls:
@@ -136,7 +134,7 @@ class Backend:
         except (httpx.HTTPError, ValueError):
             return None
         last = raw.get("reload") if isinstance(raw, dict) else None
-        return ReloadOutcome.from_json(last) if isinstance(last, dict) else None
+        return ReplicaReload.from_runtime(deployment, 0, last) if isinstance(last, dict) else None
 
     def log_feed(self, endpoint: str, deployment: str | None,
                  tail: int = 200) -> queue.Queue[str | None]:
@@ -180,12 +178,9 @@ class Backend:
         engine.down(endpoint)
         self.up(endpoint, progress)
 
-    def reload(self, view: EndpointView, deployment: str) -> list[ReloadOutcome]:
-        """Reload the scoring code in every replica of ``deployment``, one outcome each.
-
-        Uses :func:`devkit.reload.reload_now` (``docker exec`` for containers, the admin
-        port for processes) when that package is installed, else the runtime's admin
-        route directly."""
+    def reload(self, view: EndpointView, deployment: str) -> list[ReplicaReload]:
+        """Reload the scoring code in every replica of ``deployment``, one outcome each
+        (``docker exec`` for containers, the admin port for processes)."""
         engine = self._engine_of(view.name)
         found = engine.status(view.name)
         status = found[0] if found else None
@@ -193,20 +188,12 @@ class Backend:
         if status is None or dep is None or not dep.replica_status:
             raise EngineError(f"Deployment '{deployment}' of '{view.name}' has no running "
                               f"replica to reload; start it with `devkit up`.")
-        reload_now = _optional("devkit.reload", "reload_now")
-        if reload_now is not None:
-            return [_from_replica(r) for r in
-                    reload_now(status, deployment, self._specs.get(view.name))]
-        return [_post_reload(r.admin_url, deployment) for r in dep.replica_status]
+        return reload_now(status, deployment, self._specs.get(view.name))
 
     def debug(self, endpoint: str, deployment: str, progress: Progress,
               off: bool = False) -> str:
         """Restart ``deployment`` under debugpy (or back to its spec with ``off``) through
         :mod:`devkit.debug`, writing the VS Code files; returns the text to show."""
-        dbg = _optional("devkit.debug", "start") and importlib.import_module("devkit.debug")
-        if not dbg:
-            raise EngineError("This devkit has no debug support installed; run "
-                              f"`devkit debug {endpoint} -d {deployment}` once it has.")
         engine = self._engine_of(endpoint)
         spec = self._specs.get(endpoint)
         if spec is None:
@@ -329,33 +316,3 @@ def _owner_of(view: EndpointView, url: str) -> str | None:
 
 def _has_yaml(path: Path) -> bool:
     return path.is_file() or any(path.glob("*.yml")) or any(path.glob("*.yaml"))
-
-
-def _optional(module: str, attr: str) -> Any:
-    """A function of a package another part of devkit may provide (reload, debug)."""
-    try:
-        return getattr(importlib.import_module(module), attr, None)
-    except ImportError:
-        return None
-
-
-def _from_replica(replica: Any) -> ReloadOutcome:
-    """A :class:`devkit.reload.ReplicaReload` as the TUI's outcome (an unreachable replica,
-    ``ok`` None, counts as a failed reload)."""
-    return ReloadOutcome(bool(replica.ok), replica.ms, replica.generation,
-                         replica.error or (None if replica.ok else "no reload answer"),
-                         replica.file, replica.line)
-
-
-def _post_reload(admin_url: str | None, deployment: str) -> ReloadOutcome:
-    """``POST /-/reload`` on a replica's admin port (the runtime's reload contract)."""
-    if admin_url is None:
-        raise EngineError(f"A replica of '{deployment}' has no reachable admin port, so it "
-                          "cannot be reloaded from here; save a file under its code folder "
-                          "(hot reload) or run `devkit up` again.")
-    try:
-        answer = httpx.post(admin_url + "/-/reload", timeout=INVOKE_TIMEOUT_S).json()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise EngineError(f"Reloading '{deployment}' at {admin_url} failed ({exc}); check "
-                          "that it is running with `devkit status`.") from exc
-    return ReloadOutcome.from_json(answer if isinstance(answer, dict) else {})

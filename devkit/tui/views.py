@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from devkit.engines.base import DeploymentStatus, EndpointStatus, ReplicaStatus
-from devkit.reload.outcomes import loaded_or_reloaded
 from devkit.spec.model import Endpoint
 
 # States the TUI adds on top of the engine's while it is acting on a deployment.
@@ -86,30 +85,6 @@ class Metrics:
         return cls(int(raw.get("requests", 0)), int(raw.get("errors", 0)),
                    {str(k): int(v) for k, v in (raw.get("by_status") or {}).items()},
                    raw.get("p50_ms"), raw.get("p99_ms"), int(raw.get("in_flight", 0)))
-
-
-@dataclass(frozen=True)
-class ReloadOutcome:
-    """The last reload of a deployment as its replicas report it (``GET /-/ready``)."""
-
-    ok: bool
-    ms: float | None = None
-    generation: int | None = None
-    error: str | None = None
-    file: str | None = None
-    line: int | None = None
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> ReloadOutcome:
-        return cls(bool(raw.get("ok")), raw.get("ms"), raw.get("generation"),
-                   raw.get("error"), raw.get("file"), raw.get("line"))
-
-    def describe(self, deployment: str) -> str:
-        if self.ok:
-            verb = loaded_or_reloaded(self.generation)
-            return f"{verb} {deployment} in {self.ms:g} ms (generation {self.generation})"
-        where = f" at {self.file}:{self.line}" if self.file else ""
-        return f"reload of {deployment} failed{where}: {self.error}; the previous code serves"
 
 
 @dataclass(frozen=True)

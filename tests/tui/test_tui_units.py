@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from devkit.reload import ReplicaReload
 from devkit.spec.model import Endpoint
 from devkit.tui.history import MetricsHistory
-from devkit.tui.views import InvokeResult, Metrics, ReloadOutcome, from_spec, with_state
+from devkit.tui.views import InvokeResult, Metrics, from_spec, with_state
+from devkit.tui.widgets.overview import reload_text
 
 
 def test_rates_come_from_counter_deltas_over_poll_time() -> None:
@@ -43,11 +45,12 @@ def test_a_stopped_spec_shows_its_weights_and_sample(regression_spec: Endpoint) 
 
 
 def test_reload_and_invoke_sentences() -> None:
-    ok = ReloadOutcome(True, 12.0, 3)
-    bad = ReloadOutcome(False, 5.0, 3, "SyntaxError: invalid syntax", "score.py", 7)
-    assert ok.describe("blue") == "reloaded blue in 12 ms (generation 3)"
-    first = ReloadOutcome(True, 900.0, 1)  # the runtime's first load is not a reload
-    assert first.describe("blue") == "loaded blue in 900 ms (generation 1)"
-    assert "score.py:7" in bad.describe("blue") and "previous code serves" in bad.describe("b")
+    ok = ReplicaReload("blue", 0, True, 12.0, 3)
+    bad = ReplicaReload("blue", 0, False, 5.0, 3, "SyntaxError: invalid syntax", "score.py", 7)
+    first = ReplicaReload("blue", 0, True, 900.0, 1)  # the first load is not a reload
+    assert reload_text(ok, "blue").plain == "last reload: reloaded blue in 12 ms (generation 3)"
+    assert reload_text(first, "blue").plain.endswith("loaded blue in 900 ms (generation 1)")
+    shown = reload_text(bad, "blue").plain
+    assert "score.py:7" in shown and "previous version keeps serving" in shown
     result = InvokeResult("endpoint", "u", 200, "OK", "blue", (), '{"a": 1}', 3.25)
     assert result.pretty_body() == '{\n  "a": 1\n}' and result.summary().endswith("3.2 ms")

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from devkit.errors import DevkitError
+from devkit.reload import ReplicaReload, summary
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
@@ -37,7 +38,6 @@ from devkit.tui.views import (
     STARTING,
     EndpointView,
     Metrics,
-    ReloadOutcome,
     Snapshot,
     with_state,
 )
@@ -72,7 +72,7 @@ class MainScreen(Screen[None]):
     class Polled(Message):
         snapshot: Snapshot
         metrics: dict[str, dict[str, Metrics]]
-        reload: ReloadOutcome | None
+        reload: ReplicaReload | None
         at: float
 
     @dataclass
@@ -87,7 +87,7 @@ class MainScreen(Screen[None]):
         key: Key
         note: str | None = None
         error: str | None = None
-        reload: list[ReloadOutcome] = field(default_factory=list)
+        reload: list[ReplicaReload] = field(default_factory=list)
         dialog: tuple[str, str] | None = None  # (title, text) to open when done
         debug_on: bool | None = None  # the deployment is now (not) under the debugger
 
@@ -100,7 +100,7 @@ class MainScreen(Screen[None]):
         self.busy: dict[Key, str] = {}
         self.debugged: set[Key] = set()  # deployments this TUI put under debugpy
         self.history = MetricsHistory()
-        self.reloads: dict[Key, ReloadOutcome] = {}
+        self.reloads: dict[Key, ReplicaReload] = {}
         self.progress: dict[str, list[str]] = {}
         self.polls = 0  # completed polls; tests wait on it
 
@@ -361,11 +361,10 @@ class MainScreen(Screen[None]):
             self.app.push_screen(TextScreen(*message.dialog))
         self.poll()
 
-    def _reloaded(self, key: Key, outcomes: list[ReloadOutcome]) -> None:
+    def _reloaded(self, key: Key, outcomes: list[ReplicaReload]) -> None:
         failed = next((o for o in outcomes if not o.ok), None)
-        shown = failed or outcomes[0]
-        self.reloads[key] = shown
-        self.notify(shown.describe(key[1] or key[0]),
+        self.reloads[key] = failed or outcomes[0]
+        self.notify("\n".join(summary(outcomes)),
                     severity="error" if failed else "information", timeout=8)
 
     @on(Progress)

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
+from devkit.reload import ReplicaReload, summary
 from devkit.tui.history import Series
-from devkit.tui.views import STATE_STYLE, DeploymentView, EndpointView, ReloadOutcome
+from devkit.tui.views import STATE_STYLE, DeploymentView, EndpointView
 
 
 class Overview(VerticalScroll):
@@ -27,7 +28,7 @@ class Overview(VerticalScroll):
         yield Static(id="build")
 
     def show(self, view: EndpointView | None, deployment: str | None, series: Series | None,
-             reload: ReloadOutcome | None, build: list[str]) -> None:
+             reload: ReplicaReload | None, build: list[str]) -> None:
         self.query_one("#details", Static).update(details(view, deployment))
         self.query_one("#metrics-text", Static).update(metrics_text(series, view))
         self.query_one("#rps", Sparkline).data = list(series.rps) if series else []
@@ -88,11 +89,10 @@ def metrics_text(series: Series | None, view: EndpointView | None) -> Text:
     return text
 
 
-def reload_text(reload: ReloadOutcome | None, deployment: str | None) -> Text:
+def reload_text(reload: ReplicaReload | None, deployment: str | None) -> Text:
     if reload is None or deployment is None:
         return Text("")
-    return Text("last reload: " + reload.describe(deployment),
-                style="green" if reload.ok else "red")
+    return Text("last reload: " + summary([reload])[0], style="green" if reload.ok else "red")
 
 
 def build_text(lines: list[str]) -> Text:
