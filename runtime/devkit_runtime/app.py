@@ -38,6 +38,7 @@ NOT_ALLOWED = "The method is not allowed for the requested URL."
 RUN_FAILED = "An unexpected error occurred in scoring script. Check the logs for more info."
 INTERNAL = "An unexpected internal error occurred. Check the logs for more info."
 FALSE, TRUE = b"False", b"True"
+_JSON_TYPES = frozenset((dict, list, str, int, float, bool, type(None)))  # never responses
 # A version-4 UUID is 122 random bits with fixed version and variant bits.
 _UUID4_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
@@ -232,7 +233,8 @@ class App:
 def to_reply(result: Any) -> Reply:
     """run()'s return value as a response: an AMLResponse (or any Flask-like response)
     passes through; anything else is JSON, None becoming ``{}``."""
-    if hasattr(result, "status_code") and hasattr(result, "get_data"):
+    if (type(result) not in _JSON_TYPES and hasattr(result, "status_code")
+            and hasattr(result, "get_data")):
         return _passthrough(result)
     try:
         body = b"{}" if result is None else json.dumps(result).encode()
@@ -291,11 +293,18 @@ def new_request_id() -> bytes:
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The whole request body, or TooLarge as soon as it is known to exceed ``limit``."""
     declared = _header(scope["headers"], b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge  # before receive(): a client sending Expect: 100-continue never uploads
+    message = await receive()
+    chunk: bytes = message.get("body", b"")
+    if len(chunk) > limit:
         raise TooLarge
-    chunks: list[bytes] = []
-    size = 0
+    if not message.get("more_body", False):
+        return chunk  # the usual case: the body arrived with the headers
+    chunks = [chunk] if chunk else []
+    size = len(chunk)
     while True:
         message = await receive()
         chunk = message.get("body", b"")
