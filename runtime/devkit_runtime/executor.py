@@ -51,12 +51,14 @@ class RunFailed(Exception):
         self.elapsed_ms = elapsed_ms
 
 
-class _Job:
-    """One call of run(). ``started``/``finished``/``abandoned`` change under the pool's
-    lock: a job is either finished by its thread or abandoned by the watchdog, never both."""
+QUEUED, RUNNING, FINISHED, ABANDONED = range(4)
 
-    __slots__ = ("func", "kwargs", "future", "deadline", "timeout_ms", "started", "finished",
-                 "abandoned")
+
+class _Job:
+    """One call of run(). ``state`` moves QUEUED -> RUNNING -> FINISHED in its thread, or
+    to ABANDONED by the watchdog, under the pool's lock: never both FINISHED and ABANDONED."""
+
+    __slots__ = ("func", "kwargs", "future", "deadline", "timeout_ms", "state")
 
     def __init__(self, func: Callable[..., Any], kwargs: dict[str, Any],
                  future: asyncio.Future[Outcome], deadline: float, timeout_ms: int) -> None:
@@ -65,7 +67,7 @@ class _Job:
         self.future = future
         self.deadline = deadline
         self.timeout_ms = timeout_ms
-        self.started = self.finished = self.abandoned = False
+        self.state = QUEUED
 
 
 class RunPool:
@@ -84,6 +86,7 @@ class RunPool:
         self._watched: collections.deque[_Job] = collections.deque()
         self._compact_at = COMPACT_MIN
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = float("inf")  # when the armed timer fires; inf when none is
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spawned = 0
         self.abandoned = 0
@@ -99,7 +102,7 @@ class RunPool:
         deadline = loop.time() + timeout_ms / 1000
         job = _Job(func, kwargs, loop.create_future(), deadline, timeout_ms)
         self._watched.append(job)
-        if self._timer is None or self._timer.when() > deadline:
+        if deadline < self._timer_when:
             self._arm(deadline)
         self._jobs.put(job)
         return await job.future
@@ -109,7 +112,7 @@ class RunPool:
             self._jobs.put(None)
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
+            self._timer, self._timer_when = None, float("inf")
 
     # -- event loop side ---------------------------------------------------------------
 
@@ -118,10 +121,11 @@ class RunPool:
         if self._timer is not None:
             self._timer.cancel()
         self._timer = self._loop.call_at(deadline, self._watchdog)
+        self._timer_when = deadline
 
     def _watchdog(self) -> None:
         """Expire every overdue job, forget settled ones, re-arm for the next deadline."""
-        self._timer = None
+        self._timer, self._timer_when = None, float("inf")
         assert self._loop is not None
         now = self._loop.time()
         waiting: collections.deque[_Job] = collections.deque()
@@ -138,10 +142,10 @@ class RunPool:
 
     def _expire(self, job: _Job) -> None:
         with self._lock:
-            if job.finished:
+            if job.state == FINISHED:
                 return  # the result is already on its way to the loop
-            job.abandoned = True
-            running = job.started
+            running = job.state == RUNNING
+            job.state = ABANDONED
         job.future.set_exception(RunTimeout(job.timeout_ms))
         if running:
             self.abandoned += 1
@@ -175,9 +179,9 @@ class RunPool:
             if job is None:
                 return
             with lock:
-                if job.abandoned:
+                if job.state == ABANDONED:
                     continue  # timed out while queued: its caller has its answer
-                job.started = True
+                job.state = RUNNING
             start = time.perf_counter()
             try:
                 ok, value = True, job.func(**job.kwargs)
@@ -185,9 +189,9 @@ class RunPool:
                 ok, value = False, exc
             elapsed_ms = (time.perf_counter() - start) * 1000
             with lock:
-                if job.abandoned:
+                if job.state == ABANDONED:
                     return  # a replacement already serves the queue
-                job.finished = True
+                job.state = FINISHED
             done.append((job, ok, value, elapsed_ms))
             if not self._wake_pending:
                 self._wake_pending = True
