@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from devkit.errors import EndpointNotFound
 from devkit.spec.model import Endpoint
 
 # Engines report what they do, one line at a time; the CLI prints, the TUI shows.
@@ -135,9 +136,26 @@ class Engine(abc.ABC):
         """Log lines (without newline) of the endpoint's replicas, prefixed by replica
         (``blue-0``), and of its router (``router``) when no deployment is named."""
 
-    @abc.abstractmethod
     def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:
         """The replicas of one deployment with their host URLs (for reload and debug)."""
+        endpoint = self._one(name)
+        found = endpoint.deployment(deployment)
+        if found is None:
+            names = ", ".join(d.name for d in endpoint.deployments)
+            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}' "
+                                   f"(deployments: {names}); pick one of those.")
+        return list(found.replica_status)
+
+    def _one(self, name: str) -> EndpointStatus:
+        """The status of running endpoint ``name``, or EndpointNotFound naming the others."""
+        found = self.status(name)
+        if not found:
+            raise EndpointNotFound(not_found(name, self.name, self._names()))
+        return found[0]
+
+    def _names(self) -> list[str]:
+        """Names of the endpoints this engine runs (engines may answer more cheaply)."""
+        return [endpoint.name for endpoint in self.status()]
 
     @abc.abstractmethod
     def set_traffic(self, name: str, traffic: Mapping[str, int],

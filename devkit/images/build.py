@@ -29,7 +29,7 @@ import docker.errors
 from devkit.errors import ImageBuildError
 from devkit.images.base import ensure_base_image
 from devkit.images.conda import CondaEnvironment, load_conda_file
-from devkit.images.docker_build import docker_build
+from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.envhash import environment_hash, uses_base_image
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
@@ -108,7 +108,7 @@ def ensure_image(client: docker.DockerClient, deployment: DeploymentSpec, *,
     environment = deployment.environment
     if environment.is_byoc:
         return BuiltImage(_ensure_byoc(job), False, job.notices, job.env_hash)
-    if _exists(client, job.tag):
+    if image_exists(client, job.tag):
         say(f"image {job.tag} is up to date for deployment {deployment.name}")
         return BuiltImage(job.tag, False, job.notices, job.env_hash)
     say(f"building {job.tag} for deployment {deployment.name} ({deployment.source})")
@@ -121,23 +121,12 @@ def ensure_image(client: docker.DockerClient, deployment: DeploymentSpec, *,
     return BuiltImage(job.tag, True, job.notices, job.env_hash)
 
 
-def _exists(client: docker.DockerClient, tag: str) -> bool:
-    try:
-        client.images.get(tag)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
-    except docker.errors.DockerException as exc:
-        raise ImageBuildError(f"the Docker engine could not look up {tag} ({exc}); check it "
-                              "with `devkit doctor`.") from exc
-
-
 def _ensure_byoc(job: _Job) -> str:
     image = job.deployment.environment.image
     if image is None:
         raise ImageBuildError(f"{job.deployment.source}: deployment {job.deployment.name} has "
                               "an inference_config but no image; add environment.image.")
-    if _exists(job.client, image):
+    if image_exists(job.client, image):
         job.say(f"using your image {image} as is for deployment {job.deployment.name}")
         return image
     job.say(f"pulling {image}")
@@ -162,7 +151,7 @@ def _short(exc: Exception) -> str:
 
 def _resolve_from_image(job: _Job, image: str | None) -> str:
     """The image to build FROM: the named one, pulled if absent, or devkit's base image."""
-    if image is None or _exists(job.client, image):
+    if image is None or image_exists(job.client, image):
         return image or ensure_base_image(job.client)
     try:
         job.say(f"pulling {image}")

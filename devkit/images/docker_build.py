@@ -45,6 +45,18 @@ def docker_build(client: docker.DockerClient, context: Path, tag: str, *,
         raise _failed(what, step, tail + [str(exc)]) from exc
 
 
+def image_exists(client: docker.DockerClient, tag: str) -> bool:
+    """Whether the engine has ``tag`` locally (no pull)."""
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+    except docker.errors.DockerException as exc:
+        raise ImageBuildError(f"the Docker engine could not look up {tag} ({exc}); check it "
+                              "with `devkit doctor`.") from exc
+
+
 def _lines(message: Mapping[str, object]) -> list[str]:
     text = message.get("stream") or message.get("status") or ""
     return [line.rstrip() for line in str(text).splitlines() if line.strip()]

@@ -20,7 +20,7 @@ import docker.errors
 
 from devkit.errors import ImageBuildError
 from devkit.images.base import ensure_base_image
-from devkit.images.docker_build import docker_build
+from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.probe import probe_image
 from devkit.images.runtime_wheel import (
     runtime_fingerprint,
@@ -71,7 +71,7 @@ def ensure_router_image(client: docker.DockerClient, *,
     say = progress or (lambda _line: None)
     base = ensure_base_image(client)
     tag = router_image_tag(base)
-    if _exists(client, tag):
+    if image_exists(client, tag):
         return tag
     say(f"building the router image {tag} (once per devkit runtime version)")
     facts = probe_image(client, base)
@@ -95,17 +95,6 @@ def ensure_router_image(client: docker.DockerClient, *,
     _prune_wheel_stage(client, say)
     say(f"built {tag}")
     return tag
-
-
-def _exists(client: docker.DockerClient, tag: str) -> bool:
-    try:
-        client.images.get(tag)
-        return True
-    except docker.errors.ImageNotFound:
-        return False
-    except docker.errors.DockerException as exc:
-        raise ImageBuildError(f"the Docker engine could not look up {tag} ({exc}); check it "
-                              "with `devkit doctor`.") from exc
 
 
 def _prune_wheel_stage(client: docker.DockerClient, say: Progress) -> None:

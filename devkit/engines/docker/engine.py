@@ -22,7 +22,6 @@ from devkit.engines.base import (
     EndpointStatus,
     Engine,
     Progress,
-    ReplicaStatus,
     UpOptions,
     not_found,
 )
@@ -240,21 +239,6 @@ class DockerEngine(Engine):
         grouped = st.group(views)
         return [st.endpoint_status(ep, deps, routers.get(ep))
                 for ep, deps in sorted(grouped.items())]
-
-    def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:
-        endpoint = self._one(name)
-        found = endpoint.deployment(deployment)
-        if found is None:
-            names = ", ".join(d.name for d in endpoint.deployments)
-            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}' "
-                                   f"(deployments: {names}); pick one of those.")
-        return list(found.replica_status)
-
-    def _one(self, name: str) -> EndpointStatus:
-        found = self.status(name)
-        if not found:
-            raise EndpointNotFound(not_found(name, self.name, self._names()))
-        return found[0]
 
     def _names(self) -> list[str]:
         return sorted({ct.view(c).endpoint for c in self.client.containers()})

@@ -206,18 +206,8 @@ class ProcessEngine(Engine):
                 found.append(_endpoint_status(current))
         return found
 
-    def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:
-        found = self._one(name).deployment(deployment)
-        if found is None:
-            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}'; "
-                                   "list its deployments with `devkit status`.")
-        return list(found.replica_status)
-
-    def _one(self, name: str) -> EndpointStatus:
-        found = self.status(name)
-        if not found:
-            raise EndpointNotFound(not_found(name, self.name, ps.names()))
-        return found[0]
+    def _names(self) -> list[str]:
+        return ps.names()
 
     def set_traffic(self, name: str, traffic: Mapping[str, int],
                     mirror: Mapping[str, int]) -> None:
