@@ -7,6 +7,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> Iterator[object]:
+def docker_client() -> Iterator[Any]:
     """A client for the local Docker engine. Under CI a missing engine is a failure,
     not a skip: CI is where the Docker path must be proven."""
     import docker
@@ -50,3 +51,23 @@ def docker_client() -> Iterator[object]:
         pytest.skip(f"no Docker engine answers: {exc}")
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: Any) -> str:
+    """devkit's base image tag; built here (about 45 s) when this engine lacks it, as
+    ``.ci/run`` would."""
+    import docker.errors
+
+    from devkit.images.base import BaseImageOptions, base_image_tag, build_base_image
+
+    tag = base_image_tag()
+    try:
+        docker_client.images.get(tag)
+        return tag
+    except docker.errors.ImageNotFound:
+        pass
+    if os.geteuid() != 0 and not IN_CI:
+        pytest.skip(f"{tag} is missing and building it needs root")
+    build_base_image(docker_client, BaseImageOptions(tag=tag))
+    return tag

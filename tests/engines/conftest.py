@@ -5,16 +5,12 @@ it is built here when missing, as ``.ci/run`` would."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from devkit.engines import Engine, get_engine
-
-IN_CI = bool(os.environ.get("CI"))
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +20,6 @@ def module_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DEVKIT_STATE_DIR", str(state))
         yield state
-
-
-@pytest.fixture(scope="session")
-def base_image(docker_client: Any) -> str:
-    import docker.errors
-
-    from devkit.images.base import BaseImageOptions, base_image_tag, build_base_image
-
-    tag = base_image_tag()
-    try:
-        docker_client.images.get(tag)
-        return tag
-    except docker.errors.ImageNotFound:
-        pass
-    if os.geteuid() != 0 and not IN_CI:
-        pytest.skip(f"{tag} is missing and building it needs root")
-    build_base_image(docker_client, BaseImageOptions(tag=tag))
-    return tag
 
 
 @pytest.fixture(scope="module", params=[pytest.param("docker", marks=pytest.mark.docker),

@@ -3,36 +3,15 @@ deployments written to disk, and removal by label of every image a test builds."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devkit.images.base import BaseImageOptions, base_image_tag, build_base_image
 from devkit.images.build import HASH_LABEL
 from devkit.images.envhash import environment_hash
 from devkit.spec.model import CodeSpec, DeploymentSpec, EnvironmentSpec, Source
-
-IN_CI = bool(os.environ.get("CI"))
-
-
-@pytest.fixture(scope="session")
-def base_image(docker_client: Any) -> str:
-    """devkit's base image tag; built here (about 45 s) when this engine lacks it."""
-    import docker.errors
-
-    tag = base_image_tag()
-    try:
-        docker_client.images.get(tag)
-        return tag
-    except docker.errors.ImageNotFound:
-        pass
-    if os.geteuid() != 0 and not IN_CI:
-        pytest.skip(f"{tag} is missing and building it needs root")
-    build_base_image(docker_client, BaseImageOptions(tag=tag))
-    return tag
 
 
 def _make_deployment(folder: Path, environment: EnvironmentSpec, *, name: str = "blue",
