@@ -23,7 +23,7 @@ $(AZML_VENV)/.installed:
 	touch $@
 
 test: setup
-	$(BIN)/ruff check devkit runtime tests bench samples
+	$(BIN)/ruff check devkit runtime tests bench samples docs
 	$(BIN)/mypy
 	$(BIN)/pytest
 
