@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +34,9 @@ def engine_name(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def engine(engine_name: str) -> Engine:
     return get_engine(engine_name)
+
+
+@pytest.fixture(scope="module")
+def client_if_docker(engine_name: str, request: pytest.FixtureRequest) -> Any | None:
+    """The Docker client on the docker engine's run of a module, None on the process one."""
+    return request.getfixturevalue("docker_client") if engine_name == "docker" else None

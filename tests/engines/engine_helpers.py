@@ -6,6 +6,10 @@ from __future__ import annotations
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
+
+from devkit.engines import Engine
+from devkit.engines.process import state as process_state
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -24,3 +28,14 @@ def copy_endpoint(source: Path, target: Path, old: str, new: str) -> Path:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def router_mark(engine: Engine, docker_client: Any | None, name: str) -> str:
+    """The router's identity and start time: unchanged iff it was not restarted."""
+    if engine.name == "docker":
+        [router] = docker_client.containers.list(
+            filters={"label": [f"devkit.endpoint={name}", "devkit.role=router"]})
+        return f"{router.id}@{router.attrs['State']['StartedAt']}"
+    state = process_state.load(name)
+    assert state is not None and state.router is not None
+    return f"{state.router.pid}@{process_state.start_time(state.router.pid)}"

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from engine_helpers import SAMPLES, copy_endpoint, unique
+from engine_helpers import SAMPLES, copy_endpoint, router_mark, unique
 
 from devkit.engines import DeploymentState, EndpointStatus, Engine, UpOptions
 from devkit.engines.process import state as process_state
@@ -67,21 +67,6 @@ def fingerprint(engine: Engine, docker_client: Any | None, name: str) -> dict[st
             marks.append(f"{r.ident}@{started_at}")
         result[d.name] = marks
     return result
-
-
-def router_mark(engine: Engine, docker_client: Any | None, name: str) -> str:
-    if engine.name == "docker":
-        [router] = docker_client.containers.list(
-            filters={"label": [f"devkit.endpoint={name}", "devkit.role=router"]})
-        return f"{router.id}@{router.attrs['State']['StartedAt']}"
-    state = process_state.load(name)
-    assert state is not None and state.router is not None
-    return f"{state.router.pid}@{process_state.start_time(state.router.pid)}"
-
-
-@pytest.fixture(scope="module")
-def client_if_docker(engine_name: str, request: pytest.FixtureRequest) -> Any | None:
-    return request.getfixturevalue("docker_client") if engine_name == "docker" else None
 
 
 def test_up_starts_every_deployment_ready(started: EndpointStatus, engine_name: str) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from engine_helpers import SAMPLES, copy_endpoint, unique
+from engine_helpers import SAMPLES, copy_endpoint, router_mark, unique
 
 from devkit.engines import EndpointStatus, Engine, UpOptions
 from devkit.engines.process import state as process_state
@@ -191,22 +191,6 @@ def test_a_debugged_deployment_gets_the_lifted_timeout_at_the_router(
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
     assert timeouts["red"] == 5000
-
-
-def router_mark(engine: Engine, docker_client: Any | None, name: str) -> str:
-    """The router's identity and start time: unchanged iff it was not restarted."""
-    if engine.name == "docker":
-        [router] = docker_client.containers.list(
-            filters={"label": [f"devkit.endpoint={name}", "devkit.role=router"]})
-        return f"{router.id}@{router.attrs['State']['StartedAt']}"
-    state = process_state.load(name)
-    assert state is not None and state.router is not None
-    return f"{state.router.pid}@{process_state.start_time(state.router.pid)}"
-
-
-@pytest.fixture(scope="module")
-def client_if_docker(engine_name: str, request: pytest.FixtureRequest) -> Any | None:
-    return request.getfixturevalue("docker_client") if engine_name == "docker" else None
 
 
 def test_up_again_with_the_spec_resets_live_weights_then_touches_nothing(
