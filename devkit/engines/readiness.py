@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
-from devkit.engines.base import DeploymentState
+from devkit.engines.base import DeploymentState, Progress
+from devkit.errors import DevkitError
 from devkit.spec.model import ProbeSettings
 
 READY_PATH = "/-/ready"
@@ -126,3 +129,25 @@ class ReadinessWait:
         if self.route is not None:
             return probe_route(url, self.route, timeout)
         return probe_once(url, timeout)
+
+
+Replica = TypeVar("Replica")
+
+
+def settle(jobs: Sequence[tuple[str, Replica]],
+           wait: Callable[[tuple[str, Replica]], WaitOutcome],
+           failure: Callable[[str, Replica, WaitOutcome], DevkitError],
+           progress: Progress) -> dict[str, DevkitError]:
+    """Wait for every new replica at once; return the first failure of each deployment
+    whose replica died or never got ready. Unhealthy ones (init() failed) are reported
+    and count as started: they stay up so hot reload can fix them."""
+    with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
+        outcomes = list(pool.map(wait, jobs))
+    failed: dict[str, DevkitError] = {}
+    for (name, replica), outcome in zip(jobs, outcomes, strict=True):
+        if outcome.state is DeploymentState.UNHEALTHY:
+            first = (outcome.error or "").splitlines()[:1]
+            progress(f"{name}: unhealthy, init() failed: {' '.join(first)}")
+        elif outcome.state is not DeploymentState.READY and name not in failed:
+            failed[name] = failure(name, replica, outcome)
+    return failed

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from docker.models.containers import Container
@@ -30,7 +29,7 @@ from devkit.engines.docker import containers as ct
 from devkit.engines.docker import router as rt
 from devkit.engines.docker import status as st
 from devkit.engines.docker.client import DockerClient, translated
-from devkit.engines.readiness import ReadinessWait, WaitOutcome
+from devkit.engines.readiness import ReadinessWait, WaitOutcome, settle
 from devkit.engines.record import (
     EndpointRecord,
     Wanted,
@@ -175,15 +174,9 @@ class DockerEngine(Engine):
         """Wait for every new replica at once. Dead or never-ready replicas take their
         whole deployment down with them; unhealthy ones (init() failed) stay."""
         jobs = [(name, c) for name, cs in started.items() for c in cs]
-        with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
-            outcomes = list(pool.map(lambda job: self._wait_one(specs[job[0]], job[1]), jobs))
-        failed: dict[str, DevkitError] = {}
-        for (name, container), outcome in zip(jobs, outcomes, strict=True):
-            if outcome.state is DeploymentState.UNHEALTHY:
-                first = (outcome.error or "").splitlines()[:1]
-                progress(f"{name}: unhealthy, init() failed: {' '.join(first)}")
-            elif outcome.state is not DeploymentState.READY and name not in failed:
-                failed[name] = self._failure(name, container, outcome, specs[name])
+        failed = settle(jobs, lambda job: self._wait_one(specs[job[0]], job[1]),
+                        lambda name, c, outcome: self._failure(name, c, outcome, specs[name]),
+                        progress)
         for name in started:
             if name in failed:
                 self._remove_all(started[name])

@@ -36,7 +36,7 @@ from devkit.engines.base import (
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
 from devkit.engines.process.venv import ensure_venv
-from devkit.engines.readiness import ReadinessWait, WaitOutcome, probe_once
+from devkit.engines.readiness import ReadinessWait, WaitOutcome, probe_once, settle
 from devkit.engines.record import (
     EndpointRecord,
     Running,
@@ -177,15 +177,8 @@ class ProcessEngine(Engine):
             name, replica = job
             return probes[name].wait(_url(replica.port), lambda: _exited(replica))
 
-        with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
-            outcomes = list(pool.map(wait, jobs))
-        failed: dict[str, DevkitError] = {}
-        for (name, replica), outcome in zip(jobs, outcomes, strict=True):
-            if outcome.state is DeploymentState.UNHEALTHY:
-                first = (outcome.error or "").splitlines()[:1]
-                progress(f"{name}: unhealthy, init() failed: {' '.join(first)}")
-            elif outcome.state is not DeploymentState.READY and name not in failed:
-                failed[name] = _failure(endpoint.deployment(name), replica, outcome, probes)
+        failed = settle(jobs, wait, lambda name, replica, outcome: _failure(
+            endpoint.deployment(name), replica, outcome, probes), progress)
         for name in started:
             if name in failed:
                 _stop_all(current.deployments.pop(name).replicas)
