@@ -11,7 +11,7 @@ Paths the runtime reports inside a container are mapped back to the user's files
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -57,8 +57,10 @@ class ReplicaReload:
                    f"(generation {self.generation})"
         if self.ok is None:
             return f"{name}: {self.error or 'no reload yet'}"
-        return (f"{name}: reload failed at {self.where()}: {self.error}; the previous version "
-                f"keeps serving. Fix it and save again.")
+        where = self.where()
+        at = "" if where in (self.error or "") else f" at {where}"  # the runtime may say it
+        return (f"{name}: reload failed{at}: {self.error}; the previous version keeps serving. "
+                f"Fix it and save again.")
 
     def to_json(self) -> dict[str, Any]:
         return {"deployment": self.deployment, "replica": self.replica, "ok": self.ok,
@@ -161,12 +163,7 @@ def _mapped(outcome: ReplicaReload, engine: str, spec: Endpoint | None) -> Repli
         if d.name == outcome.deployment and remote and d.code_configuration:
             prefix = f"{remote}/"
             if outcome.file.startswith(prefix):
-                local = d.code_configuration.code / outcome.file[len(prefix):]
-                return _replace_file(outcome, str(local))
+                local = f"{d.code_configuration.code}/"
+                return replace(outcome, file=local + outcome.file[len(prefix):],
+                               error=(outcome.error or "").replace(prefix, local) or None)
     return outcome
-
-
-def _replace_file(outcome: ReplicaReload, file: str) -> ReplicaReload:
-    from dataclasses import replace
-
-    return replace(outcome, file=file)
