@@ -282,12 +282,12 @@ class Backend:
         return view.scoring_uri, headers
 
     def _auth_header(self, view: EndpointView) -> dict[str, str]:
+        from devkit.router.clients import authorization
+
         try:
-            found = self.credentials(view.name)
+            return authorization(view.name)
         except DevkitError:
             return {}  # no router config: nothing checks auth
-        secret = found.get("token") or found.get("primary")
-        return {"Authorization": f"Bearer {secret}"} if secret else {}
 
     def _engine_of(self, endpoint: str) -> Engine:
         engine = self._owner.get(endpoint)

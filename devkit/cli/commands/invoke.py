@@ -66,6 +66,7 @@ def invoke(endpoint: str, request_file: Path, deployment: str | None, output: Pa
     import httpx
 
     from devkit.engines import find_endpoint
+    from devkit.router.clients import authorization
 
     _, status = find_endpoint(endpoint)
     if not status.scoring_uri:
@@ -75,7 +76,7 @@ def invoke(endpoint: str, request_file: Path, deployment: str | None, output: Pa
         names = ", ".join(d.name for d in status.deployments)
         raise InvokeFailed(f"Endpoint '{endpoint}' has no deployment '{deployment}' "
                            f"(deployments: {names}); pick one of those.")
-    headers = {"Content-Type": "application/json", **_auth(endpoint)}
+    headers = {"Content-Type": "application/json", **authorization(endpoint)}
     if deployment:
         headers[PIN_HEADER] = deployment
     try:
@@ -91,19 +92,6 @@ def invoke(endpoint: str, request_file: Path, deployment: str | None, output: Pa
                f"({elapsed:.0f} ms)", err=True)
     if not response.is_success:
         raise InvokeFailed(_failure(endpoint, response))
-
-
-def _auth(endpoint: str) -> dict[str, str]:
-    """The header a client of this endpoint sends: the primary key or a fresh token."""
-    from devkit.router import keys, read_router_config
-    from devkit.router.tokens import issue_token
-
-    mode = read_router_config(endpoint).get("auth", {}).get("mode")
-    if mode == "key":
-        return {"Authorization": f"Bearer {keys.load_or_create_keys(endpoint).primary}"}
-    if mode == "aml_token":
-        return {"Authorization": f"Bearer {issue_token(endpoint).token}"}
-    return {}
 
 
 def _print(response: object, output: Path | None, as_json: bool) -> None:
