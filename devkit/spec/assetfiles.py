@@ -9,6 +9,7 @@ paths are stored absolute, so the registered spec no longer depends on where it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from devkit.spec.model import EnvironmentSpec
 from devkit.spec.overrides import Override, apply_overrides, parse_override
 from devkit.spec.yamlsource import YamlMap, read_yaml
 
+ASSET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
 _COMMON = {"$schema", "name", "version", "description", "tags", "properties"}
 MODEL_FILE_KEYS = _COMMON | {"path", "type", "stage", "flavors", "datastore", "job_name"}
 ENVIRONMENT_FILE_KEYS = _COMMON | {"image", "conda_file", "build", "inference_config",
@@ -62,7 +64,7 @@ def read_model_file(file: Path | None, flags: Mapping[str, str | None],
     path = doc.local_path("path", "any", fix="point `path` at a local model folder or file",
                           example="path: model")
     assert path is not None
-    return ModelAsset(name=doc.name("name", example="name: my-model"),
+    return ModelAsset(name=_asset_name(doc, "name: my-model"),
                       version=doc.label("version"), path=path,
                       type=doc.choice("type", MODEL_TYPES, "custom_model"),
                       description=doc.text("description"), tags=doc.string_map("tags"))
@@ -74,11 +76,26 @@ def read_environment_file(file: Path | None, flags: Mapping[str, str | None],
     conda_file/build.path...) and ``--set`` texts."""
     doc = _document(file, flags, sets, "environment")
     doc.check_keys(ENVIRONMENT_FILE_KEYS)
-    name = doc.name("name", example="name: my-env")
+    name = _asset_name(doc, "name: my-env")
     environment = read_environment(doc)
     return EnvironmentAsset(name=name, version=doc.label("version"), environment=environment,
                             spec=_registered_spec(doc, environment),
                             description=doc.text("description"), tags=doc.string_map("tags"))
+
+
+def _asset_name(doc: Section, example: str) -> str:
+    """Azure's asset name rule (dots allowed, unlike endpoint names: curated environments
+    are called ``AzureML-sklearn-1.0-ubuntu20.04-py38-cpu``)."""
+    name = doc.text("name", required=True, example=example)
+    assert name is not None
+    if not ASSET_NAME.match(name):
+        raise doc.error("name", f"'{name}' is not a valid asset name; use up to 255 letters, "
+                        "digits, '-', '_' and '.', starting with a letter or digit")
+    version = doc.label("version")
+    if version is not None and not ASSET_NAME.match(version):
+        raise doc.error("version", f"'{version}' is not a valid version; use letters, digits, "
+                        "'-', '_' and '.', e.g. 1 or 2024.06.1")
+    return name
 
 
 def _document(file: Path | None, flags: Mapping[str, str | None], sets: Sequence[str],

@@ -35,8 +35,10 @@ def extend(base: Endpoint | None, addition: Recipe, *, all_traffic: bool = False
             replace(addition, endpoint=SpecFile(None), name=base.name), assets).deployments]
         current = _named(base)
         kept = [f for name, f in current.items() if name not in names]
+        # The name goes to every document: the added ones may name no endpoint (-e).
         recipe = replace(base.recipe, deployments=tuple(kept) + addition.deployments,
-                         endpoint=base.recipe.endpoint.with_sets(*addition.endpoint.sets))
+                         endpoint=base.recipe.endpoint.with_sets(*addition.endpoint.sets),
+                         name=base.name)
     if all_traffic:
         added = [d.name for d in load_recipe(recipe, assets).deployments
                  if addition.deployments and d.source.file == addition.deployments[-1].path]

@@ -230,6 +230,9 @@ class Section:
             if not isinstance(item, str):
                 raise section.error(str(item), "keys must be strings; put the key in quotes",
                                     at_key=True)
+            override = section.data.set_by.get(item)
+            if override is not None and not isinstance(value, (Mapping, list)):
+                value = override.text  # `--set environment_variables.X=yes`: as typed
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise section.error(item, f"expected a string but found {type_name(value)}; "
                                     "put the value in quotes")

@@ -42,9 +42,14 @@ class Known:
     engine: Engine | None
 
 
+def _engine_name() -> str | None:
+    return os.environ.get(ENGINE_VARIABLE) or None
+
+
 def running(name: str) -> tuple[Engine, EndpointStatus] | None:
+    """The engine running ``name`` (only ``DEVKIT_ENGINE``'s when it is set)."""
     try:
-        return find_endpoint(name)
+        return find_endpoint(name, _engine_name())
     except EndpointNotFound:
         return None
 
@@ -87,7 +92,7 @@ def apply(recipe: Recipe, engine: Engine | None = None) -> Known:
         remember_spec(endpoint)
         return Known(endpoint, None, None)
     if engine is None:
-        engine = get_engine(os.environ.get(ENGINE_VARIABLE) or None, progress=say)
+        engine = get_engine(_engine_name(), progress=say)
     from devkit.engines import UpOptions
 
     status = engine.up(endpoint, UpOptions(), progress=say)
