@@ -136,7 +136,7 @@ class Cluster:
         meta = obj["metadata"]
         with self.translated(_describe(obj)), suppress(NotFoundError):  # gone already: fine
             resource.delete(name=meta["name"], namespace=meta.get("namespace"),
-                            body={"propagationPolicy": "Foreground"})
+                            body={"propagationPolicy": "Background"})
 
     @contextmanager
     def translated(self, what: str) -> Iterator[None]:

@@ -5,6 +5,9 @@ One route per endpoint, attached to the target's Gateway (``parentRefs``, ``host
 - one rule per deployment matching the header ``azureml-model-deployment: NAME``, which
   sends a pinned request to that deployment whatever its weight (a header match outranks a
   rule without one, by the Gateway API's precedence rules);
+- a bring-your-own-container deployment whose ``scoring_route`` is not ``/score`` gets a
+  ``URLRewrite`` filter on its backendRefs (``ReplaceFullPath``), as the local router forwards
+  ``/score`` there; backendRef filters are an implementation-specific Gateway API feature;
 - a default rule whose ``backendRefs`` carry the live weights from ``traffic`` (every
   deployment is listed, a weight of 0 taking no traffic) and, when ``mirror_traffic`` names a
   deployment, a ``RequestMirror`` filter copying ``percent`` of the live requests to it.
@@ -19,15 +22,17 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from devkit.engines import byoc
 from devkit.promote.kubernetes import names
 from devkit.promote.kubernetes.errors import KubernetesError
 from devkit.promote.kubernetes.settings import ClusterSettings
 from devkit.promote.kubernetes.workload import SERVICE_PORT
-from devkit.spec.model import Endpoint
+from devkit.spec.model import DeploymentSpec, Endpoint
 
 Manifest = dict[str, Any]
 API_VERSION = "gateway.networking.k8s.io/v1"
 GROUP, VERSION = "gateway.networking.k8s.io", "v1"
+SCORE_PATH = "/score"
 MAX_RULES = 16  # the HTTPRoute schema's limit: one default rule and 15 pins
 
 
@@ -38,11 +43,12 @@ def http_route(endpoint: Endpoint, settings: ClusterSettings) -> Manifest:
             f"Endpoint '{endpoint.name}' ({endpoint.spec.source}) has {len(deployments)} "
             f"deployments, but an HTTPRoute holds at most {MAX_RULES} rules (one header pin "
             f"per deployment and the split); keep at most {MAX_RULES - 1} deployments.")
-    backends = {name: names.object_name(endpoint.name, name) for name in deployments}
+    backends = {d.name: _backend(names.object_name(endpoint.name, d.name), _scoring_path(d))
+                for d in endpoint.deployments}
     spec: dict[str, Any] = {"parentRefs": [parent.as_ref() for parent in settings.gateways]}
     if settings.hostnames:
         spec["hostnames"] = list(settings.hostnames)
-    spec["rules"] = [_pin(name, service) for name, service in backends.items()]
+    spec["rules"] = [_pin(name, backend) for name, backend in backends.items()]
     spec["rules"].append(_split(backends, endpoint.spec.traffic, endpoint.spec.mirror_traffic))
     return {"apiVersion": API_VERSION, "kind": "HTTPRoute",
             "metadata": {"name": names.object_name(endpoint.name),
@@ -58,7 +64,7 @@ def with_traffic(route: Mapping[str, Any], traffic: Mapping[str, int],
     The deployments and their Services are read back from the route's own pin rules, so a
     traffic change needs neither the spec nor any other object.
     """
-    backends = pinned_backends(route)
+    backends = _pinned_refs(route)
     updated = copy.deepcopy(dict(route))
     rules = [rule for rule in updated["spec"]["rules"] if _pinned_to(rule) is not None]
     updated["spec"]["rules"] = [*rules, _split(backends, traffic, mirror)]
@@ -67,11 +73,17 @@ def with_traffic(route: Mapping[str, Any], traffic: Mapping[str, int],
 
 def pinned_backends(route: Mapping[str, Any]) -> dict[str, str]:
     """``{deployment: service}`` from a devkit route's header-pin rules, in rule order."""
-    found: dict[str, str] = {}
+    return {name: ref["name"] for name, ref in _pinned_refs(route).items()}
+
+
+def _pinned_refs(route: Mapping[str, Any]) -> dict[str, Manifest]:
+    found: dict[str, Manifest] = {}
     for rule in route.get("spec", {}).get("rules", []):
         deployment = _pinned_to(rule)
         if deployment is not None:
-            found[deployment] = rule["backendRefs"][0]["name"]
+            ref = dict(rule["backendRefs"][0])
+            ref.pop("weight", None)
+            found[deployment] = ref
     return found
 
 
@@ -92,18 +104,18 @@ def traffic_of(route: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, int]
     return traffic, mirror
 
 
-def _pin(deployment: str, service: str) -> Manifest:
+def _pin(deployment: str, backend: Manifest) -> Manifest:
     header = {"type": "Exact", "name": names.PIN_HEADER, "value": deployment}
     return {"matches": [{"path": {"type": "PathPrefix", "value": "/"}, "headers": [header]}],
-            "backendRefs": [_backend(service)]}
+            "backendRefs": [copy.deepcopy(backend)]}
 
 
-def _split(backends: Mapping[str, str], traffic: Mapping[str, int],
+def _split(backends: Mapping[str, Manifest], traffic: Mapping[str, int],
            mirror: Mapping[str, int]) -> Manifest:
     rule: dict[str, Any] = {
         "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-        "backendRefs": [{**_backend(service), "weight": int(traffic.get(name, 0))}
-                        for name, service in backends.items()],
+        "backendRefs": [{**copy.deepcopy(backend), "weight": int(traffic.get(name, 0))}
+                        for name, backend in backends.items()],
     }
     filters = [_mirror(backends, name, percent) for name, percent in mirror.items()]
     if filters:
@@ -111,18 +123,28 @@ def _split(backends: Mapping[str, str], traffic: Mapping[str, int],
     return rule
 
 
-def _mirror(backends: Mapping[str, str], deployment: str, percent: int) -> Manifest:
-    service = backends.get(deployment)
-    if service is None:
+def _mirror(backends: Mapping[str, Manifest], deployment: str, percent: int) -> Manifest:
+    backend = backends.get(deployment)
+    if backend is None:
         raise KubernetesError(f"mirror_traffic names deployment '{deployment}', which the "
                               f"route does not have ({', '.join(backends) or 'none'}); mirror "
                               "to one of its deployments.")
+    # A mirror's backendRef is a plain object reference: it takes no filters.
     return {"type": "RequestMirror",
-            "requestMirror": {"backendRef": _backend(service), "percent": int(percent)}}
+            "requestMirror": {"backendRef": _backend(backend["name"]), "percent": int(percent)}}
 
 
-def _backend(service: str) -> Manifest:
-    return {"group": "", "kind": "Service", "name": service, "port": SERVICE_PORT}
+def _backend(service: str, scoring_path: str = SCORE_PATH) -> Manifest:
+    ref: Manifest = {"group": "", "kind": "Service", "name": service, "port": SERVICE_PORT}
+    if scoring_path != SCORE_PATH:
+        ref["filters"] = [{"type": "URLRewrite", "urlRewrite": {
+            "path": {"type": "ReplaceFullPath", "replaceFullPath": scoring_path}}}]
+    return ref
+
+
+def _scoring_path(deployment: DeploymentSpec) -> str:
+    routes = byoc.routes_of(deployment)
+    return routes.scoring_route.path if routes else SCORE_PATH
 
 
 def _pinned_to(rule: Mapping[str, Any]) -> str | None:
