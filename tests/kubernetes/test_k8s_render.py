@@ -12,7 +12,7 @@ from conftest import HTTPROUTE_CRD
 from k8s_schemas import KUBERNETES_VERSION, problems
 from k8s_specs import SAMPLE, images, scaled_endpoint, write_endpoint
 
-from devkit.promote.kubernetes import names, render, workload
+from devkit.promote.kubernetes import inputs, names, render, workload
 from devkit.promote.kubernetes.errors import KubernetesError
 from devkit.promote.kubernetes.settings import (
     ClusterSettings,
@@ -119,15 +119,15 @@ def test_sizes_replicas_autoscaling_and_disruption_budgets(tmp_path: Path) -> No
 
 def test_the_pod_checks_its_callers_with_the_deployments_settings(tmp_path: Path) -> None:
     endpoint = scaled_endpoint(tmp_path)
-    cpu = workload.env(endpoint.deployment("cpu"), endpoint.spec.auth_mode)
+    image = "img@sha256:" + "b" * 64
+    cpu = workload.env(inputs.workload(endpoint.deployment("cpu"), image), "aml_token")
     assert cpu["DEVKIT_AUTH_MODE"] == "aml_token"
     assert cpu["DEVKIT_AUTH_DIR"] == workload.SECRET_MOUNT
     assert cpu["DEVKIT_MAX_IN_FLIGHT"] == "8"  # 2 x max_concurrent_requests_per_instance
     assert cpu["DEVKIT_REQUEST_TIMEOUT_MS"] == "20000"
     assert cpu["MODEL_FLAVOUR"] == "ridge"
     assert "DEVKIT_WATCH" not in cpu and "DEVKIT_ADMIN_PORT" not in cpu
-    byoc = workload.pod_spec(endpoint.deployment("byoc"), "img@sha256:" + "b" * 64,
-                             endpoint.spec.auth_mode)
+    byoc = workload.pod_spec(inputs.workload(endpoint.deployment("byoc"), image), "aml_token")
     (container,) = byoc["containers"]
     assert "command" not in container and "volumes" not in byoc
     assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080,
@@ -136,10 +136,10 @@ def test_the_pod_checks_its_callers_with_the_deployments_settings(tmp_path: Path
 
 def test_secret_carries_credentials_only_when_given() -> None:
     endpoint = _regression()
-    dry = render.secret(endpoint, "ml", None)
+    dry = render.secret(endpoint.name, "ml", None)
     assert "data" not in dry and "stringData" not in dry
     credentials = Credentials.generate()
-    live = render.secret(endpoint, "ml", credentials)
+    live = render.secret(endpoint.name, "ml", credentials)
     assert base64.b64decode(live["data"]["primary"]).decode() == credentials.primary
     assert render.credentials_of(live) == credentials
     assert render.credentials_of(dry) is None

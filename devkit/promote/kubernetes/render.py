@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from devkit.promote.kubernetes import names, route, scaling, workload
+from devkit.promote.kubernetes import inputs, names, route, scaling, workload
+from devkit.promote.kubernetes.inputs import EndpointRelease
 from devkit.promote.kubernetes.settings import ClusterSettings, Credentials, ReleaseImages
 from devkit.spec.model import Endpoint
 
@@ -29,27 +30,31 @@ KEY_FILES = ("primary", "secondary")
 TOKEN_FILE = "token-secret"
 
 
-def render(endpoint: Endpoint, release: ReleaseImages, settings: ClusterSettings,
+def render(endpoint: Endpoint, images: ReleaseImages, settings: ClusterSettings,
            credentials: Credentials | None = None) -> list[Manifest]:
-    auth_mode = endpoint.spec.auth_mode
-    manifests = [secret(endpoint, settings.namespace, credentials)]
-    for spec in endpoint.deployments:
-        manifests.append(workload.deployment(spec, release.image(spec.name),
-                                             settings.namespace, auth_mode))
-        manifests.append(workload.service(spec, settings.namespace))
-        for extra in (scaling.hpa(spec, settings.namespace),
-                      scaling.pdb(spec, settings.namespace)):
+    """The objects of a loaded endpoint spec running ``images``."""
+    return render_release(inputs.from_spec(endpoint, images), settings, credentials)
+
+
+def render_release(endpoint: EndpointRelease, settings: ClusterSettings,
+                   credentials: Credentials | None = None) -> list[Manifest]:
+    namespace = settings.namespace
+    manifests = [secret(endpoint.name, namespace, credentials)]
+    for work in endpoint.workloads:
+        manifests.append(workload.deployment(work, namespace, endpoint.auth_mode))
+        manifests.append(workload.service(work, namespace))
+        for extra in (scaling.hpa(work, namespace), scaling.pdb(work, namespace)):
             if extra is not None:
                 manifests.append(extra)
     manifests.append(route.http_route(endpoint, settings))
     return manifests
 
 
-def secret(endpoint: Endpoint, namespace: str, credentials: Credentials | None) -> Manifest:
+def secret(endpoint: str, namespace: str, credentials: Credentials | None) -> Manifest:
     manifest: Manifest = {
         "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-        "metadata": {"name": names.secret_name(endpoint.name), "namespace": namespace,
-                     "labels": names.labels(endpoint.name)},
+        "metadata": {"name": names.secret_name(endpoint), "namespace": namespace,
+                     "labels": names.labels(endpoint)},
     }
     if credentials is not None:
         manifest["data"] = secret_data(credentials)

@@ -22,34 +22,32 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from devkit.engines import byoc
 from devkit.promote.kubernetes import names
 from devkit.promote.kubernetes.errors import KubernetesError
+from devkit.promote.kubernetes.inputs import SCORE_PATH, EndpointRelease
 from devkit.promote.kubernetes.settings import ClusterSettings
 from devkit.promote.kubernetes.workload import SERVICE_PORT
-from devkit.spec.model import DeploymentSpec, Endpoint
 
 Manifest = dict[str, Any]
 API_VERSION = "gateway.networking.k8s.io/v1"
 GROUP, VERSION = "gateway.networking.k8s.io", "v1"
-SCORE_PATH = "/score"
 MAX_RULES = 16  # the HTTPRoute schema's limit: one default rule and 15 pins
 
 
-def http_route(endpoint: Endpoint, settings: ClusterSettings) -> Manifest:
-    deployments = [deployment.name for deployment in endpoint.deployments]
+def http_route(endpoint: EndpointRelease, settings: ClusterSettings) -> Manifest:
+    deployments = [work.name for work in endpoint.workloads]
     if len(deployments) + 1 > MAX_RULES:
         raise KubernetesError(
-            f"Endpoint '{endpoint.name}' ({endpoint.spec.source}) has {len(deployments)} "
+            f"Endpoint '{endpoint.name}' ({endpoint.source}) has {len(deployments)} "
             f"deployments, but an HTTPRoute holds at most {MAX_RULES} rules (one header pin "
             f"per deployment and the split); keep at most {MAX_RULES - 1} deployments.")
-    backends = {d.name: _backend(names.object_name(endpoint.name, d.name), _scoring_path(d))
-                for d in endpoint.deployments}
+    backends = {w.name: _backend(names.object_name(endpoint.name, w.name), w.scoring_path)
+                for w in endpoint.workloads}
     spec: dict[str, Any] = {"parentRefs": [parent.as_ref() for parent in settings.gateways]}
     if settings.hostnames:
         spec["hostnames"] = list(settings.hostnames)
     spec["rules"] = [_pin(name, backend) for name, backend in backends.items()]
-    spec["rules"].append(_split(backends, endpoint.spec.traffic, endpoint.spec.mirror_traffic))
+    spec["rules"].append(_split(backends, endpoint.traffic, endpoint.mirror))
     return {"apiVersion": API_VERSION, "kind": "HTTPRoute",
             "metadata": {"name": names.object_name(endpoint.name),
                          "namespace": settings.namespace,
@@ -140,11 +138,6 @@ def _backend(service: str, scoring_path: str = SCORE_PATH) -> Manifest:
         ref["filters"] = [{"type": "URLRewrite", "urlRewrite": {
             "path": {"type": "ReplaceFullPath", "replaceFullPath": scoring_path}}}]
     return ref
-
-
-def _scoring_path(deployment: DeploymentSpec) -> str:
-    routes = byoc.routes_of(deployment)
-    return routes.scoring_route.path if routes else SCORE_PATH
 
 
 def _pinned_to(rule: Mapping[str, Any]) -> str | None:

@@ -13,46 +13,35 @@ from __future__ import annotations
 from typing import Any
 
 from devkit.promote.kubernetes import names
-from devkit.spec.model import DeploymentSpec
+from devkit.promote.kubernetes.inputs import Workload
+from devkit.promote.kubernetes.workload import metadata
 
 Manifest = dict[str, Any]
 
 
-def autoscaled(spec: DeploymentSpec) -> bool:
-    return spec.scale_settings.type == "target_utilization"
-
-
-def hpa(spec: DeploymentSpec, namespace: str) -> Manifest | None:
-    if not autoscaled(spec):
+def hpa(work: Workload, namespace: str) -> Manifest | None:
+    scale = work.autoscale
+    if scale is None:
         return None
-    scale = spec.scale_settings
-    name = names.object_name(spec.endpoint_name, spec.name)
     return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": _metadata(spec, namespace),
+            "metadata": metadata(work, namespace),
             "spec": {
                 "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                   "name": name},
+                                   "name": names.object_name(work.endpoint, work.name)},
                 # 0 needs the alpha HPAScaleToZero gate; clusters scale to one at least.
                 "minReplicas": max(1, scale.min_instances),
                 "maxReplicas": scale.max_instances,
                 "metrics": [{"type": "Resource", "resource": {
                     "name": "cpu",
                     "target": {"type": "Utilization",
-                               "averageUtilization": scale.target_utilization_percentage}}}],
+                               "averageUtilization": scale.target_utilization}}}],
             }}
 
 
-def pdb(spec: DeploymentSpec, namespace: str) -> Manifest | None:
-    least = spec.scale_settings.min_instances if autoscaled(spec) else spec.instance_count
-    if least <= 1:
+def pdb(work: Workload, namespace: str) -> Manifest | None:
+    if work.least_replicas <= 1:
         return None
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-            "metadata": _metadata(spec, namespace),
+            "metadata": metadata(work, namespace),
             "spec": {"maxUnavailable": 1,
-                     "selector": {"matchLabels": names.selector(spec.endpoint_name,
-                                                                spec.name)}}}
-
-
-def _metadata(spec: DeploymentSpec, namespace: str) -> Manifest:
-    return {"name": names.object_name(spec.endpoint_name, spec.name), "namespace": namespace,
-            "labels": names.labels(spec.endpoint_name, spec.name)}
+                     "selector": {"matchLabels": names.selector(work.endpoint, work.name)}}}

@@ -2,11 +2,11 @@
 
 What each pod gets, and why:
 
-- the release image by digest, and the same command and environment the local engines give
-  the runtime (:func:`devkit.engines.launch.server_env`) with the cluster's differences: no
-  hot reload, no admin port, and the front end's checks (auth, 429, 408) switched on in the
-  runtime itself (``DEVKIT_AUTH_*``, ``DEVKIT_MAX_IN_FLIGHT``, ``DEVKIT_REQUEST_TIMEOUT_MS``),
-  because a Gateway does none of them;
+- the release image by digest, the runtime's command and environment
+  (:mod:`devkit.promote.kubernetes.inputs`), and the front end's checks (auth, 429, 408)
+  switched on in the runtime itself (``DEVKIT_AUTH_*``, ``DEVKIT_MAX_IN_FLIGHT``,
+  ``DEVKIT_REQUEST_TIMEOUT_MS``, see ``runtime/devkit_runtime/guard.py``), because a Gateway
+  does none of them; these come last so no ``environment_variables`` entry can switch auth off;
 - the SKU's cores and memory as requests and limits (Guaranteed QoS: the replica gets what
   its Azure VM would have) and ``nvidia.com/gpu`` for GPU SKUs;
 - liveness and readiness probes on the runtime's ``/-/live`` and ``/-/ready`` (a
@@ -22,122 +22,110 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from devkit.engines import byoc, launch, sku
+from devkit.engines import launch, sku
 from devkit.promote.kubernetes import names
 from devkit.promote.kubernetes.errors import KubernetesError
-from devkit.spec.model import AuthMode, DeploymentSpec, ProbeSettings, Route
+from devkit.promote.kubernetes.inputs import Workload
+from devkit.spec.model import ProbeSettings, Route
 
 Manifest = dict[str, Any]
 CONTAINER = "inference-server"
 SECRET_MOUNT = "/var/run/secrets/devkit"
 RUN_AS = 1000
 SERVICE_PORT = 80
-# Environment the local engines set that has no meaning in a cluster.
-_LOCAL_ONLY = ("DEVKIT_ADMIN_PORT", "DEVKIT_WATCH")
 
 
-def deployment(spec: DeploymentSpec, image: str, namespace: str,
-               auth_mode: AuthMode) -> Manifest:
-    """The ``apps/v1`` Deployment of one deployment spec.
+def deployment(work: Workload, namespace: str, auth_mode: str) -> Manifest:
+    """The ``apps/v1`` Deployment of one workload.
 
     ``replicas`` is left out when an HPA scales the deployment: a field the HPA owns must
     not also be owned by devkit's server-side apply, or every promote would reset it.
     """
-    labels = names.labels(spec.endpoint_name, spec.name)
-    selector = names.selector(spec.endpoint_name, spec.name)
+    labels = names.labels(work.endpoint, work.name)
     body: dict[str, Any] = {
-        "selector": {"matchLabels": selector},
-        "revisionHistoryLimit": 10,  # what rollback goes back to
-        "progressDeadlineSeconds": progress_deadline(spec.readiness_probe),
+        "selector": {"matchLabels": names.selector(work.endpoint, work.name)},
+        "revisionHistoryLimit": 10,  # the ReplicaSets a rollout undo can go back to
+        "progressDeadlineSeconds": progress_deadline(work.readiness),
         "strategy": {"type": "RollingUpdate",
                      "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "20%"}},
-        "template": {"metadata": {"labels": labels},
-                     "spec": pod_spec(spec, image, auth_mode)},
+        "template": {"metadata": {"labels": labels}, "spec": pod_spec(work, auth_mode)},
     }
-    if spec.scale_settings.type != "target_utilization":
-        body = {"replicas": spec.instance_count, **body}
+    if work.autoscale is None:
+        body = {"replicas": work.replicas, **body}
     return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": _metadata(spec, namespace), "spec": body}
+            "metadata": metadata(work, namespace), "spec": body}
 
 
-def service(spec: DeploymentSpec, namespace: str) -> Manifest:
+def service(work: Workload, namespace: str) -> Manifest:
     """A ClusterIP Service on port 80 for the HTTPRoute's backendRefs."""
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(spec, namespace),
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata(work, namespace),
             "spec": {"type": "ClusterIP",
-                     "selector": names.selector(spec.endpoint_name, spec.name),
+                     "selector": names.selector(work.endpoint, work.name),
                      "ports": [{"name": "http", "port": SERVICE_PORT, "protocol": "TCP",
                                 "targetPort": "http"}]}}
 
 
-def pod_spec(spec: DeploymentSpec, image: str, auth_mode: AuthMode) -> Manifest:
+def pod_spec(work: Workload, auth_mode: str) -> Manifest:
     container: dict[str, Any] = {
         "name": CONTAINER,
-        "image": image,
+        "image": work.image,
         "imagePullPolicy": "IfNotPresent",  # a digest never changes: pull once per node
-        "ports": [{"name": "http", "containerPort": scoring_port(spec), "protocol": "TCP"}],
-        "env": [{"name": key, "value": value} for key, value in env(spec, auth_mode).items()],
-        "resources": resources(spec),
-        "livenessProbe": probe(spec.liveness_probe, liveness_route(spec)),
-        "readinessProbe": probe(spec.readiness_probe, readiness_route(spec)),
+    }
+    if not work.byoc:  # a BYOC image keeps its own command
+        container["command"] = launch.server_command()
+    container.update({
+        "ports": [{"name": "http", "containerPort": work.scoring_port, "protocol": "TCP"}],
+        "env": [{"name": key, "value": value} for key, value in env(work, auth_mode).items()],
+        "resources": resources(work),
+        "livenessProbe": probe(work.liveness, work.liveness_route),
+        "readinessProbe": probe(work.readiness, work.readiness_route),
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
                             "capabilities": {"drop": ["ALL"]}},
-    }
-    if byoc.routes_of(spec) is None:
-        container = {**container, "command": launch.server_command()}
+    })
     pod: dict[str, Any] = {
         "automountServiceAccountToken": False,  # the runtime never calls the API server
         "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS,
                             "fsGroup": RUN_AS, "seccompProfile": {"type": "RuntimeDefault"}},
         # In-flight requests may take request_timeout_ms to finish after SIGTERM.
-        "terminationGracePeriodSeconds": 30 + math.ceil(
-            spec.request_settings.request_timeout_ms / 1000),
+        "terminationGracePeriodSeconds": 30 + math.ceil(work.request_timeout_ms / 1000),
         "containers": [container],
     }
-    if byoc.routes_of(spec) is None:  # a BYOC image's own server would not read it
+    if not work.byoc:  # a BYOC image's own server would not read the keys
         container["volumeMounts"] = [{"name": "devkit-auth", "mountPath": SECRET_MOUNT,
                                       "readOnly": True}]
         pod["volumes"] = [{"name": "devkit-auth", "secret": {
-            "secretName": names.secret_name(spec.endpoint_name), "defaultMode": 0o440}}]
+            "secretName": names.secret_name(work.endpoint), "defaultMode": 0o440}}]
     return pod
 
 
-def env(spec: DeploymentSpec, auth_mode: AuthMode) -> dict[str, str]:
-    """The runtime's environment in a pod (a BYOC image: Azure's variables only)."""
-    if byoc.routes_of(spec) is not None:
-        return byoc.container_env(spec)
-    base = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
-                             port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)
-    for key in _LOCAL_ONLY:
-        base.pop(key, None)
-    if auth_mode is AuthMode.AAD_TOKEN:
+def env(work: Workload, auth_mode: str) -> dict[str, str]:
+    """The pod's environment: the workload's, then the runtime's front-end checks."""
+    if auth_mode == "aad_token":
         raise KubernetesError(
-            f"Deployment '{spec.name}' ({spec.source}) belongs to an endpoint with auth_mode "
+            f"Deployment '{work.name}' ({work.source}) belongs to an endpoint with auth_mode "
             "aad_token, which needs Microsoft Entra ID; use auth_mode key or aml_token.")
-    settings = spec.request_settings
+    if work.byoc:
+        return dict(work.env)
     guard = {
-        "DEVKIT_ENDPOINT": spec.endpoint_name,
-        "DEVKIT_AUTH_MODE": auth_mode.value,
+        "DEVKIT_ENDPOINT": work.endpoint,
+        "DEVKIT_AUTH_MODE": auth_mode,
         "DEVKIT_AUTH_DIR": SECRET_MOUNT,
         # The managed front end's limit, per instance (CONTRACT.md §3): 2 x concurrency.
-        "DEVKIT_MAX_IN_FLIGHT": str(2 * settings.max_concurrent_requests_per_instance),
-        "DEVKIT_REQUEST_TIMEOUT_MS": str(settings.request_timeout_ms),
+        "DEVKIT_MAX_IN_FLIGHT": str(2 * work.max_concurrent_requests_per_instance),
+        "DEVKIT_REQUEST_TIMEOUT_MS": str(work.request_timeout_ms),
     }
-    # The user's environment_variables stay last, as in server_env.
-    user = dict(spec.environment_variables)
-    merged = {key: value for key, value in base.items() if key not in user}
-    return {**merged, **guard, **user}
+    return {**{k: v for k, v in work.env.items() if k not in guard}, **guard}
 
 
-def resources(spec: DeploymentSpec) -> dict[str, dict[str, str | int]]:
+def resources(work: Workload) -> dict[str, dict[str, str]]:
     """Requests = limits = the SKU's size; an unknown SKU is refused, not guessed."""
-    found = sku.lookup(spec.instance_type)
+    found = sku.lookup(work.instance_type)
     if found is None:
         raise KubernetesError(
-            f"Deployment '{spec.name}' ({spec.source}) has instance_type "
-            f"'{spec.instance_type}', which is not in devkit's SKU table, so its pods would "
+            f"Deployment '{work.name}' ({work.source}) has instance_type "
+            f"'{work.instance_type}', which is not in devkit's SKU table, so its pods would "
             "get no CPU or memory size; use a listed Azure SKU (see devkit/engines/sku.py).")
-    size: dict[str, str | int] = {"cpu": str(found.cores),
-                                  "memory": f"{round(found.memory_gib * 1024)}Mi"}
+    size = {"cpu": str(found.cores), "memory": f"{round(found.memory_gib * 1024)}Mi"}
     if found.gpus:
         size["nvidia.com/gpu"] = str(found.gpus)
     return {"requests": dict(size), "limits": dict(size)}
@@ -150,29 +138,12 @@ def probe(settings: ProbeSettings, route: Route) -> Manifest:
             "failureThreshold": settings.failure_threshold}
 
 
-def liveness_route(spec: DeploymentSpec) -> Route:
-    routes = byoc.routes_of(spec)
-    return routes.liveness_route if routes else Route(launch.SERVER_PORT, "/-/live")
-
-
-def readiness_route(spec: DeploymentSpec) -> Route:
-    routes = byoc.routes_of(spec)
-    return routes.readiness_route if routes else Route(launch.SERVER_PORT, "/-/ready")
-
-
-def scoring_port(spec: DeploymentSpec) -> int:
-    routes = byoc.routes_of(spec)
-    return routes.scoring_route.port if routes else launch.SERVER_PORT
-
-
 def progress_deadline(readiness: ProbeSettings) -> int:
     """How long a rollout may take before Kubernetes marks it failed: the readiness
     budget (first probe plus every allowed failure) and a minute for scheduling and pull."""
-    budget = readiness.initial_delay + readiness.period * readiness.failure_threshold
-    return budget + 60
+    return readiness.initial_delay + readiness.period * readiness.failure_threshold + 60
 
 
-def _metadata(spec: DeploymentSpec, namespace: str) -> Manifest:
-    return {"name": names.object_name(spec.endpoint_name, spec.name),
-            "namespace": namespace,
-            "labels": names.labels(spec.endpoint_name, spec.name)}
+def metadata(work: Workload, namespace: str) -> Manifest:
+    return {"name": names.object_name(work.endpoint, work.name), "namespace": namespace,
+            "labels": names.labels(work.endpoint, work.name)}
