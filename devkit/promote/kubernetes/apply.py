@@ -98,15 +98,19 @@ def _prepare(cluster: Cluster, endpoint: str, manifests: list[Manifest],
     return Plan(cluster.settings.name, endpoint, tuple(changes)), objects
 
 
-def set_traffic(cluster: Cluster, endpoint: str, traffic: Mapping[str, int],
-                mirror: Mapping[str, int]) -> Manifest:
-    """New live weights and mirror on the endpoint's HTTPRoute, and on nothing else."""
+def set_traffic(cluster: Cluster, endpoint: str, traffic: Mapping[str, int] | None,
+                mirror: Mapping[str, int] | None) -> Manifest:
+    """New live weights and mirror on the endpoint's HTTPRoute, and on nothing else;
+    ``None`` keeps what the route has."""
     live = cluster.get(GATEWAY_API, "HTTPRoute", names.object_name(endpoint))
     if live is None:
         raise KubernetesError(
             f"Endpoint '{endpoint}' has no HTTPRoute in namespace "
             f"'{cluster.settings.namespace}' on target '{cluster.settings.name}'; promote it "
             f"there first (`devkit promote {endpoint} --target {cluster.settings.name}`).")
+    current_traffic, current_mirror = route.traffic_of(live)
+    traffic = current_traffic if traffic is None else traffic
+    mirror = current_mirror if mirror is None else {k: v for k, v in mirror.items() if v}
     validate_traffic(route.deployments_of(live), traffic, mirror)
     updated = route.with_traffic(diff.normalised(live), traffic, mirror)
     # The live resourceVersion makes the write conditional: a concurrent change is a 409.
