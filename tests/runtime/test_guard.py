@@ -68,7 +68,7 @@ def test_tokens_signed_with_the_secret_for_this_endpoint_pass(tmp_path: Path) ->
 
 
 def test_over_the_in_flight_limit_is_429_and_a_slow_answer_is_408(tmp_path: Path) -> None:
-    env = _env(_key_dir(tmp_path), DEVKIT_MAX_IN_FLIGHT="1", DEVKIT_REQUEST_TIMEOUT_MS="800",
+    env = _env(_key_dir(tmp_path), DEVKIT_MAX_IN_FLIGHT="1", DEVKIT_REQUEST_TIMEOUT_MS="3000",
                SCORING_TIMEOUT_MS="20000", DEVKIT_RUN_THREADS="2")
     auth = {"Authorization": "Bearer k-primary"}
     with devkit_server(SCRIPTS / "score_hang.py", tmp_path, env=env) as server:
@@ -76,24 +76,27 @@ def test_over_the_in_flight_limit_is_429_and_a_slow_answer_is_408(tmp_path: Path
         thread = threading.Thread(
             target=lambda: hung.append(server.request("POST", "/score", "hang", auth)))
         thread.start()
-        refused = _first_refusal(server, auth)
+        _wait_in_flight(server, thread)
+        refused = server.request("POST", "/score", "quick", auth)
         thread.join(timeout=20)
         assert refused.status == 429
         assert "limit 1" in refused.json()["message"]
         assert hung[0].status == 408
-        assert "request_timeout_ms (800 ms)" in hung[0].json()["message"]
+        assert "request_timeout_ms (3000 ms)" in hung[0].json()["message"]
         # The slot is free again once the timed-out request was answered.
         assert server.request("POST", "/score", "quick", auth).json() == {"ok": "quick"}
 
 
-def _first_refusal(server: object, auth: dict[str, str]) -> Reply:
-    """Send quick requests until one is refused: the hung one holds the only slot as soon
-    as the server has read it (no sleep guesses when that happens)."""
-    for _ in range(200):
-        reply = server.request("POST", "/score", "quick", auth)  # type: ignore[attr-defined]
-        if reply.status != 200:
-            return reply
-    raise AssertionError("no request was refused while one was in flight")
+def _wait_in_flight(server: object, hung: threading.Thread) -> None:
+    """Until the server answers the hung request (its /metrics gauge counts it, plus the
+    /metrics request itself): from then on it holds the only slot until its 408."""
+    while hung.is_alive():
+        text = server.request("GET", "/metrics").body.decode()  # type: ignore[attr-defined]
+        gauge = next(line for line in text.splitlines()
+                     if line.startswith("devkit_requests_in_flight{"))
+        if int(gauge.rsplit(" ", 1)[1]) >= 2:
+            return
+    raise AssertionError("the hung request was answered before it was seen in flight")
 
 
 def test_a_rotated_key_file_takes_effect_after_the_refresh(tmp_path: Path) -> None:
