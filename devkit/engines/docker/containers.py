@@ -16,6 +16,7 @@ from typing import Any
 import docker.types
 from docker.models.containers import Container
 
+from devkit import collection
 from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
 from devkit.engines.record import EndpointRecord, Wanted
@@ -75,6 +76,9 @@ def mounts(spec: DeploymentSpec) -> list[docker.types.Mount]:
     if spec.model is not None and target is not None:
         result.append(docker.types.Mount(str(target), str(spec.model.path), type="bind",
                                          read_only=True))
+    # Collected data, writable, at its host path (the settings name host paths).
+    result += [docker.types.Mount(folder, folder, type="bind", read_only=False)
+               for folder in collection.mount_dirs([spec])]
     return result
 
 

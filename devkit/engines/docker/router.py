@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import docker.types
@@ -50,7 +51,11 @@ def _user() -> str:
 
 def recipe(image: str, config_dir: str, network: str) -> str:
     """A short hash of everything that requires a new container when it changes."""
-    text = json.dumps([image, command(), config_dir, network, _user()])
+    parts: list[Any] = [image, command(), config_dir, network, _user()]
+    data_dirs = _data_dirs(config_dir)
+    if data_dirs:  # only then: routers of endpoints that collect nothing keep their recipe
+        parts.append(data_dirs)
+    text = json.dumps(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -62,13 +67,26 @@ def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
         "command": command(),
         "labels": labels,
         "mounts": [docker.types.Mount(CONFIG_MOUNT, config_dir, type="bind",
-                                      read_only=False)],
+                                      read_only=False),
+                   *(docker.types.Mount(folder, folder, type="bind", read_only=False)
+                     for folder in _data_dirs(config_dir))],
         "ports": {f"{ROUTER_PORT}/tcp": ("127.0.0.1", host_port)},
         "network": network,
         "user": _user(),
         "restart_policy": {"Name": "unless-stopped"},
         "detach": True,
     }
+
+
+def _data_dirs(config_dir: str) -> list[str]:
+    """The folders the router logs request/response payloads to, from its config (written
+    before the container is made), so a change of them recreates the container."""
+    try:
+        raw = json.loads((Path(config_dir) / "router.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return sorted({str(d["data_collection"]["dir"]) for d in raw.get("deployments", ())
+                   if d.get("data_collection")})
 
 
 def find(client: DockerClient, endpoint: str) -> Container | None:
