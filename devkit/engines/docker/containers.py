@@ -32,6 +32,7 @@ AUTH_MODE = "devkit.auth-mode"
 TRAFFIC = "devkit.traffic"
 MIRROR = "devkit.mirror"
 REPLICA_ROLE = "deployment"
+COLLECTS = "devkit.collects"  # writes collected data: stopped with SIGTERM before removal
 
 
 def network_name(endpoint: str) -> str:
@@ -102,6 +103,8 @@ def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord
         kwargs["labels"][byoc.ROUTES_LABEL] = byoc.to_label(routes)
     else:
         kwargs.update(_runtime_kwargs(spec))
+    if collection.mount_dirs([spec]):
+        kwargs["labels"][COLLECTS] = "1"  # `down` stops it gracefully: its data is flushed
     _add_limits(kwargs, limits)
     return kwargs
 

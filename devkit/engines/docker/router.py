@@ -25,7 +25,7 @@ from docker.models.containers import Container
 from devkit.engines.base import Progress
 from devkit.engines.docker import client as dk
 from devkit.engines.docker.client import DockerClient
-from devkit.engines.docker.containers import endpoint_labels, view
+from devkit.engines.docker.containers import COLLECTS, endpoint_labels, view
 from devkit.engines.routing import ROUTER_PORT
 from devkit.errors import EngineError
 
@@ -63,6 +63,8 @@ def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
                   host_port: int | None) -> dict[str, Any]:
     labels = {**endpoint_labels(endpoint), dk.ROLE: ROLE,
               RECIPE: recipe(image, config_dir, network)}
+    if _data_dirs(config_dir):
+        labels[COLLECTS] = "1"
     return {
         "command": command(),
         "labels": labels,

@@ -83,8 +83,10 @@ def _payload(pending: Pending) -> tuple[bytes, str, str]:
     data = pending.data
     data_type = f"{type(data).__module__}.{type(data).__qualname__}"
     if isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
+        raw = bytes(data).strip()
         if _is_json(pending.content_type) and _valid_json(raw):
+            if b"\n" in raw or b"\r" in raw:  # pretty-printed: one event is one line
+                raw = json.dumps(json.loads(raw)).encode("utf-8")
             return raw, JSON_TYPE, data_type
         try:
             return json.dumps(raw.decode("utf-8")).encode(), JSON_TYPE, data_type
