@@ -11,7 +11,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from devkit_runtime.collection.events import MAX_INLINE_BYTES, Pending
 from devkit_runtime.collection.sampling import sampled
 from devkit_runtime.collection.settings import CollectionSettings

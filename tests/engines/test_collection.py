@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
+from devkit_runtime.collection.sampling import sampled
 from engine_helpers import FIXTURES, copy_endpoint, unique
 
 from devkit.engines import EndpointStatus, Engine, UpOptions
 from devkit.errors import EndpointNotFound
 from devkit.router.keys import load_or_create_keys
 from devkit.spec import load
-from devkit_runtime.collection.sampling import sampled
 
 ENDPOINT = FIXTURES / "collect"
 REQUESTS = 1000
