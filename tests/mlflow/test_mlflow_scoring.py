@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import mlflow_server
+from mlflow_support import mlflow_server
 from runtime_server import RunningServer
 
 SPLIT = {"columns": ["a", "b"], "index": [0, 1], "data": [[1.0, 2.0], [3.0, 4.0]]}

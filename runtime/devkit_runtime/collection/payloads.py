@@ -47,8 +47,10 @@ class PayloadLog:
         self._writers = keep
 
     def record(self, deployment: str, request_id: bytes, request_headers: Headers,
-               request_body: bytes, response_headers: Headers, response_body: bytes) -> None:
-        """Log one scoring call's payloads, when ``deployment`` collects them."""
+               request_body: bytes, response_headers: Headers,
+               response_body: bytes | None) -> None:
+        """Log one scoring call's payloads, when ``deployment`` collects them (a streamed
+        response, ``None`` here, is not held in memory and not logged)."""
         writer = self._writers.get(deployment)
         if writer is None:
             return
@@ -60,7 +62,7 @@ class PayloadLog:
         if settings.enabled("request"):
             writer.submit(Pending("request", request_body, when, correlation, correlation,
                                   _content_type(request_headers)))
-        if settings.enabled("response"):
+        if settings.enabled("response") and response_body is not None:
             writer.submit(Pending("response", response_body, when, correlation, correlation,
                                   _content_type(response_headers)))
 
