@@ -3,7 +3,8 @@ the hot path, and a framework's routing and request objects cost more than the c
 
 Routes: ``/`` (liveness after init, azmlinfsrv's ``Healthy``), ``/score``, ``/swagger.json``,
 ``/-/live``, ``/-/ready``, ``/metrics``. Every answer carries the request-id headers and
-the server version; error bodies are JSON ``{"message": ...}``.
+the server version; error bodies are JSON ``{"message": ...}``. A run() result that is an
+iterator (or a response over one) is streamed by :mod:`devkit_runtime.streaming`.
 """
 
 from __future__ import annotations

@@ -120,8 +120,9 @@ def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Pr
                "--progress-bar", "off", *args]
     progress(f"{deployment.name}: pip install {' '.join(args)}")
     tail: list[str] = []
+    # ``with`` closes the pipe: left to the garbage collector it warns (ResourceWarning).
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as proc:  # closes the pipe, not left to the collector
+                          text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             tail = (tail + [line.rstrip()])[-20:]
