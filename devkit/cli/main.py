@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "reload": "reload:reload",
     "debug": "debug:debug",
     "ml": "ml:ml",
+    "data": "data:data",
 }
 
 

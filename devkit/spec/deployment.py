@@ -15,8 +15,10 @@ from __future__ import annotations
 import dataclasses
 
 from devkit.errors import UnresolvableReference
+from devkit.spec.collector import read_data_collector
 from devkit.spec.fields import Section
 from devkit.spec.kubernetes import read_resources
+from devkit.spec.mlflow_model import is_no_code_mlflow, read_mlflow_model
 from devkit.spec.model import (
     DEFAULT_INSTANCE_RESOURCES,
     DEFAULT_INSTANCE_TYPE,
@@ -88,6 +90,8 @@ def read_deployment(doc: Section, assets: AssetLookup) -> DeploymentSpec:
     model = _model(doc, assets)
     environment = _environment(doc, model, assets)
     code = _code(doc, environment, model)
+    if model is not None and is_no_code_mlflow(model.type, code is not None):
+        read_mlflow_model(model.path)  # a folder without a loadable MLmodel fails here
     instance_type, resources = _size(doc, kind)
     return DeploymentSpec(
         name=name,
@@ -335,8 +339,4 @@ def _scale_settings(doc: Section) -> ScaleSettings:
 
 
 def _data_collector(doc: Section) -> dict[str, object] | None:
-    # Free-form: its sub-schema (collections, sampling_rate...) is read by data collection.
-    if doc.section("data_collector", allowed=None) is None:
-        return None
-    collected: dict[str, object] = doc.plain("data_collector")
-    return collected
+    return read_data_collector(doc)  # devkit.spec.collector owns the block's schema
