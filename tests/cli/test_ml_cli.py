@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from devkit.engines.process import state as process_state
+from devkit.spec import load
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VERBS = {
@@ -81,13 +82,24 @@ def test_models_register_list_and_show_az_style(env: dict[str, str], tmp_path: P
     assert "No model 'other' is registered (versions of other: none)" in missing.stderr
 
 
-def test_a_curated_equivalent_registers_in_one_step(env: dict[str, str]) -> None:
+def test_a_curated_equivalent_registers_in_one_step(env: dict[str, str],
+                                                     tmp_path: Path) -> None:
     name = "AzureML-minimal-ubuntu22.04-py39-cpu-inference"
     result = run(env, "ml", "environment", "create", "--curated", name)
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert (shown["name"], shown["version"]) == (name, "1")
     assert "azureml-inference-server-http" in Path(shown["conda_file"]).read_text()
+    # A deployment naming it now resolves to that equivalent.
+    folder = tmp_path / "ep"
+    shutil.copytree(SAMPLES / "regression", folder)
+    blue = folder / "blue.yml"
+    text = blue.read_text()
+    env_block = text[text.index("environment:"):text.index("instance_type")]
+    blue.write_text(text.replace(env_block, f"environment: azureml:{name}@latest\n"))
+    deployment = load([blue], endpoint_name="curated-ep").deployments[0]
+    assert deployment.environment.conda_file == Path(shown["conda_file"])
+    assert deployment.environment.name == name
 
 
 def test_workspace_show_and_the_shim(env: dict[str, str], tmp_path: Path) -> None:
@@ -143,3 +155,42 @@ def _pids(env: dict[str, str], name: str) -> dict[str, list[int]]:
     current = process_state.load(name)
     assert current is not None
     return {d: [r.pid for r in record.replicas] for d, record in current.deployments.items()}
+
+
+def test_an_endpoint_created_by_name_before_any_deployment(env: dict[str, str]) -> None:
+    name = f"mlby-{uuid.uuid4().hex[:6]}"
+    created = run(env, "ml", "online-endpoint", "create", "-n", name, "--auth-mode",
+                  "AMLToken", "-g", "rg", "-w", "ws", "--no-wait")
+    assert created.returncode == 0, created.stderr
+    shown = json.loads(created.stdout)
+    assert (shown["name"], shown["auth_mode"], shown["provisioning_state"]) == (
+        name, "aml_token", "Succeeded")
+    assert shown["scoring_uri"] is None and shown["traffic"] == {}
+    token = json.loads(run(env, "ml", "online-endpoint", "get-credentials", "-n", name).stdout)
+    assert token["tokenType"] == "Bearer" and token["accessToken"]
+    assert token["expiryTimeUtc"] > token["refreshAfterTimeUtc"]
+    listed = run(env, "ml", "online-endpoint", "list", "--query", "[].name", "-o", "tsv")
+    assert listed.stdout.split() == [name]
+    unknown = run(env, "ml", "online-deployment", "create", "-f", str(SAMPLES / "regression" /
+                  "blue.yml"), "-e", "nowhere")
+    assert unknown.returncode == 5
+    assert f"Endpoint 'nowhere' does not exist (known: {name}); create it with `devkit ml " \
+        "online-endpoint create -n nowhere`." in unknown.stderr
+    deleted = run(env, "ml", "online-endpoint", "delete", "-n", name, "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    gone = run(env, "ml", "online-endpoint", "show", "-n", name)
+    assert gone.returncode == 5 and "does not exist" in gone.stderr
+
+
+def test_an_endpoint_file_with_sets(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "endpoint.yml").write_text("name: from-file\nauth_mode: Key\n")
+    created = run(env, "ml", "online-endpoint", "create", "-f", str(tmp_path / "endpoint.yml"),
+                  "--set", "description=set here", "--query", "[name, description]", "-o",
+                  "tsv")
+    assert created.stdout.split("\n")[:2] == ["from-file", "set here"], created.stderr
+    bad = run(env, "ml", "online-endpoint", "create", "-f", str(tmp_path / "endpoint.yml"),
+              "--set", "auth_mode=password")
+    assert bad.returncode == 2
+    assert "(--set auth_mode=password): field 'auth_mode': 'password' is not one of key, " \
+        "aml_token, aad_token" in bad.stderr
+    run(env, "ml", "online-endpoint", "delete", "-n", "from-file", "--yes")
