@@ -32,3 +32,28 @@ def cache_dir() -> Path:
 def endpoint_state_dir(endpoint: str) -> Path:
     """Per-endpoint state folder (keys, router config, process records)."""
     return state_dir() / "endpoints" / endpoint
+
+
+def config_dir() -> Path:
+    """User settings (targets, the secrets store): ``DEVKIT_CONFIG_DIR``, else
+    ``$XDG_CONFIG_HOME/devkit`` or ``~/.config/devkit``."""
+    explicit = os.environ.get("DEVKIT_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "devkit"
+
+
+def runtime_dir() -> Path:
+    """Files that must never reach a disk (secret values handed to replicas):
+    ``DEVKIT_RUNTIME_DIR``, else ``$XDG_RUNTIME_DIR/devkit``, else a per-user folder in
+    ``/dev/shm`` (both memory-backed), else the state dir as a last resort."""
+    explicit = os.environ.get("DEVKIT_RUNTIME_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and Path(xdg).is_dir():
+        return Path(xdg) / "devkit"
+    if Path("/dev/shm").is_dir():
+        return Path("/dev/shm") / f"devkit-{os.getuid()}"
+    return state_dir() / "run"

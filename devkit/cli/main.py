@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "debug": "debug:debug",
     "ml": "ml:ml",
     "data": "data:data",
+    "secrets": "secrets:secrets",
 }
 
 

@@ -22,7 +22,7 @@ import sys
 
 import uvicorn
 
-from devkit_runtime import compat, debug, guard, logs
+from devkit_runtime import compat, debug, guard, logs, secret_env
 from devkit_runtime.app import App
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.state import WorkerState
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     config = ServerConfig.from_json(os.environ[CONFIG_ENV])
     logs.setup()
     compat.install()
+    secret_env.export()  # before init(): score.py reads them as plain variables
     os.environ.setdefault("AZUREML_MODEL_DIR", config.model_dir)
     os.environ.setdefault("AML_APP_ROOT", str(config.code_root))
     debug.maybe_listen(config)
