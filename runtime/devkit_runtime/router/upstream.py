@@ -32,6 +32,7 @@ MAX_IDLE_PER_REPLICA = 64
 # A streamed body buffered beyond HIGH bytes (the client reads slower than the replica
 # writes) pauses reading from the replica until it is down to LOW.
 STREAM_HIGH, STREAM_LOW = 1 << 20, 1 << 18
+_NO_BODY = frozenset((204, 304))  # never a body, whatever the headers say (RFC 9110)
 T = TypeVar("T")
 
 
@@ -156,7 +157,10 @@ class _Connection(asyncio.Protocol):
             # A response without length or chunking ends when the server closes (HTTP/1.0
             # style, seen in some bring-your-own-container servers).
             self.keep_alive = False
-            self._finish(self._parser.get_status_code())
+            if self._stream is not None:
+                self._stream.finish()
+            else:
+                self._finish(self._parser.get_status_code())
         if self._stream is not None and not self._stream.finished:
             self._stream.fail(ConnectionDropped("the replica closed the connection in the "
                                                 "middle of a streamed response"))
@@ -171,7 +175,10 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        if self._may_stream and self._chunked():
+        # Chunked, or delimited by the server closing: a body of unknown length, which may
+        # be a stream (a BYOC server streaming events HTTP/1.0 style is one).
+        if self._may_stream and (self._chunked() or not self._has_length()) \
+                and self._parser.get_status_code() not in _NO_BODY:
             assert self._transport is not None
             self._stream = BodyStream(self._transport)
             self._finish(self._parser.get_status_code())
