@@ -5,9 +5,9 @@ scoring server's, for scripts), and a proxy lives or dies by upstream keep-alive
 loses 60% of its throughput without it). The client speaks just what the router needs:
 one buffered request and, parsed by httptools' C parser, one response on connections
 reused until the server closes them. The response is buffered, except that the live path
-(``stream=True``) gets a chunked one as soon as its headers arrive, its body as a
-:class:`BodyStream` (token streaming must reach the client part by part); the connection
-returns to the pool when that stream is closed.
+(``stream=True``) gets one of unknown length (chunked, or ended by the server closing) as
+soon as its headers arrive, its body as a :class:`BodyStream` (token streaming must reach
+the client part by part); the connection returns to the pool when that stream is closed.
 
 Failures are typed so the router can map them to the front end's status codes:
 :class:`ConnectFailed` (nothing listens: 502) and :class:`ConnectionDropped` (the server
@@ -241,7 +241,7 @@ class ReplicaPool:
 
     async def request(self, data: Sequence[bytes], stream: bool = False) -> UpstreamResponse:
         """Send one request (already serialised) and return the response: buffered, or
-        with ``stream`` a chunked one as soon as its headers arrive (the caller must
+        with ``stream`` one of unknown length as soon as its headers arrive (the caller must
         close ``response.stream``; the request counts as in flight until then)."""
         self.in_flight += 1
         response: UpstreamResponse | None = None
