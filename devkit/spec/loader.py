@@ -144,6 +144,7 @@ def _read_endpoint(doc: Section) -> EndpointSpec:
         tags=doc.string_map("tags"),
         public_network_access=doc.choice("public_network_access", ("enabled", "disabled"),
                                          "enabled"),
+        compute=doc.text("compute"),
     )
 
 

@@ -52,6 +52,8 @@ class EndpointSpec:
     description: str | None = None
     tags: Mapping[str, str] = field(default_factory=_empty)
     public_network_access: str = "enabled"
+    # ``azureml:NAME``: the promote target this endpoint goes to by default.
+    compute: str | None = None
 
 
 @dataclass(frozen=True)
