@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -22,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from load import find_free_port
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 IN_CI = bool(os.environ.get("CI"))
@@ -30,12 +30,6 @@ FAST_PROBE = ("readiness_probe:\n  initial_delay: 1\n  period: 1\n  timeout: 2\n
               "  failure_threshold: 30\n"
               # 10 concurrent clients stay under the front end's 429 limit (2 x this x 1)
               "request_settings:\n  max_concurrent_requests_per_instance: 8\n")
-
-
-def find_free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def unique(prefix: str) -> str:

@@ -1,8 +1,10 @@
-"""Bounded request loads against a router on loopback (imported by name)."""
+"""Helpers of the promote tests (imported by name): bounded request loads against a
+router on loopback, a free port."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -13,6 +15,12 @@ import httpx
 
 REQUEST = json.loads((Path(__file__).resolve().parents[2] / "samples" / "regression" /
                       "sample-request.json").read_text())
+
+
+def find_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def call(client: httpx.Client, url: str, headers: Mapping[str, str]) -> tuple[int, str]:

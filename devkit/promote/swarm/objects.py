@@ -225,7 +225,8 @@ class Objects:
         while time.monotonic() < deadline:
             with translated(self.target, f"list the containers of '{self.endpoint}'"):
                 left = self.client.raw.containers.list(
-                    all=True, filters={"label": specs.label_filter(self.endpoint)})
+                    all=True, sparse=True,
+                    filters={"label": specs.label_filter(self.endpoint)})
             if not left:
                 return
             time.sleep(0.5)

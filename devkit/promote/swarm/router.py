@@ -80,6 +80,7 @@ def container(client: DockerClient, target: Target, endpoint: str,
     while True:
         with translated(target, f"find the container of service {name}"):
             found = client.raw.containers.list(
+                sparse=True,  # no inspect per container: one may go between list and get
                 filters={"label": f"com.docker.swarm.service.name={name}",
                          "status": "running"})
         if found:
