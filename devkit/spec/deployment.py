@@ -9,7 +9,9 @@ an error with a suggestion.
 
 from __future__ import annotations
 
+from devkit.spec.collector import read_data_collector
 from devkit.spec.fields import Section
+from devkit.spec.mlflow_model import is_no_code_mlflow, read_mlflow_model
 from devkit.spec.model import (
     BuildSpec,
     CodeSpec,
@@ -61,6 +63,8 @@ def read_deployment(doc: Section) -> DeploymentSpec:
     model = _model(doc)
     environment = _environment(doc, model)
     code = _code(doc, environment, model)
+    if model is not None and is_no_code_mlflow(model.type, code is not None):
+        read_mlflow_model(model.path)  # a folder without a loadable MLmodel fails here
     return DeploymentSpec(
         name=name,
         endpoint_name=endpoint_name,
@@ -251,8 +255,4 @@ def _scale_settings(doc: Section) -> ScaleSettings:
 
 
 def _data_collector(doc: Section) -> dict[str, object] | None:
-    # Free-form: its sub-schema (collections, sampling_rate...) is read by data collection.
-    if doc.section("data_collector", allowed=None) is None:
-        return None
-    collected: dict[str, object] = doc.plain("data_collector")
-    return collected
+    return read_data_collector(doc)  # devkit.spec.collector owns the block's schema

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import time
 from pathlib import Path
 
 from runtime_server import SCRIPTS, devkit_server
@@ -23,11 +24,34 @@ def test_generator_streams_before_it_is_exhausted(tmp_path: Path) -> None:
         assert response.getheader("content-type") == "text/html; charset=utf-8"
         assert response.read1(65536) == b"first\n"
         gate.touch()
-        assert response.read() == b"last\n"
+        assert response.read() == b"last\nafter last\n"
         # the connection stays usable after a stream
         conn.request("GET", "/")
         assert conn.getresponse().read() == b"Healthy"
         conn.close()
+
+
+def wait_for_file(path: Path, timeout_s: float = 30) -> str:
+    """The file's text once it exists (polled: the server writes it asynchronously)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text():
+            return path.read_text()
+        time.sleep(0.02)
+    raise AssertionError(f"{path} never appeared")
+
+
+def test_a_client_that_leaves_closes_the_generator(tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    with devkit_server(SCRIPTS / "score_stream.py", tmp_path) as server:
+        conn = server.connect()
+        conn.request("POST", "/score", body=json.dumps({"gate": str(gate)}))
+        response = conn.getresponse()
+        assert response.read1(65536) == b"first\n"
+        conn.close()  # the client leaves mid-stream
+        gate.touch()  # the generator may go on; the server must notice and close it
+        assert wait_for_file(tmp_path / "gate.outcome") == "closed"
+        assert server.request("GET", "/").body == b"Healthy"
 
 
 def test_a_stream_that_raises_is_cut_off(tmp_path: Path) -> None:

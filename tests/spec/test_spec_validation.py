@@ -209,6 +209,7 @@ def test_byoc_needs_no_code_configuration(project: Project) -> None:
 def test_mlflow_model_needs_no_code_or_environment(project: Project) -> None:
     project.write("blue.yml", "name: blue\nendpoint_name: my-endpoint\nmodel:\n  path: model\n"
                   "  type: mlflow_model\ninstance_type: Standard_DS3_v2\n")
+    project.write("model/MLmodel", "flavors:\n  python_function: {loader_module: m}\n")
     blue = project.load().deployments[0]
     assert blue.model is not None and blue.model.type == "mlflow_model"
     assert blue.code_configuration is None and blue.environment.image is None
@@ -259,7 +260,8 @@ app_insights_enabled: true""")
     assert blue.liveness_probe.timeout == 2  # default kept
     assert blue.scale_settings.type == "target_utilization"
     assert blue.scale_settings.max_instances == 3
-    assert blue.data_collector == {"collections": {"model_inputs": {"enabled": "True"}}}
+    assert blue.data_collector == {"collections": ["model_inputs"], "sampling_rate": 1.0,
+                                   "rolling_rate": "Hour"}
     assert blue.egress_public_network_access == "disabled" and blue.app_insights_enabled
 
 
