@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "debug": "debug:debug",
     "targets": "targets:targets",
     "promote": "promote:promote",
+    "ml": "ml:ml",
     "data": "data:data",
 }
 

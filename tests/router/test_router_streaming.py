@@ -117,13 +117,17 @@ def test_a_client_leaving_the_router_closes_the_generator(tmp_path: Path) -> Non
             response = conn.getresponse()
             assert response.read1(65536) == b"first\n"
             conn.close()
+            # the router lets go at once, while the generator still waits for its gate
+            deadline = time.monotonic() + 30
+            while blue(router)["in_flight"] and time.monotonic() < deadline:
+                time.sleep(0.02)
+            metrics = blue(router)
+            assert (metrics["in_flight"], metrics["streams_cut"]) == (0, 1)
             gate.touch()
             outcome = tmp_path / "gate.outcome"
             deadline = time.monotonic() + 30
             while not (outcome.exists() and outcome.read_text()) and time.monotonic() < deadline:
                 time.sleep(0.02)
             assert outcome.read_text() == "closed"  # router -> replica -> generator.close()
-            metrics = blue(router)
-            assert (metrics["in_flight"], metrics["streams_cut"]) == (0, 1)
         finally:
             router.stop()

@@ -144,6 +144,8 @@ RESPONSE_CASES = [
     ({"a": [1]}, 202, {"X-C": "a,b,,c"}, True, False),
     (None, 204, {}, False, True),
     ("fail", 503, {"Set-Cookie": "k=v"}, False, False),
+    # a dict without json_str: Flask iterates it, so the body is its keys (seen in the wild)
+    ({"azEnvironment": "Azure", "b": 1}, 201, {}, False, False),
 ]
 _MICROSOFT = """
 import json, sys

@@ -128,12 +128,14 @@ class DockerEngine(Engine):
     def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
         for d in endpoint.deployments:
             sku = lookup(d.instance_type)
-            if options.gpu or (sku is not None and sku.gpus):
+            if options.gpu or (sku is not None and sku.gpus) or (
+                    d.resources is not None and d.resources.gpus):
                 self.client.require_gpu(f"deployment '{d.name}' ({d.instance_type})")
 
     def _limits(self, d: DeploymentSpec, options: UpOptions, progress: Progress) -> Limits:
         cpus, memory = self.client.host_resources()
-        limits = limits_for(d.instance_type, cpus, memory, force_gpu=options.gpu)
+        limits = limits_for(d.instance_type, cpus, memory, force_gpu=options.gpu,
+                            resources=d.resources)
         for note in limits.notes:
             progress(f"{d.name}: {note}")
         return limits
