@@ -8,6 +8,7 @@ seconds); each one states what it relies on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,6 +88,38 @@ def test_header_pins_a_deployment_with_no_traffic(promoted: dict[str, Any],
     results = burst(promoted["url"], _auth(promoted, **{"azureml-model-deployment": "green"}),
                     20, 2)
     assert results == [(200, "green")] * 20
+
+
+def test_tui_shows_the_target_endpoint_edits_its_traffic_and_plans(
+        promoted: dict[str, Any], target_config: str) -> None:
+    from textual.app import App
+    from textual.widgets import Log
+
+    from devkit.tui.backend import Backend
+    from devkit.tui.screens.promote import PromoteScreen
+
+    backend = Backend(engines=[])
+    name = f"{promoted['name']}@{target_config}"
+    view = next(v for v in backend.snapshot().endpoints if v.name == name)
+    assert view.engine == f"swarm:{target_config}" and view.scoring_uri == promoted["url"]
+    assert backend.set_traffic(name, {"blue": 60, "green": 40}, {})
+    [status] = ops.status(target_config, promoted["name"])
+    assert {d.name: d.traffic for d in status.deployments} == {"blue": 60, "green": 40}
+
+    async def drive() -> str:
+        app: App[None] = App()
+        async with app.run_test() as pilot:
+            app.push_screen(PromoteScreen(promoted["folder"], target_config))
+            for _ in range(600):
+                await pilot.pause(0.2)
+                text = "\n".join(app.screen.query_one(Log).lines)
+                if "Capacity" in text or "error:" in text:
+                    return text
+        return ""
+
+    shown = asyncio.run(drive())
+    # the live 60/40 differs from the spec's 90/10: the plan says it would change that
+    assert "~ change traffic: blue=60 green=40 -> blue=90 green=10" in shown, shown
 
 
 def test_traffic_change_under_load_drops_nothing(promoted: dict[str, Any],

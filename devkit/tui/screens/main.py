@@ -58,6 +58,7 @@ class MainScreen(Screen[None]):
         Binding("g", "debug", "Debug"),
         Binding("t", "traffic", "Traffic"),
         Binding("k", "keys", "Keys"),
+        Binding("P", "promote", "Promote to a target"),
         Binding("l", "logs_full", "Logs full screen"),
         Binding("o", "tab('overview')", "Overview tab", show=False),
         Binding("i", "tab('invoke')", "Invoke tab", show=False),
@@ -277,6 +278,24 @@ class MainScreen(Screen[None]):
                     ("applied live by the router." if applied else
                      "saved; it applies when the router runs."))
         self._start((view.name, None), None, apply)
+
+    def action_promote(self) -> None:
+        view = self._need_view()
+        if view is None or view.spec_dir is None:
+            self.notify("Select an endpoint whose spec folder is known to promote it.",
+                        severity="warning")
+            return
+        from devkit.tui.screens.promote import PromoteScreen
+        from devkit.tui.targets import target_for
+
+        spec = self.backend.spec(view.name)
+        try:
+            target = target_for(view.spec_dir, spec.spec.compute if spec else None)
+        except DevkitError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.app.push_screen(PromoteScreen(view.spec_dir, target.name),
+                             lambda note: self.notify(note) if note else None)
 
     def action_keys(self) -> None:
         view = self._need_view()
