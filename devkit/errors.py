@@ -18,7 +18,8 @@ the TUI shows the same sentences as notifications.
     ├── InvokeError               an endpoint answered a request with a non-2xx status
     ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
     ├── RouterError               the router refused an operation (traffic change, auth)
-    └── DebugError                a debug session cannot start or no debugger attached
+    ├── DebugError                a debug session cannot start or no debugger attached
+    └── RolloutFailed             a rollout's check failed and traffic was rolled back
 """
 
 from __future__ import annotations
@@ -107,3 +108,10 @@ class ReloadFailed(ScriptError):
 
 class DebugError(DevkitError):
     """``devkit debug`` could not make a deployment debuggable or no client attached."""
+
+
+class RolloutFailed(DevkitError):
+    """``devkit rollout`` rolled back: a check on the candidate failed (the reason says
+    which), or it was stopped before the last step."""
+
+    exit_code = 9

@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "token": "token:token",
     "reload": "reload:reload",
     "debug": "debug:debug",
+    "compare": "compare:compare",
+    "replay": "replay:replay",
+    "rollout": "rollout:rollout",
 }
 
 
