@@ -17,6 +17,7 @@ def answer(body: object, status: int = 200, kind: str = JSON) -> Answer:
 def test_equal_json_agrees_whatever_the_key_order_and_int_float() -> None:
     verdict = compare(answer({"a": 1, "b": [1, 2]}), answer({"b": [1.0, 2], "a": 1.0}))
     assert verdict.agrees and verdict.kind == "json"
+    assert compare(answer({"a": 1}), answer({"a": 1})).kind == "bytes"  # equal bytes: no parse
 
 
 def test_numbers_within_tolerance_agree_and_beyond_it_differ() -> None:
@@ -60,7 +61,7 @@ def test_non_json_bodies_are_compared_as_bytes() -> None:
     verdict = compare(answer(b"abc", kind="text/plain"), answer(b"abd", kind="text/plain"))
     assert verdict.kind == "bytes" and [d.path for d in verdict.differences] == ["body"]
     # a JSON content type with a body that is not JSON falls back to bytes
-    assert compare(answer(b"{nope"), answer(b"{nope")).kind == "bytes"
+    assert compare(answer(b"{nope"), answer(b"{nope!")).kind == "bytes"
 
 
 def test_types_nan_and_booleans_are_not_numbers() -> None:

@@ -97,6 +97,8 @@ def compare(live: Answer, shadow: Answer, tolerance: Tolerance | None = None) ->
                         "status")
     if live.body is None or shadow.body is None:
         return Verdict(kind="status")  # both failed the same way: nothing more to compare
+    if live.body == shadow.body:
+        return Verdict(kind="bytes")  # the common case, and no parse needed to know it
     parsed = _both_json(live, shadow)
     if parsed is None:
         if live.body == shadow.body:
