@@ -14,13 +14,14 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 from devkit import debug as dbg
 from devkit.actions.compare import ShadowReport
+from devkit.actions.rollout import Event, RolloutOutcome, RolloutPlan
 from devkit.actions.router_view import RouterView
 from devkit.engines import Engine, available_engines, get_engine
 from devkit.engines.base import EndpointStatus, Progress, UpOptions
@@ -131,6 +132,13 @@ class Backend:
         from devkit.actions.compare import shadow_report
 
         return shadow_report(self.router_view(view))
+
+    def rollout(self, view: EndpointView, candidate: str, plan: RolloutPlan,
+                on_event: Callable[[Event], None], stop: threading.Event) -> RolloutOutcome:
+        """Run the rollout action to its end (or until ``stop`` is set)."""
+        from devkit.actions.rollout import rollout
+
+        return rollout(self.router_view(view), candidate, plan, on_event=on_event, stop=stop)
 
     def router_view(self, view: EndpointView) -> RouterView:
         """The endpoint's router as the actions reach it, from what the poll found (no

@@ -38,10 +38,10 @@ def replay(endpoint: str, source: Path, deployment: str, against: str | None, ra
     from devkit.actions.replay import load_requests
     from devkit.actions.replay import replay as run
     from devkit.actions.router_view import local_view
-    from devkit.cli.units import PERCENT
+    from devkit.actions.units import parse_percent
     from devkit.errors import InvokeError
 
-    threshold = PERCENT.convert(min_agreement, None, None) if min_agreement else None
+    threshold = parse_percent(min_agreement) if min_agreement else None
     requests = load_requests(source)
     report = run(local_view(endpoint), requests, deployment, against, rate=rate)
     if as_json:

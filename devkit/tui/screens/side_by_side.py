@@ -4,10 +4,15 @@ One column per deployment (:class:`~devkit.tui.widgets.deployment_column.Deploym
 and, under them, the latest disagreement between a live answer and its mirrored copy as
 a readable diff (``-`` live, ``+`` shadow). The screen polls the backend in a thread
 worker, like the main screen, and keeps its own sparkline history.
+
+``R`` starts a rollout (:mod:`devkit.actions.rollout`) in a thread worker; its events
+appear under the columns as they happen, and ``a`` aborts it: the traffic stays where the
+last completed step put it, as Ctrl-C does for ``devkit rollout``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,21 +28,35 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from devkit.actions.compare import ShadowReport, render_disagreement
+from devkit.actions.rollout import Event, RolloutOutcome
 from devkit.errors import DevkitError
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
+from devkit.tui.screens.rollout import RolloutRequest, RolloutScreen
 from devkit.tui.views import EndpointView, Metrics
 from devkit.tui.widgets.deployment_column import DeploymentColumn
 
 
 class SideBySideScreen(Screen[None]):
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("R", "rollout", "Roll out"),
+        Binding("a", "abort", "Abort rollout"),
+    ]
 
     @dataclass
     class Polled(Message):
         report: ShadowReport | None
         error: str | None
         at: float
+
+    @dataclass
+    class Rollout(Message):
+        """A rollout event, its end (``outcome``), or its failure (``error``)."""
+
+        event: Event | None = None
+        outcome: RolloutOutcome | None = None
+        error: str | None = None
 
     def __init__(self, backend: Backend, view: EndpointView, poll_s: float = 1.0) -> None:
         super().__init__()
@@ -47,6 +66,9 @@ class SideBySideScreen(Screen[None]):
         self.history = MetricsHistory()
         self.report: ShadowReport | None = None
         self.polls = 0  # tests wait on it
+        self.rollout_lines: list[str] = []
+        self.outcome: RolloutOutcome | None = None
+        self._stop: threading.Event | None = None
         self.sub_title = f"{view.name}: deployments side by side"
 
     def compose(self) -> ComposeResult:
@@ -54,6 +76,7 @@ class SideBySideScreen(Screen[None]):
         with Horizontal(id="columns"):
             for dep in self.view.deployments:
                 yield DeploymentColumn(dep.name, id=f"col-{dep.name}", classes="column")
+        yield Static(id="rollout")
         with VerticalScroll(id="disagreement-box"):
             yield Static(id="disagreement")
         yield Footer()
@@ -89,6 +112,56 @@ class SideBySideScreen(Screen[None]):
                 dep, self.history.of(self.view.name, dep.name),
                 shadow_pair(message.report, dep.name))
         self.query_one("#disagreement", Static).update(latest_disagreement(message.report))
+
+
+    # -- rollout ------------------------------------------------------------------------
+    def action_rollout(self) -> None:
+        if self._stop is not None:
+            self.notify("A rollout is already running; a aborts it.", severity="warning")
+            return
+        self.app.push_screen(RolloutScreen(self.view), self._chosen)
+
+    def _chosen(self, request: RolloutRequest | None) -> None:
+        if request is None:
+            return
+        self._stop = threading.Event()
+        self.outcome = None
+        self.rollout_lines = []
+        self._roll(request, self._stop)
+
+    @work(thread=True, group="rollout")
+    def _roll(self, request: RolloutRequest, stop: threading.Event) -> None:
+        def report(event: Event) -> None:
+            self.post_message(self.Rollout(event=event))
+        try:
+            outcome = self.backend.rollout(self.view, request.candidate, request.plan,
+                                           report, stop)
+        except DevkitError as exc:
+            self.post_message(self.Rollout(error=str(exc)))
+            return
+        self.post_message(self.Rollout(outcome=outcome))
+
+    def action_abort(self) -> None:
+        if self._stop is None:
+            self.notify("No rollout is running.", severity="warning")
+            return
+        self._stop.set()
+
+    @on(Rollout)
+    def _rolled(self, message: Rollout) -> None:
+        if message.event is not None:
+            self.rollout_lines = (self.rollout_lines + [message.event.message])[-8:]
+        if message.error is not None:
+            self._stop = None
+            self.notify(message.error, severity="error", timeout=10)
+        if message.outcome is not None:
+            self._stop = None
+            self.outcome = message.outcome
+            self.notify(message.outcome.events[-1].message,
+                        severity="information" if message.outcome.ok else "warning")
+        self.query_one("#rollout", Static).update(
+            Text("rollout\n", style="bold").append("\n".join(self.rollout_lines))
+            if self.rollout_lines else "")
 
 
 def shadow_pair(report: ShadowReport, deployment: str) -> Mapping[str, Any] | None:
