@@ -48,7 +48,9 @@ class Tolerance:
 @dataclass(frozen=True)
 class Answer:
     """One side's outcome. ``body`` is None when no answer came back (``failure`` says
-    why: a timeout, a refused connection); ``status`` is then the router's code for it."""
+    why: a timeout, a refused connection; ``status`` is then the router's code for it) or
+    when the live answer was streamed to the client (``failure`` "streamed": its body is
+    not kept, so the pair is compared on status alone)."""
 
     status: int
     body: bytes | None
@@ -58,7 +60,7 @@ class Answer:
 
     @property
     def is_error(self) -> bool:
-        return self.body is None or self.status >= 400
+        return self.status >= 400  # the router's own failures are 408/429/502/503
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,13 @@ def live_answer(outgoing: Outgoing, seconds: float) -> Answer:
     status, so both sides are compared on what the replicas said."""
     headers = dict(outgoing.headers)
     model_status = headers.get(ERROR_STATUS)
+    body = None if outgoing.stream is not None else outgoing.body
+    failure = "streamed" if body is None else ""
     if model_status is not None:
-        return Answer(int(model_status), outgoing.body, _type(headers), seconds)
+        return Answer(int(model_status), body, _type(headers), seconds, failure)
     if outgoing.status in ROUTER_FAILURES:
         return Answer(outgoing.status, None, seconds=seconds, failure="no answer")
-    return Answer(outgoing.status, outgoing.body, _type(headers), seconds)
+    return Answer(outgoing.status, body, _type(headers), seconds, failure)
 
 
 def upstream_answer(response: UpstreamResponse, seconds: float) -> Answer:
