@@ -14,8 +14,8 @@ from textual.widgets import Input
 from tui_support import REGRESSION, Running, screen_text, wait_for
 
 from devkit.actions.rollout import ROLLED_BACK, STOPPED
+from devkit.actions.router_view import LocalTraffic
 from devkit.router.clients import authorization
-from devkit.router.control import set_traffic
 from devkit.tui import create_app
 from devkit.tui.screens.rollout import RolloutScreen
 from devkit.tui.screens.side_by_side import SideBySideScreen
@@ -29,7 +29,7 @@ def test_side_by_side_shows_both_deployments_and_the_latest_disagreement(
 
 
 async def _drive(running: Running) -> None:
-    set_traffic(running.name, {"blue": 100, "green": 0}, {"green": 50})
+    LocalTraffic().set_traffic(running.name, {"blue": 100, "green": 0}, {"green": 50})
     headers = {"Content-Type": "application/json", **authorization(running.name)}
     with httpx.Client(headers=headers, timeout=30) as client:
         for _ in range(40):
@@ -44,7 +44,8 @@ async def _drive(running: Running) -> None:
         screen = app.screen
         assert isinstance(screen, SideBySideScreen)
         await wait_for(pilot, lambda: screen.polls > 1 and screen.report is not None
-                       and "agreement" in screen_text(pilot), what="the shadow diff")
+                       and "agreement" in screen_text(pilot), timeout=60,
+                       what="the shadow diff")
         text = screen_text(pilot)
         assert "blue  100%" in text and "green  0% (mirror 50%)" in text
         assert "req/s" in text and "p99" in text and "errors 0.00% of 40" in text
@@ -64,7 +65,7 @@ async def _drive(running: Running) -> None:
 
         # without the mirror the rollout starts; abort it during its first step: the
         # traffic stays where that step put it
-        set_traffic(running.name, {"blue": 100}, {})
+        LocalTraffic().set_traffic(running.name, {"blue": 100}, {})
         await start_rollout(pilot, app, {"r-candidate": "green", "r-steps": "50,100",
                                          "r-interval": "30s", "r-min-requests": "10"})
         await wait_for(pilot, lambda: "green at 50%, blue at 50%." in screen.rollout_lines,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -108,8 +108,12 @@ class SideBySideScreen(Screen[None]):
         metrics = {n: Metrics.from_json(m) for n, m in message.report.deployments.items()}
         self.history.record(self.view.name, metrics, message.at)
         for dep in self.view.deployments:
+            live = message.report.deployments.get(dep.name, {})
+            # the router's weights, not the poll's that opened the screen: a rollout moves them
+            shown = replace(dep, traffic=int(live.get("weight", dep.traffic)),
+                            mirror=int(live.get("mirror", dep.mirror)))
             self.query_one(f"#col-{dep.name}", DeploymentColumn).show(
-                dep, self.history.of(self.view.name, dep.name),
+                shown, self.history.of(self.view.name, dep.name),
                 shadow_pair(message.report, dep.name))
         self.query_one("#disagreement", Static).update(latest_disagreement(message.report))
 
