@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "compare": "compare:compare",
     "replay": "replay:replay",
     "rollout": "rollout:rollout",
+    "ml": "ml:ml",
+    "data": "data:data",
 }
 
 

@@ -3,7 +3,8 @@ the hot path, and a framework's routing and request objects cost more than the c
 
 Routes: ``/`` (liveness after init, azmlinfsrv's ``Healthy``), ``/score``, ``/swagger.json``,
 ``/-/live``, ``/-/ready``, ``/metrics``. Every answer carries the request-id headers and
-the server version; error bodies are JSON ``{"message": ...}``.
+the server version; error bodies are JSON ``{"message": ...}``. A run() result that is an
+iterator (or a response over one) is streamed by :mod:`devkit_runtime.streaming`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from devkit_runtime import __version__
+from devkit_runtime.collection import monitoring, writer
 from devkit_runtime.executor import RunFailed, RunTimeout
 from devkit_runtime.logs import AccessLog
 from devkit_runtime.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -114,6 +116,7 @@ class App:
             elif message["type"] == "lifespan.shutdown":
                 self.state.pool.close()
                 self.access.flush()
+                writer.close_all()  # what score.py collected reaches its files
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -178,9 +181,12 @@ class App:
         assert script is not None
         request = Request(method, scope["path"], scope["query_string"].decode("latin-1"),
                           scope["headers"], body, scope.get("client"), scope.get("server"))
+        run = script.run
+        if monitoring.active():  # score.py's Collector joins rows by this request's id
+            run = monitoring.around(run, _header(scope["headers"], b"x-request-id") or b"")
         try:
             kwargs = script.arguments(request)
-            result, elapsed_ms = await state.pool.call(script.run, kwargs,
+            result, elapsed_ms = await state.pool.call(run, kwargs,
                                                        self.config.scoring_timeout_ms)
         except InputError as exc:
             return error(exc.status, exc.message)

@@ -127,3 +127,18 @@ def test_the_shadow_section_is_validated(tmp_path) -> None:
         parse({"tolerance": 1})
     with pytest.raises(ValueError, match=">= 0"):
         parse({"rtol": -1})
+
+
+def test_with_data_collection_on_disagreements_go_next_to_the_collected_data(
+        upstreams, router, tmp_path) -> None:
+    blue, green = upstreams("blue"), upstreams("green")
+    data = tmp_path / "data" / "test-ep"
+    collecting = {"dir": str(data / "blue"), "endpoint": "test-ep", "deployment": "blue",
+                  "collections": ["request"], "instance": "router"}
+    proc = router([deployment_entry("blue", [blue], 100, data_collection=collecting),
+                   deployment_entry("green", [green], 0, mirror=50)])
+    fire(proc.url, 100)
+    [pair] = shadow_json(proc.url, settled_at=mirrored(proc.url, "green"))["pairs"]
+    lines = (data / "shadow" / "blue-vs-green.jsonl").read_text().splitlines()
+    assert len(lines) == pair["compared"] - pair["agreed"] > 0
+    assert json.loads(lines[0])["differences"][0]["path"] == "$.deployment"

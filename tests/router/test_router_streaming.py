@@ -7,7 +7,9 @@ answers and the mirror path are unchanged."""
 from __future__ import annotations
 
 import http.client
+import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,3 +105,29 @@ def test_a_failing_stream_is_cut_off_through_the_router(tmp_path: Path,
         assert httpx.get(f"{router.url}/swagger.json").status_code == 200
     finally:
         router.stop()
+
+
+def test_a_client_leaving_the_router_closes_the_generator(tmp_path: Path) -> None:
+    with devkit_server(SCRIPTS / "score_stream.py", tmp_path) as plain:
+        router = start_router(tmp_path, plain)
+        gate = tmp_path / "gate"
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", router.port, timeout=60)
+            conn.request("POST", "/score", body=json.dumps({"gate": str(gate)}))
+            response = conn.getresponse()
+            assert response.read1(65536) == b"first\n"
+            conn.close()
+            # the router lets go at once, while the generator still waits for its gate
+            deadline = time.monotonic() + 30
+            while blue(router)["in_flight"] and time.monotonic() < deadline:
+                time.sleep(0.02)
+            metrics = blue(router)
+            assert (metrics["in_flight"], metrics["streams_cut"]) == (0, 1)
+            gate.touch()
+            outcome = tmp_path / "gate.outcome"
+            deadline = time.monotonic() + 30
+            while not (outcome.exists() and outcome.read_text()) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert outcome.read_text() == "closed"  # router -> replica -> generator.close()
+        finally:
+            router.stop()

@@ -159,5 +159,5 @@ def test_plain_generator_is_a_deliberate_difference(tmp_path: Path) -> None:
         theirs_reply = theirs.request("POST", "/score", json.dumps({"gate": str(gate)}))
         ours_reply = ours.request("POST", "/score", json.dumps({"gate": str(gate)}))
     assert theirs_reply.status == 500  # json.dumps(generator) fails inside azmlinfsrv
-    assert (ours_reply.status, ours_reply.body) == (200, b"first\nlast\n")
+    assert (ours_reply.status, ours_reply.body) == (200, b"first\nlast\nafter last\n")
     assert ours_reply.headers["transfer-encoding"] == "chunked"

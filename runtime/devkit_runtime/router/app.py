@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from devkit_runtime.collection.payloads import PayloadLog
 from devkit_runtime.router import proxy, shadow
 from devkit_runtime.router.config import RouterConfig
 from devkit_runtime.router.metrics import BUCKETS_S, DeploymentMetrics, RouterMetrics
@@ -57,10 +58,12 @@ class Router:
         self._watcher = ConfigWatcher(config_path, self._apply)
         self._tasks: set[asyncio.Task[None]] = set()
         self._mirrors_in_flight = 0
+        self.payloads = PayloadLog()  # request/response data collection
 
     def _apply(self, config: RouterConfig) -> None:
         self.state = RouterState.build(config, self._pools, self._rng)
-        self.shadow.configure(config.shadow)
+        self.shadow.configure(shadow.with_data_dir(config))
+        self.payloads.apply((d.name, d.data_collection) for d in config.deployments)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -156,6 +159,10 @@ class Router:
                 lambda whole: metrics.observe(outgoing.status, time.perf_counter() - started))
             if pair is not None:  # a streamed body is not kept: compared on its status
                 pair.live_done(shadow.live_answer(outgoing, time.perf_counter() - started))
+        if scoring:  # a streamed answer's body is not held: only its request is logged
+            self.payloads.record(decision.deployment, incoming.request_id, incoming.forwarded,
+                                 body, outgoing.headers,
+                                 outgoing.body if outgoing.stream is None else None)
         return outgoing
 
     async def _relay(self, send: Send, receive: Receive, outgoing: Outgoing) -> None:
@@ -272,6 +279,7 @@ class Router:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._pools.close()
+        self.payloads.close()  # flushes what was collected: a clean stop loses nothing
         self._watcher.forget()
 
 

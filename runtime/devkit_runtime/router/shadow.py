@@ -12,8 +12,10 @@ status and body mismatches, the JSON fields that differ most often (a bounded co
 error counts and latency histograms of each side, and the last ``RECENT`` disagreements
 with their request ids. Everything is fixed-size, whatever the traffic.
 
-When the config names a ``log_dir`` (data collection is on), each disagreement is also
-appended as one JSON line to ``<log_dir>/<live>-vs-<shadow>.jsonl``.
+When data collection is on for a deployment of the endpoint (its data folder is
+``<data>/<endpoint>/<deployment>``), each disagreement is also appended as one JSON line
+to ``<data>/<endpoint>/shadow/<live>-vs-<shadow>.jsonl``; a ``log_dir`` in the config's
+``shadow`` section overrides the folder. Otherwise disagreements stay in memory only.
 
 Exposed as ``GET /-/shadow.json`` and as ``devkit_router_shadow_*`` series in ``/metrics``.
 """
@@ -26,9 +28,10 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from devkit_runtime.router.config import ShadowSettings
+from devkit_runtime.router.config import RouterConfig, ShadowSettings
 from devkit_runtime.router.diff import Answer, Verdict, compare
 from devkit_runtime.router.metrics import BUCKETS_S, Histogram
 from devkit_runtime.router.proxy import ERROR_STATUS, Outgoing
@@ -64,6 +67,18 @@ def upstream_answer(response: UpstreamResponse, seconds: float) -> Answer:
 
 def failed_answer(status: int, why: str, seconds: float) -> Answer:
     return Answer(status, None, seconds=seconds, failure=why)
+
+
+def with_data_dir(config: RouterConfig) -> ShadowSettings:
+    """The config's shadow settings, logging next to the endpoint's collected data when a
+    deployment collects and the config names no ``log_dir`` of its own."""
+    settings = config.shadow
+    if settings.log_dir is not None:
+        return settings
+    for route in config.deployments:
+        if route.data_collection is not None:
+            return replace(settings, log_dir=route.data_collection.dir.parent / "shadow")
+    return settings
 
 
 def _type(headers: dict[bytes, bytes]) -> str:
