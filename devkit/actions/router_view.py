@@ -82,7 +82,11 @@ class RouterView:
 
 class LocalTraffic:
     """Traffic of a local endpoint: the router's config, recorded in the engine too (so
-    ``devkit status`` shows it)."""
+    ``devkit status`` shows it). ``engine`` names the engine running it, when known, so a
+    change does not have to ask every engine first."""
+
+    def __init__(self, engine: str | None = None) -> None:
+        self.engine = engine
 
     def traffic(self, name: str) -> TrafficChange:
         from devkit.router import current_traffic
@@ -95,7 +99,7 @@ class LocalTraffic:
         from devkit.router import set_traffic
 
         change = set_traffic(name, traffic, mirror)
-        engine, _ = find_endpoint(name)
+        engine, _ = find_endpoint(name, self.engine)
         engine.set_traffic(name, change.traffic, change.mirror)
         return change
 
@@ -106,8 +110,9 @@ def local_view(name: str) -> RouterView:
     from devkit.engines import find_endpoint
     from devkit.router.clients import authorization
 
-    _, status = find_endpoint(name)
+    engine, status = find_endpoint(name)
     if not status.scoring_uri:
         raise RouterError(f"Endpoint '{name}' has no running router; bring it up again "
                           f"with `devkit up` and check `devkit status {name}`.")
-    return RouterView(name, status.scoring_uri, LocalTraffic(), authorization(name))
+    return RouterView(name, status.scoring_uri, LocalTraffic(engine.name),
+                      authorization(name))

@@ -147,7 +147,7 @@ class Backend:
 
         if not view.scoring_uri:
             raise EndpointNotFound(f"Endpoint '{view.name}' is not running; start it (u).")
-        return RouterView(view.name, view.scoring_uri, LocalTraffic(),
+        return RouterView(view.name, view.scoring_uri, LocalTraffic(view.engine),
                           self._auth_header(view))
 
     def reload_outcome(self, view: EndpointView, deployment: str) -> ReplicaReload | None:

@@ -29,7 +29,7 @@ def test_side_by_side_shows_both_deployments_and_the_latest_disagreement(
 
 
 async def _drive(running: Running) -> None:
-    LocalTraffic().set_traffic(running.name, {"blue": 100, "green": 0}, {"green": 50})
+    LocalTraffic("process").set_traffic(running.name, {"blue": 100, "green": 0}, {"green": 50})
     headers = {"Content-Type": "application/json", **authorization(running.name)}
     with httpx.Client(headers=headers, timeout=30) as client:
         for _ in range(40):
@@ -58,21 +58,24 @@ async def _drive(running: Running) -> None:
         # shadow gate rolls it back before green gets any live traffic
         await start_rollout(pilot, app, {"r-candidate": "green", "r-steps": "50,100",
                                          "r-interval": "30s", "r-min-requests": "10"})
-        await wait_for(pilot, lambda: screen.outcome is not None, what="the first outcome")
+        await wait_for(pilot, lambda: screen.outcome is not None, timeout=90,
+                       what="the first outcome")
         assert screen.outcome is not None and screen.outcome.result == ROLLED_BACK
         assert "agreed with blue on 0.0%" in screen.outcome.reason
         assert running.router_weights() == {"blue": 100, "green": 0}
 
         # without the mirror the rollout starts; abort it during its first step: the
         # traffic stays where that step put it
-        LocalTraffic().set_traffic(running.name, {"blue": 100}, {})
+        LocalTraffic("process").set_traffic(running.name, {"blue": 100}, {})
         await start_rollout(pilot, app, {"r-candidate": "green", "r-steps": "50,100",
                                          "r-interval": "30s", "r-min-requests": "10"})
         await wait_for(pilot, lambda: "green at 50%, blue at 50%." in screen.rollout_lines,
-                       what="the first step")
-        assert "green at 50%" in screen_text(pilot)
+                       timeout=90, what="the first step")
+        await wait_for(pilot, lambda: "green at 50%, blue at 50%" in screen_text(pilot),
+                       what="the step on screen")
         await pilot.press("a")
-        await wait_for(pilot, lambda: screen.outcome is not None, what="the abort")
+        await wait_for(pilot, lambda: screen.outcome is not None, timeout=90,
+                       what="the abort")
         assert screen.outcome is not None and screen.outcome.result == STOPPED
         assert "Stopped; traffic stays" in screen.rollout_lines[-1]
         assert running.router_weights() == {"blue": 50, "green": 50}

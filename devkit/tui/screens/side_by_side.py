@@ -7,7 +7,8 @@ worker, like the main screen, and keeps its own sparkline history.
 
 ``R`` starts a rollout (:mod:`devkit.actions.rollout`) in a thread worker; its events
 appear under the columns as they happen, and ``a`` aborts it: the traffic stays where the
-last completed step put it, as Ctrl-C does for ``devkit rollout``.
+last completed step put it, as Ctrl-C does for ``devkit rollout``; leaving the screen
+does the same.
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ class SideBySideScreen(Screen[None]):
             self.post_message(self.Rollout(error=str(exc)))
             return
         self.post_message(self.Rollout(outcome=outcome))
+
+    def on_unmount(self) -> None:
+        """Leaving the screen stops a running rollout (traffic stays at its last step):
+        nothing would be left to show it or to abort it."""
+        if self._stop is not None:
+            self._stop.set()
 
     def action_abort(self) -> None:
         if self._stop is None:
