@@ -11,7 +11,9 @@ Routes:
     GET /-/shadow.json                           the shadow diff of mirrored requests
 
 A raw ASGI callable rather than a framework: the router sits in front of every request,
-so its own cost is the number the overhead benchmark measures.
+so its own cost is the number the overhead benchmark measures. Answers are buffered,
+except chunked (streamed) ones, which :mod:`relay` passes on part by part; a stream
+counts as in flight, and is observed in the metrics, until its last part went out.
 """
 
 from __future__ import annotations
