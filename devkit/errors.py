@@ -20,6 +20,7 @@ the TUI shows the same sentences as notifications.
     ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
     ├── RouterError               the router refused an operation (traffic change, auth)
     ├── DebugError                a debug session cannot start or no debugger attached
+    ├── RolloutFailed             a rollout's check failed and traffic was rolled back
     └── TargetError               a promote target refused or failed (names target + object)
         ├── TargetUnavailable     the target does not answer, or is not in a targets file
         ├── RegistryError         the target's registry refused a push or a lookup
@@ -120,11 +121,18 @@ class DebugError(DevkitError):
     """``devkit debug`` could not make a deployment debuggable or no client attached."""
 
 
+class RolloutFailed(DevkitError):
+    """``devkit rollout`` rolled back: a check on the candidate failed (the reason says
+    which), or it was stopped before the last step."""
+
+    exit_code = 9
+
+
 class TargetError(DevkitError):
     """A promote target (a swarm, a cluster) refused or failed an operation; the message
     names the target and the object."""
 
-    exit_code = 9
+    exit_code = 10
 
 
 class TargetUnavailable(TargetError):

@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "debug": "debug:debug",
     "targets": "targets:targets",
     "promote": "promote:promote",
+    "compare": "compare:compare",
+    "replay": "replay:replay",
+    "rollout": "rollout:rollout",
     "ml": "ml:ml",
     "data": "data:data",
 }

@@ -52,11 +52,11 @@ def test_operating_an_unreachable_target_names_it_and_the_fix(tmp_path: Path) ->
     for args in (("status", "--target", "far"), ("traffic", "ep", "--target", "far"),
                  ("down", "ep", "--target", "far")):
         answer = devkit(*args, config=config, cwd=tmp_path)
-        assert answer.returncode == 9, answer
+        assert answer.returncode == 10, answer
         assert "Target 'far'" in answer.stderr and "does not answer" in answer.stderr
         assert answer.stderr.count("\n") == 1  # one sentence, no traceback
     unknown = devkit("status", "--target", "nowhere", config=config, cwd=tmp_path)
-    assert unknown.returncode == 9 and "devkit targets add nowhere" in unknown.stderr
+    assert unknown.returncode == 10 and "devkit targets add nowhere" in unknown.stderr
 
 
 @pytest.mark.docker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
         running = recall_spec(endpoint_name) if endpoint_name else None
         recipe = extend(running, recipe, all_traffic=all_traffic)
     endpoint = load_recipe(recipe)
+    if engine_name is None:  # an endpoint that runs stays on its engine
+        from devkit.engines import find_endpoint
+        from devkit.errors import EndpointNotFound
+
+        with contextlib.suppress(EndpointNotFound):
+            engine_name = find_endpoint(endpoint.name)[0].name
     engine = get_engine(engine_name, progress=_say)
     status = engine.up(watch_off(endpoint) if no_watch else endpoint, UpOptions(gpu=gpu),
                        progress=_say)

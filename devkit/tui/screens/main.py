@@ -29,6 +29,7 @@ from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
 from devkit.tui.screens.keys import KeysScreen
 from devkit.tui.screens.logs import LogsScreen
+from devkit.tui.screens.side_by_side import SideBySideScreen
 from devkit.tui.screens.text import TextScreen
 from devkit.tui.screens.traffic import TrafficEdit, TrafficScreen
 from devkit.tui.views import (
@@ -60,6 +61,7 @@ class MainScreen(Screen[None]):
         Binding("k", "keys", "Keys"),
         Binding("P", "promote", "Promote to a target"),
         Binding("l", "logs_full", "Logs full screen"),
+        Binding("v", "side_by_side", "Side by side"),
         Binding("o", "tab('overview')", "Overview tab", show=False),
         Binding("i", "tab('invoke')", "Invoke tab", show=False),
         Binding("L", "tab('logs')", "Logs tab", show=False),
@@ -329,6 +331,11 @@ class MainScreen(Screen[None]):
         if view is not None:
             deployment = self.selection.deployment if self.selection else None
             self.app.push_screen(LogsScreen(self.backend, view.name, deployment))
+
+    def action_side_by_side(self) -> None:
+        view = self._need_view(running=True)
+        if view is not None:
+            self.app.push_screen(SideBySideScreen(self.backend, view, self.poll_s))
 
     def action_pause_logs(self) -> None:
         paused = self.query_one(LogPanel).toggle_pause()
