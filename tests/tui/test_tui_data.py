@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from devkit_runtime.collection.events import Pending
+from devkit_runtime.collection.writer import EventWriter
 
 from devkit import collection
 from devkit.errors import EndpointNotFound
 from devkit.spec.model import DeploymentSpec, EnvironmentSpec, Source
 from devkit.tui.screens.data import latest_payloads
-from devkit_runtime.collection.events import Pending
-from devkit_runtime.collection.writer import EventWriter
 
 
 def test_latest_payloads_of_a_deployment(tmp_path: Path, isolated_state: Path,
