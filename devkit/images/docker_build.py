@@ -1,9 +1,10 @@
 """Run one ``docker build`` and show it as progress, not as docker's log.
 
 The caller's progress callback gets one line per Dockerfile step as it starts
-(``[3/7] RUN pip install flask``), its time when it ends (``[3/7] 4.2 s`` or ``cached``) and
-a summary; docker's own output (every pip line, every layer id) goes to a log file under
-``cache_dir()/logs/`` whose path is said once. A failing step becomes an ImageBuildError
+(``[3/7] RUN pip install flask``), its time when it ends if it took a second or more
+(``[3/7] done in 4.2 s``) and a summary with the cached count; docker's own output (every
+pip line, every layer id) goes to a log file under ``cache_dir()/logs/`` whose path is
+said once. A failing step becomes an ImageBuildError
 naming the step, with its last output lines and the log's path; a failed smoke import
 (:mod:`devkit_runtime.envcheck`) becomes its own sentence instead. docker SDK errors are
 translated here, nowhere else.
@@ -27,6 +28,8 @@ from devkit.paths import cache_dir
 
 Progress = Callable[[str], None]
 TAIL_LINES = 12
+SHOW_STEP_TIME = 1.0  # seconds: a step that took longer gets its own "done in" line
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder colours a step's stderr
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 
 
@@ -66,8 +69,9 @@ class _Display:
             return
         self.steps += 1
         self.cached_steps += self.cached
-        took = "cached" if self.cached else f"{time.monotonic() - self.step_started:.1f} s"
-        self.say(f"[{match.group(1)}/{match.group(2)}] {took}")
+        took = time.monotonic() - self.step_started
+        if took >= SHOW_STEP_TIME and not self.cached:  # quick steps: the summary counts them
+            self.say(f"[{match.group(1)}/{match.group(2)}] done in {took:.1f} s")
         self.step = ""
 
 
@@ -122,8 +126,8 @@ def image_exists(client: docker.DockerClient, tag: str) -> bool:
 
 
 def _lines(message: Mapping[str, object]) -> Iterator[str]:
-    text = message.get("stream") or message.get("status") or ""
-    return (line.rstrip() for line in str(text).splitlines() if line.strip())
+    text = _ANSI.sub("", str(message.get("stream") or message.get("status") or ""))
+    return (line.rstrip() for line in text.splitlines() if line.strip())
 
 
 def _short(instruction: str, width: int = 90) -> str:

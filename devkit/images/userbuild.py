@@ -7,7 +7,8 @@ touched):
 
 * **FROM an Azure ML image** that is not present locally becomes devkit's base image, as for
   ``image:`` environments: devkit's runtime replaces the Azure ML server either way. The
-  Python the base image runs instead (Azure's names say ``py39``...) is said once.
+  Python the base image runs instead (Azure's names say ``py39``...) is said once, and
+  ``python`` is linked to ``python3`` where the base lacks it (Azure's images have both).
 * **``pip install`` steps** get their packages from the host-side wheelhouse: every
   requirement the stage's ``pip install`` commands name (arguments and ``-r`` files found in
   the build context) is resolved on the host for the stage's Python
@@ -38,7 +39,11 @@ WHEELS_DIR = ".devkit-wheels"
 WHEELS_IN_IMAGE = "/opt/devkit/wheelhouse"
 DOCKERFILE_NAME = ".devkit.Dockerfile"
 PIP_ARGS = (f"ARG PIP_NO_INDEX=1\nARG PIP_FIND_LINKS={WHEELS_IN_IMAGE}\n"
-            "ARG PIP_BREAK_SYSTEM_PACKAGES=1\nARG PIP_DISABLE_PIP_VERSION_CHECK=1\n")
+            "ARG PIP_BREAK_SYSTEM_PACKAGES=1\nARG PIP_DISABLE_PIP_VERSION_CHECK=1\n"
+            "ARG PIP_ROOT_USER_ACTION=ignore\n")
+# Azure ML images have `python` on PATH; Debian's python3 package does not provide it.
+PYTHON_ALIAS = ('RUN command -v python >/dev/null || ln -s "$(command -v python3)" '
+                "/usr/local/bin/python")
 _PIP_VALUE_OPTIONS = {"-c", "--constraint", "-t", "--target", "--prefix", "--root",
                       "--cache-dir", "--src", "--platform", "--python-version",
                       "--implementation", "--abi", "--progress-bar", "--log"}
@@ -210,6 +215,7 @@ def rewrite(items: list[Instruction], found: list[Stage], bases: dict[int, str],
         stage = by_line.get(index)
         if stage is not None and index in bases:
             out.append(item.text.replace(stage.image, bases[index], 1))
+            out.append(PYTHON_ALIAS)
         else:
             out.append(item.text)
         if stage is not None and index in with_wheels:
