@@ -36,9 +36,10 @@ from devkit.errors import ImageBuildError
 from devkit.images import userbuild
 from devkit.images.abi import resolve_compatible
 from devkit.images.base import ensure_base_image
-from devkit.images.conda import CondaEnvironment, load_conda_file
+from devkit.images.conda import CondaEnvironment
 from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.envhash import AZUREML_IMAGE_PREFIX, environment_hash, uses_base_image
+from devkit.images.mlflow_env import conda_environment
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
 from devkit.images.smoke import distribution_names, dockerfile_step
@@ -127,7 +128,7 @@ def ensure_image(client: docker.DockerClient, deployment: DeploymentSpec, *,
         conda = None
     else:
         base = _resolve_from_image(job, environment.image)
-        conda = load_conda_file(environment.conda_file) if environment.conda_file else None
+        conda = conda_environment(deployment)
         smoke = distribution_names(conda.requirements) if conda else []
     _build_runtime_layer(job, base, conda, smoke)
     return BuiltImage(job.tag, True, job.notices, job.env_hash)
@@ -261,9 +262,14 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
     requirements = [*(conda.requirements if conda else ()), *wheel_requirements(wheel),
                     *RUNTIME_EXTRAS]
     target = Target(python=facts.python_minor, machine=facts.machine, glibc=facts.glibc)
-    compatible = resolve_compatible(requirements, target,
-                                    pip_options=conda.pip_options if conda else (),
-                                    progress=job.say)
+    try:
+        compatible = resolve_compatible(requirements, target,
+                                        pip_options=conda.pip_options if conda else (),
+                                        progress=job.say)
+    except ImageBuildError as exc:
+        if conda is None:
+            raise
+        raise ImageBuildError(f"{conda.path}: {exc}") from exc  # name the file to fix
     for text in compatible.notices:
         job.notice(text)
     with tempfile.TemporaryDirectory(prefix="devkit-build-") as scratch:

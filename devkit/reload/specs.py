@@ -3,7 +3,9 @@
 Engines keep what runs (labels, ``process.json``) but not where the spec lives; rebuild
 detection (``status``, ``reload``) and ``devkit debug`` need the spec itself. ``up``
 records the endpoint file and its deployment files in
-``endpoint_state_dir(NAME)/spec-files.json``; ``down`` forgets them.
+``endpoint_state_dir(NAME)/spec-files.json``, with the spec's recipe (``--set``
+overrides, ``-e`` name: :class:`devkit.spec.Recipe`) so the same spec is rebuilt;
+``down`` forgets them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from devkit.errors import SpecError
 from devkit.paths import endpoint_state_dir
-from devkit.spec import load
+from devkit.spec import Recipe, load, load_recipe
 from devkit.spec.model import Endpoint
 
 SPEC_FILES = "spec-files.json"
@@ -31,7 +33,9 @@ def remember_spec(endpoint: Endpoint, watch: bool = True) -> None:
     files += [str(d.source.file) for d in endpoint.deployments]
     path = _record(endpoint.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"files": list(dict.fromkeys(files)), "watch": watch}
+    record: dict[str, object] = {"files": list(dict.fromkeys(files)), "watch": watch}
+    if endpoint.recipe is not None:
+        record["recipe"] = endpoint.recipe.to_json()
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
@@ -51,11 +55,14 @@ def recall_spec(name: str) -> Endpoint | None:
     try:
         record = json.loads(_record(name).read_text(encoding="utf-8"))
         paths = [Path(f) for f in record["files"]]
+        recipe = Recipe.from_json(record["recipe"]) if "recipe" in record else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    if recipe is not None:
+        paths = recipe.files()
     if not all(p.is_file() for p in paths):
         return None
-    endpoint = load(paths)
+    endpoint = load_recipe(recipe) if recipe is not None else load(paths)
     return endpoint if record.get("watch", True) else watch_off(endpoint)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import docker.types
 from docker.models.containers import Container
 
+from devkit import collection
 from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
 from devkit.engines.record import EndpointRecord, Wanted
@@ -31,6 +32,7 @@ AUTH_MODE = "devkit.auth-mode"
 TRAFFIC = "devkit.traffic"
 MIRROR = "devkit.mirror"
 REPLICA_ROLE = "deployment"
+COLLECTS = "devkit.collects"  # writes collected data: stopped with SIGTERM before removal
 
 
 def network_name(endpoint: str) -> str:
@@ -75,6 +77,9 @@ def mounts(spec: DeploymentSpec) -> list[docker.types.Mount]:
     if spec.model is not None and target is not None:
         result.append(docker.types.Mount(str(target), str(spec.model.path), type="bind",
                                          read_only=True))
+    # Collected data, writable, at its host path (the settings name host paths).
+    result += [docker.types.Mount(folder, folder, type="bind", read_only=False)
+               for folder in collection.mount_dirs([spec])]
     return result
 
 
@@ -98,6 +103,8 @@ def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord
         kwargs["labels"][byoc.ROUTES_LABEL] = byoc.to_label(routes)
     else:
         kwargs.update(_runtime_kwargs(spec))
+    if collection.mount_dirs([spec]):
+        kwargs["labels"][COLLECTS] = "1"  # `down` stops it gracefully: its data is flushed
     _add_limits(kwargs, limits)
     return kwargs
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import docker.errors
 from docker.models.containers import Container
 
 from devkit.engines import launch, routing
@@ -126,12 +128,14 @@ class DockerEngine(Engine):
     def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
         for d in endpoint.deployments:
             sku = lookup(d.instance_type)
-            if options.gpu or (sku is not None and sku.gpus):
+            if options.gpu or (sku is not None and sku.gpus) or (
+                    d.resources is not None and d.resources.gpus):
                 self.client.require_gpu(f"deployment '{d.name}' ({d.instance_type})")
 
     def _limits(self, d: DeploymentSpec, options: UpOptions, progress: Progress) -> Limits:
         cpus, memory = self.client.host_resources()
-        limits = limits_for(d.instance_type, cpus, memory, force_gpu=options.gpu)
+        limits = limits_for(d.instance_type, cpus, memory, force_gpu=options.gpu,
+                            resources=d.resources)
         for note in limits.notes:
             progress(f"{d.name}: {note}")
         return limits
@@ -220,7 +224,13 @@ class DockerEngine(Engine):
                            f"({outcome.error}); {fix}")
 
     def _remove_all(self, containers: Any) -> None:
-        for container in list(containers):
+        containers = list(containers)
+        collecting = [c for c in containers if c.labels.get(ct.COLLECTS) == "1"]
+        if collecting:
+            # SIGTERM first, all at once: their writers flush what was collected.
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(_stop_quietly, collecting))
+        for container in containers:
             self.client.remove_container(container)
 
     # -- read back --------------------------------------------------------------------
@@ -292,3 +302,9 @@ def _source_name(view: ct.ReplicaView) -> str:
     if view.labels.get(dk.ROLE) == rt.ROLE:
         return "router"
     return f"{view.deployment}-{view.replica}"
+
+
+def _stop_quietly(container: Container) -> None:
+    """Stop with SIGTERM and a grace period; a container already gone is fine."""
+    with contextlib.suppress(docker.errors.DockerException):
+        container.stop(timeout=10)

@@ -158,7 +158,7 @@ class ProcessEngine(Engine):
         env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
         env["PATH"] = f"{venv}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"
         env.update(launch.server_env(spec, _host_paths(spec), host="127.0.0.1", port=port,
-                                     admin_port=admin_port))
+                                     admin_port=admin_port, instance=f"{spec.name}-{index}"))
         cwd = spec.code_configuration.code if spec.code_configuration else None
         with open(log, "ab") as out:
             proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,

@@ -58,23 +58,23 @@ class Requirements:
     packages: tuple[str, ...]
     pip_options: tuple[str, ...]
     notices: tuple[str, ...]
-    source: str = ""  # the conda file, for messages
+    source: Path | None = None  # the file the packages were read from
 
 
 def requirements_of(deployment: DeploymentSpec) -> Requirements:
-    conda_file = deployment.environment.conda_file
-    if conda_file is None:
-        return Requirements((), (), ())
-    from devkit.images.conda import load_conda_file
+    from devkit.images.mlflow_env import conda_environment
 
-    env = load_conda_file(conda_file)
+    env = conda_environment(deployment)
+    if env is None:
+        return Requirements((), (), ())
+    conda_file = env.path
     notices = list(env.notices)
     host = ".".join(map(str, sys.version_info[:3]))
     if env.python is not None and not env.python.allows(host):
         notices.append(f"{conda_file}:{env.python.line}: asks for python {env.python.spec} but "
                        f"the process engine runs the host's python {host}; use the docker "
                        "engine for the exact version")
-    return Requirements(env.requirements, env.pip_options, tuple(notices), str(conda_file))
+    return Requirements(env.requirements, env.pip_options, tuple(notices), env.path)
 
 
 def runtime_source() -> Path | None:
@@ -116,7 +116,7 @@ def ensure_venv(deployment: DeploymentSpec, progress: Progress) -> Venv:
     _pip(target, deployment, [*_runtime_args(), *reqs.pip_options, *packages], progress)
     try:
         check_venv(target.python, distribution_names(reqs.packages),
-                   f"venv of deployment '{deployment.name}' ({reqs.source})")
+                   f"venv of deployment '{deployment.name}' ({reqs.source or deployment.source})")
     except ImageBuildError:
         shutil.rmtree(target.path, ignore_errors=True)
         raise
@@ -160,6 +160,7 @@ def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Pr
                "--progress-bar", "off", *args]
     progress(f"{deployment.name}: pip install {' '.join(args)}")
     tail: list[str] = []
+    # ``with`` closes the pipe: left to the garbage collector it warns (ResourceWarning).
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True) as proc:
         assert proc.stdout is not None
@@ -169,7 +170,7 @@ def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Pr
                 progress(f"{deployment.name}: {line.rstrip()}")
     if proc.returncode != 0:
         shutil.rmtree(target.path, ignore_errors=True)
-        where = deployment.environment.conda_file or deployment.source
+        where = requirements_of(deployment).source or deployment.source
         output = "\n".join(tail)
         raise ImageBuildError(
             f"Installing the environment of deployment '{deployment.name}' ({where}) failed; "
