@@ -14,8 +14,15 @@ from devkit.paths import cache_dir
 from devkit.spec.model import CodeSpec, DeploymentSpec, EnvironmentSpec, Source
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A venv is made once per environment: a cache shared with earlier runs would hold it
+    already and the test would see no install at all."""
+    monkeypatch.setenv("DEVKIT_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def deployment(folder: Path, conda: str) -> DeploymentSpec:
-    (folder / "code").mkdir(parents=True)
+    (folder / "code").mkdir(parents=True, exist_ok=True)
     (folder / "code" / "score.py").write_text("def init():\n    pass\n\n"
                                               "def run(data):\n    return data\n")
     (folder / "conda.yml").write_text(conda)
@@ -27,13 +34,14 @@ def deployment(folder: Path, conda: str) -> DeploymentSpec:
 
 
 def test_clashing_venv_fails_with_the_clash_and_is_removed(tmp_path: Path) -> None:
-    spec = deployment(tmp_path, "dependencies:\n  - python=3.9\n  - pip:\n"
+    spec = deployment(tmp_path / "ep", "dependencies:\n  - python=3.9\n  - pip:\n"
                       "    - flask==2.0.3\n")
     lines: list[str] = []
     with pytest.raises(ImageBuildError) as info:
         ensure_venv(spec, lines.append)
     message = str(info.value)
-    assert message.startswith(f"the venv of deployment 'blue' ({tmp_path / 'conda.yml'}) was "
+    conda = tmp_path / "ep" / "conda.yml"
+    assert message.startswith(f"the venv of deployment 'blue' ({conda}) was "
                               "installed but its packages do not import: importing flask "
                               "fails: Flask 2.0.3 does not work with the installed Werkzeug 3.")
     assert not (cache_dir() / "venvs" / venv_hash(requirements_of(spec))).exists()
@@ -42,7 +50,7 @@ def test_clashing_venv_fails_with_the_clash_and_is_removed(tmp_path: Path) -> No
 
 
 def test_sklearn_122_with_unpinned_numpy_venv_gets_numpy_1(tmp_path: Path) -> None:
-    spec = deployment(tmp_path, "dependencies:\n  - numpy\n  - scikit-learn=1.2.2\n")
+    spec = deployment(tmp_path / "ep", "dependencies:\n  - numpy\n  - scikit-learn=1.2.2\n")
     lines: list[str] = []
     venv = ensure_venv(spec, lines.append)
     assert (venv.path / MARKER).is_file()
