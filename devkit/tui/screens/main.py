@@ -27,6 +27,7 @@ from devkit.reload import ReplicaReload, summary
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
+from devkit.tui.screens.data import show_latest
 from devkit.tui.screens.keys import KeysScreen
 from devkit.tui.screens.logs import LogsScreen
 from devkit.tui.screens.side_by_side import SideBySideScreen
@@ -69,6 +70,7 @@ class MainScreen(Screen[None]):
         Binding("p", "pause_logs", "Pause/resume logs", show=False),
         Binding("h", "probes", "Show/hide probe lines in logs", show=False),
         Binding("c", "copy_logs", "Copy shown log lines", show=False),
+        Binding("a", "data", "Latest collected data (data_collector)", show=False),
     ]
 
     @dataclass
@@ -331,6 +333,11 @@ class MainScreen(Screen[None]):
         if view is not None:
             deployment = self.selection.deployment if self.selection else None
             self.app.push_screen(LogsScreen(self.backend, view.name, deployment))
+
+    def action_data(self) -> None:
+        view = self._need_view()
+        if view is not None:
+            show_latest(self, view.name, self.selection.deployment if self.selection else None)
 
     def action_side_by_side(self) -> None:
         view = self._need_view(running=True)
