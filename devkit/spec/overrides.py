@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from devkit.errors import SpecError
+from devkit.spec.fields import type_name
 from devkit.spec.yamlsource import YamlMap
 
 PathPart = str | int
@@ -152,8 +153,6 @@ def _check_index(container: Any, index: int, override: Override, depth: int) -> 
 
 
 def _cannot(override: Override, depth: int, found: Any, wanted: str) -> SpecError:
-    from devkit.spec.fields import type_name  # fields imports this module's YamlMap users
-
     where = _prefix(override, depth) or "the document"
     return SpecError(f"`{override.flag}` cannot be applied: {where} holds "
                      f"{type_name(found)}, not {wanted}; fix the path")

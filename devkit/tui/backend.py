@@ -14,18 +14,22 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 from devkit import debug as dbg
+from devkit.actions.compare import ShadowReport
+from devkit.actions.rollout import Event, RolloutOutcome, RolloutPlan
+from devkit.actions.router_view import RouterView
 from devkit.engines import Engine, available_engines, get_engine
 from devkit.engines.base import EndpointStatus, Progress, UpOptions
 from devkit.errors import DevkitError, EndpointNotFound, EngineError, InvokeError, SpecError
 from devkit.reload import ReplicaReload, recall_spec, reload_now
 from devkit.spec import load, validate_traffic
 from devkit.spec.model import Endpoint
+from devkit.tui import targets
 from devkit.tui.views import (
     EndpointView,
     InvokeResult,
@@ -85,7 +89,12 @@ class Backend:
                 specs[name] = recalled
         views = [from_status(s, specs.get(n)) for n, s in running.items()]
         views += [from_spec(spec) for name, spec in specs.items() if name not in running]
+        views += targets.views(errors)
         return Snapshot(tuple(sorted(views, key=lambda v: v.name)), tuple(errors))
+
+    def spec(self, name: str) -> Endpoint | None:
+        """The spec of endpoint ``name`` as last loaded or recalled, if any."""
+        return self._specs.get(name)
 
     def _load_specs(self, errors: list[str]) -> dict[str, Endpoint]:
         for path in self.spec_paths:
@@ -123,6 +132,29 @@ class Backend:
         if not isinstance(raw, dict) or not isinstance(raw.get("deployments"), dict):
             return None
         return {name: Metrics.from_json(m) for name, m in raw["deployments"].items()}
+
+    def side_by_side(self, view: EndpointView) -> ShadowReport:
+        """The router's per-deployment metrics and shadow diff, through the compare action."""
+        from devkit.actions.compare import shadow_report
+
+        return shadow_report(self.router_view(view))
+
+    def rollout(self, view: EndpointView, candidate: str, plan: RolloutPlan,
+                on_event: Callable[[Event], None], stop: threading.Event) -> RolloutOutcome:
+        """Run the rollout action to its end (or until ``stop`` is set)."""
+        from devkit.actions.rollout import rollout
+
+        return rollout(self.router_view(view), candidate, plan, on_event=on_event, stop=stop)
+
+    def router_view(self, view: EndpointView) -> RouterView:
+        """The endpoint's router as the actions reach it, from what the poll found (no
+        engine is asked again)."""
+        from devkit.actions.router_view import LocalTraffic
+
+        if not view.scoring_uri:
+            raise EndpointNotFound(f"Endpoint '{view.name}' is not running; start it (u).")
+        return RouterView(view.name, view.scoring_uri, LocalTraffic(view.engine),
+                          self._auth_header(view))
 
     def reload_outcome(self, view: EndpointView, deployment: str) -> ReplicaReload | None:
         """The last reload the deployment's first replica reports, if any."""
@@ -212,6 +244,8 @@ class Backend:
         """Apply weights live; True when a running router applied them."""
         from devkit.router import set_traffic
 
+        if targets.split(endpoint) is not None:  # an endpoint promoted to a target
+            return targets.set_traffic(endpoint, traffic, mirror)
         view_names = self._deployment_names(endpoint)
         validate_traffic(view_names, dict(traffic), dict(mirror))
         try:

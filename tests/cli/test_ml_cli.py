@@ -138,7 +138,7 @@ def test_up_adds_a_deployment_file_to_a_running_endpoint(env: dict[str, str],
         assert started.returncode == 0, started.stderr
         before = _pids(env, name)
         assert len(before["blue"]) == 2
-        added = run(env, "up", str(extra), "-e", name, "--all-traffic", "--engine", "process")
+        added = run(env, "up", str(extra), "-e", name, "--all-traffic")  # finds its engine
         assert added.returncode == 0, added.stderr
         after = _pids(env, name)
         assert after["blue"] == before["blue"] and after["green"] == before["green"]

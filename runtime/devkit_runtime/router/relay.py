@@ -1,8 +1,9 @@
-"""Relaying a streamed (chunked) replica response to the client as it arrives.
+"""Relaying a streamed replica response to the client as it arrives.
 
 The router buffers ordinary responses (one write each way is what keeps its overhead
-small), but a response the replica sends chunked is a stream (tokens, server-sent events):
-each part goes to the client when it arrives, never held back for the whole body.
+small), but a response of unknown length (sent chunked, or ended by the replica closing)
+may be a stream (tokens, server-sent events): each part goes to the client, chunked, when
+it arrives, never held back for the whole body.
 
 The deployment's ``request_timeout_ms`` still bounds the whole request: the status line
 must arrive within it (else 408, in :mod:`app`), and so must the last part. A stream that
