@@ -18,7 +18,7 @@ import httpx
 
 from devkit.debug.target import CONTAINER_DEBUG_PORT, DebugTarget
 from devkit.engines import launch
-from devkit.engines.base import EndpointStatus, Engine, Progress, UpOptions
+from devkit.engines.base import EndpointStatus, Engine, Progress, RunSettings
 from devkit.errors import DebugError, EndpointNotFound
 from devkit.spec.model import DeploymentSpec, Endpoint
 
@@ -57,7 +57,7 @@ def start(engine: Engine, endpoint: Endpoint, deployment: str, progress: Progres
     """Restart ``deployment`` under debugpy and return where to attach."""
     port = port or free_port()
     progress(f"{deployment}: restarting with debugpy on 127.0.0.1:{port}")
-    status = engine.up(debug_spec(endpoint, deployment, engine.name, port), UpOptions(),
+    status = engine.up(debug_spec(endpoint, deployment, engine.name, port), RunSettings(),
                        progress)
     return target_of(endpoint, deployment, status, port)
 
@@ -66,7 +66,7 @@ def stop(engine: Engine, endpoint: Endpoint, deployment: str, progress: Progress
     """Bring the deployment back to its spec (debugger off, replicas and timeouts back)."""
     _deployment(endpoint, deployment)
     progress(f"{deployment}: restarting without the debugger")
-    engine.up(endpoint, UpOptions(), progress)
+    engine.up(endpoint, RunSettings(), progress)
 
 
 def target_of(endpoint: Endpoint, deployment: str, status: EndpointStatus,

@@ -9,11 +9,12 @@ reboot. The CLI, the TUI, reload and debug talk to engines only through :class:`
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from devkit.engines.access import RouterAccess
 from devkit.errors import EndpointNotFound
 from devkit.spec.model import Endpoint
 
@@ -34,10 +35,12 @@ class DeploymentState(str, Enum):
 
 
 @dataclass(frozen=True)
-class UpOptions:
-    """Flags of ``devkit up`` that are not part of the spec."""
+class RunSettings:
+    """How to run an endpoint beyond what its spec says (``devkit up`` flags), built
+    once at the boundary (CLI, TUI) and passed down to the engine."""
 
     gpu: bool = False
+
 
 
 @dataclass(frozen=True)
@@ -103,13 +106,17 @@ class EndpointStatus:
         }
 
 
-class Engine(abc.ABC):
-    """What ``up``/``status``/``logs``/``down``, reload and debug need from an engine."""
+class Engine(RouterAccess, abc.ABC):
+    """What ``up``/``status``/``logs``/``down``, reload and debug need from an engine.
+
+    An engine is a :class:`devkit.actions.Place`: traffic and credentials come from
+    :class:`~devkit.engines.access.RouterAccess` (the router config is the same for both
+    engines)."""
 
     name: str
 
     @abc.abstractmethod
-    def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+    def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
         """Bring the endpoint to the spec: start what is missing, restart what changed,
         remove deployments no longer in the spec, wait for readiness, then point the
         endpoint's router at the replicas (starting it if it does not run; a running one
@@ -141,26 +148,19 @@ class Engine(abc.ABC):
         endpoint = self._one(name)
         found = endpoint.deployment(deployment)
         if found is None:
-            names = ", ".join(d.name for d in endpoint.deployments)
-            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}' "
-                                   f"(deployments: {names}); pick one of those.")
+            raise no_deployment(name, deployment, [d.name for d in endpoint.deployments])
         return list(found.replica_status)
 
     def _one(self, name: str) -> EndpointStatus:
         """The status of running endpoint ``name``, or EndpointNotFound naming the others."""
         found = self.status(name)
         if not found:
-            raise EndpointNotFound(not_found(name, self.name, self._names()))
+            raise EndpointNotFound(not_found(name, self.name, self.names()))
         return found[0]
 
-    def _names(self) -> list[str]:
-        """Names of the endpoints this engine runs (engines may answer more cheaply)."""
+    def names(self) -> list[str]:
+        """Names of the endpoints this engine runs, without probing any replica."""
         return [endpoint.name for endpoint in self.status()]
-
-    @abc.abstractmethod
-    def set_traffic(self, name: str, traffic: Mapping[str, int],
-                    mirror: Mapping[str, int]) -> None:
-        """Record new live weights for ``status`` (the router applies them)."""
 
 
 def aggregate(states: list[DeploymentState]) -> DeploymentState:
@@ -173,6 +173,13 @@ def aggregate(states: list[DeploymentState]) -> DeploymentState:
         if state in states:
             return state
     return DeploymentState.READY
+
+
+def no_deployment(endpoint: str, deployment: str, names: list[str]) -> EndpointNotFound:
+    """The one sentence for a deployment name the endpoint does not have."""
+    listed = ", ".join(names) or "none"
+    return EndpointNotFound(f"Endpoint '{endpoint}' has no deployment '{deployment}' "
+                            f"(deployments: {listed}); pick one of those.")
 
 
 def not_found(name: str, engine: str, running: list[str]) -> str:

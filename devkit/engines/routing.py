@@ -31,6 +31,7 @@ from devkit.engines.record import EndpointRecord
 from devkit.errors import DevkitError, RouterError
 from devkit.paths import endpoint_state_dir
 from devkit.spec.model import Endpoint
+from devkit.spec.traffic import format_weights
 
 ROUTER_PORT = 5001  # inside the router's container
 START_TIMEOUT_S = 30.0
@@ -92,15 +93,8 @@ def _say_reset(current: Mapping[str, Any], wanted: Mapping[str, Any],
     old = {n: w for n, w in old.items() if n in kept}
     old_mirror = {n: p for n, p in old_mirror.items() if n in kept}
     if (old, old_mirror) != (new, new_mirror):
-        progress(f"router: traffic set to the spec's {describe(new, new_mirror)} (replacing "
-                 f"the live {describe(old, old_mirror)}; `devkit traffic` changes it live)")
-
-
-def describe(traffic: Mapping[str, int], mirror: Mapping[str, int]) -> str:
-    text = " ".join(f"{name}={weight}" for name, weight in traffic.items()) or "no weights"
-    if mirror:
-        text += " mirror " + " ".join(f"{name}={pct}" for name, pct in mirror.items())
-    return text
+        progress(f"router: traffic set to the spec's {format_weights(new, new_mirror)} (replacing "
+                 f"the live {format_weights(old, old_mirror)}; `devkit traffic` changes it live)")
 
 
 def await_router(url: str, generation: int, alive: Liveness,

@@ -13,6 +13,6 @@ modules):
 
 from devkit.spec.hashing import spec_hash
 from devkit.spec.loader import load
-from devkit.spec.traffic import parse_traffic_args, validate_traffic
+from devkit.spec.traffic import format_weights, parse_traffic_args, validate_traffic
 
-__all__ = ["load", "parse_traffic_args", "spec_hash", "validate_traffic"]
+__all__ = ["format_weights", "load", "parse_traffic_args", "spec_hash", "validate_traffic"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, unique
 
-from devkit.engines import EndpointStatus, UpOptions, get_engine
+from devkit.engines import EndpointStatus, RunSettings, get_engine
 from devkit.engines.docker import DockerEngine
 from devkit.engines.sku import GIB
 from devkit.errors import EngineUnavailable, GpuUnavailable
@@ -32,7 +32,7 @@ def sized(docker_client: Any, base_image: str, module_state: Path,
     green.write_text(green.read_text().replace("instance_count: 1", "instance_count: 2"))
     engine = DockerEngine()
     try:
-        yield engine.up(load([folder]), UpOptions(), lambda _: None)
+        yield engine.up(load([folder]), RunSettings(), lambda _: None)
     finally:
         engine.down(name)
 
@@ -102,7 +102,7 @@ def test_gpu_without_nvidia_runtime_fails_before_any_build(
     folder = copy_endpoint(SAMPLES / "regression", tmp_path / name, "regression", name)
     images_before = {i.id for i in docker_client.images.list()}
     with pytest.raises(GpuUnavailable, match="NVIDIA"):
-        DockerEngine().up(load([folder]), UpOptions(gpu=True), lambda _: None)
+        DockerEngine().up(load([folder]), RunSettings(gpu=True), lambda _: None)
     assert {i.id for i in docker_client.images.list()} == images_before
     label = {"label": [f"devkit.endpoint={name}"]}
     assert docker_client.containers.list(all=True, filters=label) == []

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, router_mark, unique
 
-from devkit.engines import EndpointStatus, Engine, UpOptions
+from devkit.engines import EndpointStatus, Engine, RunSettings
 from devkit.engines.process import state as process_state
 from devkit.errors import EndpointNotFound
 from devkit.router import read_router_config, set_traffic
@@ -60,7 +60,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory, engine_name: str) -> Path:
 @pytest.fixture(scope="module")
 def started(engine: Engine, folder: Path, module_state: Path) -> Iterator[EndpointStatus]:
     endpoint = load([folder])
-    status = engine.up(endpoint, UpOptions(), lambda _: None)
+    status = engine.up(endpoint, RunSettings(), lambda _: None)
     yield status
     with contextlib.suppress(EndpointNotFound):
         engine.down(endpoint.name)
@@ -182,12 +182,12 @@ def test_a_debugged_deployment_gets_the_lifted_timeout_at_the_router(
     from devkit.debug.session import DEBUG_TIMEOUT_MS, debug_spec, free_port
 
     endpoint = load([folder])
-    engine.up(debug_spec(endpoint, "red", engine.name, free_port()), UpOptions(),
+    engine.up(debug_spec(endpoint, "red", engine.name, free_port()), RunSettings(),
               lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
     assert timeouts == {"blue": 5000, "green": 5000, "red": DEBUG_TIMEOUT_MS}
-    engine.up(endpoint, UpOptions(), lambda _: None)
+    engine.up(endpoint, RunSettings(), lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
     assert timeouts["red"] == 5000
@@ -199,14 +199,14 @@ def test_up_again_with_the_spec_resets_live_weights_then_touches_nothing(
     set_traffic(started.name, {"blue": 50, "green": 50})
     router = router_mark(engine, client_if_docker, started.name)
     lines: list[str] = []
-    status = engine.up(load([folder]), UpOptions(), lines.append)
+    status = engine.up(load([folder]), RunSettings(), lines.append)
     assert any("traffic set to the spec's blue=90 green=10 red=0" in line and
                "blue=50 green=50" in line for line in lines), lines
     assert [d.traffic for d in status.deployments] == [90, 10, 0]
     generation = read_router_config(started.name)["generation"]
 
     lines.clear()
-    status = engine.up(load([folder]), UpOptions(), lines.append)
+    status = engine.up(load([folder]), RunSettings(), lines.append)
     assert sum(line.endswith("unchanged, left running") for line in lines) == 3
     assert any(line.startswith("router: unchanged") for line in lines), lines
     assert read_router_config(started.name)["generation"] == generation

@@ -38,38 +38,29 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
       devkit up samples/regression
       devkit up endpoint.yml blue.yml green.yml --engine process
     """
-    from devkit.engines import UpOptions, get_engine
-    from devkit.errors import ScriptError
-    from devkit.reload import remember_spec, watch_off
+    from devkit import actions
+    from devkit.engines import RunSettings
     from devkit.spec import load
 
     endpoint = load(list(paths) or [Path.cwd()])  # a SpecError stops here, nothing touched
-    engine = get_engine(engine_name, progress=_say)
-    status = engine.up(watch_off(endpoint) if no_watch else endpoint, UpOptions(gpu=gpu),
-                       progress=_say)
-    remember_spec(endpoint, watch=not no_watch)
+    result = actions.up(endpoint, engine=engine_name, settings=RunSettings(gpu=gpu),
+                        watch=not no_watch, progress=_say)
     from devkit.cli.commands.status import render_table
 
-    click.echo(render_table([status]))
-    if status.scoring_uri:
-        click.echo(f"scoring URI: {status.scoring_uri}")
-    broken = [d for d in status.deployments if d.error]
+    click.echo(render_table([result.status]))
+    if result.status.scoring_uri:
+        click.echo(f"scoring URI: {result.status.scoring_uri}")
     if attach:
-        _attach(engine, endpoint.name)
-    if broken:
-        raise ScriptError(
-            f"Deployment '{broken[0].name}' is unhealthy: {broken[0].error}\nFix score.py "
-            f"(saving it reloads the server) or see `devkit logs {endpoint.name} -d "
-            f"{broken[0].name}`.")
+        _attach(endpoint.name)
+    result.raise_if_broken()
 
 
-def _attach(engine: object, name: str) -> None:
-    from devkit.engines import Engine
+def _attach(name: str) -> None:
+    from devkit import actions
 
-    assert isinstance(engine, Engine)
     _say(f"attached to {name}'s logs; Ctrl-C detaches and leaves it running")
     try:
-        for line in engine.logs(name, follow=True, tail=0):
+        for line in actions.logs(name, follow=True, tail=0):
             click.echo(line)
     except KeyboardInterrupt:
         _say(f"detached; {name} keeps running (`devkit down {name}` stops it)")

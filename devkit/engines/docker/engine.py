@@ -10,7 +10,7 @@ reload can fix it) and is reported unhealthy with the runtime's traceback.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from docker.models.containers import Container
@@ -21,7 +21,7 @@ from devkit.engines.base import (
     EndpointStatus,
     Engine,
     Progress,
-    UpOptions,
+    RunSettings,
     not_found,
 )
 from devkit.engines.docker import client as dk
@@ -51,7 +51,7 @@ class DockerEngine(Engine):
         self.client = client or DockerClient.connect()
 
     # -- up ---------------------------------------------------------------------------
-    def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+    def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
         try:
             self._reconcile(endpoint, options, progress)
         except DevkitError:
@@ -65,7 +65,7 @@ class DockerEngine(Engine):
         save_record(endpoint.name, EndpointRecord.of(endpoint))
         return self.status(endpoint.name)[0]
 
-    def _reconcile(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> None:
+    def _reconcile(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> None:
         """Bring the deployments' containers to the spec (the router comes after)."""
         self._check_gpus(endpoint, options)
         limits = {d.name: self._limits(d, options, progress) for d in endpoint.deployments}
@@ -123,13 +123,13 @@ class DockerEngine(Engine):
             return f"its container exited: {logs}"
         return None
 
-    def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
+    def _check_gpus(self, endpoint: Endpoint, options: RunSettings) -> None:
         for d in endpoint.deployments:
             sku = lookup(d.instance_type)
             if options.gpu or (sku is not None and sku.gpus):
                 self.client.require_gpu(f"deployment '{d.name}' ({d.instance_type})")
 
-    def _limits(self, d: DeploymentSpec, options: UpOptions, progress: Progress) -> Limits:
+    def _limits(self, d: DeploymentSpec, options: RunSettings, progress: Progress) -> Limits:
         cpus, memory = self.client.host_resources()
         limits = limits_for(d.instance_type, cpus, memory, force_gpu=options.gpu)
         for note in limits.notes:
@@ -233,20 +233,16 @@ class DockerEngine(Engine):
         return [st.endpoint_status(ep, deps, routers.get(ep))
                 for ep, deps in sorted(grouped.items())]
 
-    def _names(self) -> list[str]:
+    def names(self) -> list[str]:
         return sorted({ct.view(c).endpoint for c in self.client.containers()})
 
-    def set_traffic(self, name: str, traffic: Mapping[str, int],
-                    mirror: Mapping[str, int]) -> None:
-        record = self._one(name)
-        save_record(name, EndpointRecord(record.auth_mode, dict(traffic), dict(mirror)))
 
     # -- down ---------------------------------------------------------------------------
     def down(self, name: str) -> None:
         containers = self.client.containers(endpoint=name)
         networks = self.client.networks(endpoint=name)
         if not containers and not networks:
-            raise EndpointNotFound(not_found(name, self.name, self._names()))
+            raise EndpointNotFound(not_found(name, self.name, self.names()))
         self._remove_all(containers)
         for network in networks:
             self.client.remove_network(network)
@@ -257,7 +253,7 @@ class DockerEngine(Engine):
         routing.forget_router_state(name)
 
     def down_all(self) -> list[str]:
-        names = sorted(set(self._names()) | {
+        names = sorted(set(self.names()) | {
             n.attrs.get("Labels", {}).get(dk.ENDPOINT, "") for n in self.client.networks()})
         for name in names:
             if name:
@@ -274,7 +270,7 @@ class DockerEngine(Engine):
             if deployment is not None and self.status(name):
                 raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}'; "
                                        "list its deployments with `devkit status`.")
-            raise EndpointNotFound(not_found(name, self.name, self._names()))
+            raise EndpointNotFound(not_found(name, self.name, self.names()))
         sources: list[Source] = [(_source_name(v), self._log_source(v, follow, tail))
                                  for v in views]
         return merge(sources, follow)

@@ -29,7 +29,7 @@ from devkit.engines.base import (
     Engine,
     Progress,
     ReplicaStatus,
-    UpOptions,
+    RunSettings,
     aggregate,
     not_found,
 )
@@ -74,7 +74,7 @@ class ProcessEngine(Engine):
     name = "process"
 
     # -- up -------------------------------------------------------------------------------
-    def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+    def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
         for deployment in endpoint.deployments:
             if deployment.environment.is_byoc:  # before anything starts or stops
                 raise byoc.process_refusal(deployment)
@@ -133,7 +133,7 @@ class ProcessEngine(Engine):
         progress(f"router: {state} at {router.url}/score (config generation "
                  f"{sync.generation})")
 
-    def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
+    def _check_gpus(self, endpoint: Endpoint, options: RunSettings) -> None:
         for d in endpoint.deployments:
             sku = lookup(d.instance_type)
             wants_gpu = options.gpu or (sku is not None and sku.gpus > 0)
@@ -199,13 +199,9 @@ class ProcessEngine(Engine):
                 found.append(_endpoint_status(current))
         return found
 
-    def _names(self) -> list[str]:
+    def names(self) -> list[str]:
         return ps.names()
 
-    def set_traffic(self, name: str, traffic: Mapping[str, int],
-                    mirror: Mapping[str, int]) -> None:
-        auth_mode = self._one(name).auth_mode
-        save_record(name, EndpointRecord(auth_mode, dict(traffic), dict(mirror)))
 
     # -- down -----------------------------------------------------------------------------
     def down(self, name: str) -> None:

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from devkit.errors import DevkitError
 from devkit.reload import ReplicaReload, summary
+from devkit.spec import format_weights
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
@@ -272,7 +273,7 @@ class MainScreen(Screen[None]):
 
         def apply() -> str:
             applied = self.backend.set_traffic(view.name, edit.traffic, edit.mirror)
-            split = " ".join(f"{n}={w}" for n, w in edit.traffic.items())
+            split = format_weights(edit.traffic, edit.mirror)
             return (f"Traffic of {view.name} now {split}; " +
                     ("applied live by the router." if applied else
                      "saved; it applies when the router runs."))
