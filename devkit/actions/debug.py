@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devkit import debug as dbg
-from devkit.actions.place import LOCAL, Place, Scope
-from devkit.engines.base import Engine, Progress, no_progress
-from devkit.errors import DebugError
-from devkit.reload import load_spec
+from devkit.actions.place import LOCAL, Scope, local_engine
+from devkit.engines.base import Progress, no_progress
+from devkit.reload import load_spec, recall_settings
 from devkit.spec.model import Endpoint
 
 
@@ -32,9 +31,9 @@ def debug_on(name: str, deployment: str, *, port: int | None = None,
     """Restart ``deployment`` with one replica listening for debugpy on a loopback
     ``port`` (default: a free one) and write ``.vscode/launch.json`` and
     ``.devcontainer/devcontainer.json`` into ``workspace`` (default: the spec's folder)."""
-    engine = _engine(scope.owner(name))
+    engine = local_engine(scope.owner(name), "Debugging")
     endpoint = spec if spec is not None else load_spec(name)
-    target = dbg.start(engine, endpoint, deployment, progress, port)
+    target = dbg.start(engine, endpoint, deployment, progress, port, recall_settings(name))
     folder = workspace or endpoint.spec.source.file.parent
     return DebugSession(target, dbg.write_launch_json(target, folder),
                         dbg.write_devcontainer_json(target, folder))
@@ -43,18 +42,12 @@ def debug_on(name: str, deployment: str, *, port: int | None = None,
 def debug_off(name: str, deployment: str, *, spec: Endpoint | None = None,
               scope: Scope = LOCAL, progress: Progress = no_progress) -> None:
     """Bring ``deployment`` back to its spec: debugger off, replicas and timeouts back."""
-    engine = _engine(scope.owner(name))
-    dbg.stop(engine, spec if spec is not None else load_spec(name), deployment, progress)
+    engine = local_engine(scope.owner(name), "Debugging")
+    dbg.stop(engine, spec if spec is not None else load_spec(name), deployment, progress,
+             recall_settings(name))
 
 
 def wait_for_debugger(session: DebugSession, timeout_s: float | None = None) -> None:
     """Block until a debugger attached to the session's replica (DebugError after
     ``timeout_s``; None waits for ever)."""
     dbg.wait_for_client(session.target, timeout_s)
-
-
-def _engine(place: Place) -> Engine:
-    if not isinstance(place, Engine):
-        raise DebugError(f"Debugging needs a local engine, and '{place.name}' is not one; "
-                         "bring the endpoint up locally with `devkit up` to debug it.")
-    return place

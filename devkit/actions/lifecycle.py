@@ -19,10 +19,8 @@ from devkit.engines.base import (
     no_progress,
 )
 from devkit.errors import EndpointNotFound, ScriptError
-from devkit.reload import forget_spec, remember_spec, watch_off
+from devkit.reload import forget_spec, recall_settings, remember_spec
 from devkit.spec.model import Endpoint
-
-DEFAULT_RUN = RunSettings()
 
 
 @dataclass(frozen=True)
@@ -48,13 +46,15 @@ class UpResult:
                 f"{first.name}`.")
 
 
-def up(endpoint: Endpoint, *, engine: str | None = None, settings: RunSettings = DEFAULT_RUN,
-       watch: bool = True, scope: Scope = LOCAL, progress: Progress = no_progress) -> UpResult:
+def up(endpoint: Endpoint, *, engine: str | None = None, settings: RunSettings | None = None,
+       scope: Scope = LOCAL, progress: Progress = no_progress) -> UpResult:
     """Bring ``endpoint`` (a loaded spec) to its spec where it runs already, else on
-    ``engine`` (default: docker when it answers, else process) or the scope's target."""
+    ``engine`` (default: docker when it answers, else process) or the scope's target.
+    ``settings`` None keeps those of the last ``up`` (the TUI's u)."""
+    settings = settings if settings is not None else recall_settings(endpoint.name)
     place = _place_for(endpoint.name, engine, scope, progress)
-    status = place.up(endpoint if watch else watch_off(endpoint), settings, progress)
-    remember_spec(endpoint, watch=watch)
+    status = place.up(endpoint, settings, progress)
+    remember_spec(endpoint, settings)
     return UpResult(place, status)
 
 
@@ -93,8 +93,9 @@ def restart(endpoint: Endpoint, *, scope: Scope = LOCAL,
     """Remove the endpoint and start it again where it ran: a fresh replica set, images
     rebuilt where they changed."""
     place = scope.owner(endpoint.name)
+    settings = recall_settings(endpoint.name)
     place.down(endpoint.name)
-    status = place.up(endpoint, DEFAULT_RUN, progress)
-    remember_spec(endpoint)
+    status = place.up(endpoint, settings, progress)
+    remember_spec(endpoint, settings)
     return UpResult(place, status)
 

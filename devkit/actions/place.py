@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from devkit.engines import available_engines, get_engine
-from devkit.engines.base import EndpointStatus, Progress, RunSettings, not_found
-from devkit.errors import EndpointNotFound
+from devkit.engines.base import EndpointStatus, Engine, Progress, RunSettings, not_found
+from devkit.errors import EndpointNotFound, EngineError
 from devkit.router.control import TrafficChange
 from devkit.router.keys import EndpointKeys
 from devkit.router.tokens import IssuedToken
@@ -136,3 +136,12 @@ class Scope:
 
 
 LOCAL = Scope()
+
+
+def local_engine(place: Place, what: str) -> Engine:
+    """``place`` as a local engine, for what only one can do (reload, debug, rebuild
+    detection); DevkitError naming the place otherwise."""
+    if not isinstance(place, Engine):
+        raise EngineError(f"{what} needs a local engine, and '{place.name}' is not one; "
+                          f"bring the endpoint up locally with `devkit up` for that.")
+    return place

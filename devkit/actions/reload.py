@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devkit.actions.place import LOCAL, Scope
-from devkit.engines.base import EndpointStatus, no_deployment
+from devkit.actions.place import LOCAL, Place, Scope, local_engine
+from devkit.engines.base import EndpointStatus, Engine, no_deployment
 from devkit.errors import EngineError, ReloadFailed
 from devkit.reload import (
     RebuildNeeded,
@@ -49,19 +49,23 @@ def reload(name: str, *, deployment: str | None = None, last: bool = False,
     """Reload endpoint ``name`` (or one deployment) now, or with ``last`` read what each
     replica did last. ``spec`` (default: the one ``up`` recorded) maps the replicas'
     paths back to the user's files and finds the rebuilds."""
-    _, status = scope.locate(name)
+    place, status = scope.locate(name)
+    engine = local_engine(place, "Reloading")
     _check_deployment(status, deployment, need_replicas=not last)
     spec = spec if spec is not None else recall_spec(name)
-    outcomes = (last_reloads if last else reload_now)(status, deployment, spec)
-    rebuilds = [r for r in rebuilds_needed(status, spec)
+    outcomes = (last_reloads if last else reload_now)(engine, status, deployment, spec)
+    rebuilds = [r for r in rebuilds_needed(engine, status, spec)
                 if deployment in (None, r.deployment)] if spec else []
     return ReloadReport(tuple(outcomes), tuple(rebuilds), last)
 
 
-def last_reload(status: EndpointStatus, deployment: str,
+def last_reload(place: Place, status: EndpointStatus, deployment: str,
                 spec: Endpoint | None = None) -> ReplicaReload | None:
-    """The last reload the deployment's first replica reports, when it reports one."""
-    found = last_reloads(status, deployment, spec)
+    """The last reload the deployment's first replica reports, when it reports one (only
+    local engines run devkit's reloading runtime)."""
+    if not isinstance(place, Engine):
+        return None
+    found = last_reloads(place, status, deployment, spec)
     return found[0] if found and found[0].ok is not None else None
 
 

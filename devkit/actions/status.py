@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from devkit.actions.place import LOCAL, Scope
-from devkit.engines.base import EndpointStatus
+from devkit.actions.place import LOCAL, Place, Scope
+from devkit.engines.base import EndpointStatus, Engine
 from devkit.errors import DevkitError, SpecError
 from devkit.reload import RebuildNeeded, rebuilds_needed, recall_spec
 
@@ -32,28 +32,31 @@ class EndpointReport:
 def status(name: str | None = None, *, scope: Scope = LOCAL) -> list[EndpointReport]:
     """Every endpoint in the scope (or just ``name``: EndpointNotFound when none runs)."""
     if name is not None:
-        found = [scope.locate(name)[1]]
+        found = [scope.locate(name)]
     else:
-        found = [s for place in scope.places() for s in place.status()]
-    return [EndpointReport(s, tuple(_rebuilds(s))) for s in found]
+        found = [(place, s) for place in scope.places() for s in place.status()]
+    return [EndpointReport(s, tuple(_rebuilds(place, s))) for place, s in found]
 
 
-def running(scope: Scope = LOCAL) -> tuple[list[EndpointStatus], list[str]]:
-    """Every running endpoint, and the sentence of each place that could not answer
-    (the TUI shows those and keeps the rest)."""
-    found: list[EndpointStatus] = []
+def running(scope: Scope = LOCAL) -> tuple[list[tuple[Place, EndpointStatus]], list[str]]:
+    """Every running endpoint with its place, and the sentence of each place that could
+    not answer (the TUI shows those and keeps the rest)."""
+    found: list[tuple[Place, EndpointStatus]] = []
     errors: list[str] = []
     for place in scope.places():
         try:
-            found += place.status()
+            found += [(place, status) for status in place.status()]
         except DevkitError as exc:
             errors.append(str(exc))
     return found, errors
 
 
-def _rebuilds(status: EndpointStatus) -> list[RebuildNeeded]:
+def _rebuilds(place: Place, status: EndpointStatus) -> list[RebuildNeeded]:
+    """Only a local engine knows how it would build an environment now."""
+    if not isinstance(place, Engine):
+        return []
     try:
         spec = recall_spec(status.name)
     except SpecError:  # a half-edited YAML file must not break `status`
         return []
-    return rebuilds_needed(status, spec) if spec else []
+    return rebuilds_needed(place, status, spec) if spec else []

@@ -16,6 +16,7 @@ APP_ROOT = PurePosixPath("/var/azureml-app")
 MODELS_ROOT = APP_ROOT / "azureml-models"
 SERVER_PORT = 5001
 ADMIN_PORT = 5002
+DEBUG_PORT = 5678  # debugpy inside a container (published on a loopback host port)
 
 
 def container_code_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
@@ -63,8 +64,10 @@ def container_paths(deployment: DeploymentSpec) -> ServerPaths:
 
 
 def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, port: int,
-               admin_port: int) -> dict[str, str]:
-    """The runtime's environment: devkit's defaults first, the user's
+               admin_port: int, watch: bool = True,
+               debug_port: int | None = None) -> dict[str, str]:
+    """The runtime's environment: devkit's defaults and the run settings (``watch``,
+    debugpy's ``debug_port`` as the server sees it) first, the user's
     ``environment_variables`` last so they may override any of them (as in Azure)."""
     env: dict[str, str] = {
         "SERVER_HOST": host,
@@ -73,8 +76,10 @@ def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, por
         "WORKER_COUNT": "1",
         "SCORING_TIMEOUT_MS": str(deployment.request_settings.request_timeout_ms),
         "PYTHONUNBUFFERED": "1",
-        "DEVKIT_WATCH": "1",  # hot reload: the runtime watches its code root
+        "DEVKIT_WATCH": "1" if watch else "0",  # hot reload: the runtime watches its code
     }
+    if debug_port is not None:
+        env["DEVKIT_DEBUG_PORT"] = str(debug_port)
     env.update(azure_env(deployment, paths))
     return env
 

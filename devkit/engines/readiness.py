@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import httpx
 
-from devkit.engines.base import DeploymentState, Progress
+from devkit.engines.status import DeploymentState, Progress
 from devkit.errors import DevkitError
 from devkit.spec.model import ProbeSettings
 

@@ -18,16 +18,12 @@ nothing changed touches nothing, the router included.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from devkit.engines.base import Progress
-from devkit.engines.record import EndpointRecord
+from devkit.engines.status import Progress
 from devkit.errors import DevkitError, RouterError
 from devkit.paths import endpoint_state_dir
 from devkit.spec.model import Endpoint
@@ -97,42 +93,55 @@ def _say_reset(current: Mapping[str, Any], wanted: Mapping[str, Any],
                  f"the live {format_weights(old, old_mirror)}; `devkit traffic` changes it live)")
 
 
-def await_router(url: str, generation: int, alive: Liveness,
+def await_router(name: str, generation: int, stopped: Liveness,
                  timeout_s: float = START_TIMEOUT_S) -> None:
-    """Wait until the router at ``url`` answers ready with ``generation`` (or newer)
-    applied; RouterError naming what it last said otherwise."""
-    deadline = time.monotonic() + timeout_s
-    said = "it did not answer"
-    while True:
-        try:
-            answer = httpx.get(f"{url}/-/config", timeout=2.0)
-            applied = answer.json().get("generation")
-            if isinstance(applied, int) and applied >= generation:
-                return
-            said = answer.json().get("last_error") or f"it serves generation {applied}"
-        except (httpx.HTTPError, ValueError, AttributeError):
-            pass
-        stopped = alive()
-        if stopped is not None or time.monotonic() >= deadline:
-            why = stopped or f"{said} after {timeout_s:g} s"
-            raise RouterError(f"The router at {url} did not apply config generation "
-                              f"{generation} ({why}); see its log with `devkit logs`, fix "
-                              f"the cause and run `devkit up` again.")
-        time.sleep(0.05)
+    """Wait until the endpoint's router reports ``generation`` (or newer) applied, the
+    one way every change is waited for (:func:`devkit.router.control.wait_for_generation`);
+    RouterError naming what it last said otherwise."""
+    from devkit.router.config import router_dir
+    from devkit.router.control import wait_for_generation
+
+    why = wait_for_generation(router_dir(name), generation, timeout_s, stopped)
+    if why is not None:
+        raise RouterError(f"The router of endpoint '{name}' did not apply config generation "
+                          f"{generation} ({why}); see its log with `devkit logs {name}`, fix "
+                          f"the cause and run `devkit up` again.")
 
 
-def live_record(name: str, record: EndpointRecord) -> EndpointRecord:
-    """``record`` with the weights the router config holds now (``devkit traffic``
-    changes them there), when the endpoint has a router config."""
-    from devkit.router import current_traffic
+def router_starting(name: str) -> None:
+    """Forget what a previous router said it applied, before a new one starts: only the
+    new one's word counts."""
+    from devkit.router.config import router_dir
+    from devkit.router.control import forget_applied
+
+    forget_applied(router_dir(name))
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What the router config says now: auth mode, live weights and mirror."""
+
+    auth_mode: str
+    traffic: dict[str, int]
+    mirror: dict[str, int]
+
+
+def live_view(name: str) -> LiveView:
+    """The endpoint's auth mode and weights from its router config, the one live record
+    (``up`` writes the spec's, ``devkit traffic`` changes them); nothing when the
+    endpoint never had a router (a failed first ``up``)."""
+    from devkit.router.config import read_router_config
 
     try:
-        change = current_traffic(name)
+        raw = read_router_config(name)
+        deployments = raw.get("deployments") or []
+        return LiveView(str(raw.get("auth", {}).get("mode", "key")),
+                        {d["name"]: int(d.get("weight", 0)) for d in deployments},
+                        {d["name"]: int(d["mirror"]) for d in deployments if d.get("mirror")})
     except DevkitError:
-        return record
-    except (KeyError, TypeError, ValueError):  # a hand-edited config: status still works
-        return record
-    return EndpointRecord(record.auth_mode, change.traffic, change.mirror)
+        return LiveView("key", {}, {})
+    except (KeyError, TypeError, ValueError, AttributeError):  # hand-edited: status still works
+        return LiveView("key", {}, {})
 
 
 def forget_router_state(name: str) -> None:

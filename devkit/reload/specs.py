@@ -8,10 +8,11 @@ records the endpoint file and its deployment files in
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
+from devkit.engines.settings import RunSettings
 from devkit.errors import SpecError
 from devkit.paths import endpoint_state_dir
 from devkit.spec import load
@@ -24,14 +25,15 @@ def _record(name: str) -> Path:
     return endpoint_state_dir(name) / SPEC_FILES
 
 
-def remember_spec(endpoint: Endpoint, watch: bool = True) -> None:
-    """Record the files ``endpoint`` was loaded from, and whether it was brought up with
-    watching on (called by ``devkit up``)."""
+def remember_spec(endpoint: Endpoint, settings: RunSettings | None = None) -> None:
+    """Record the files ``endpoint`` was loaded from, and the run settings it was brought
+    up with (``--no-watch``, ``--gpu``), so a later restart keeps them (``devkit up``)."""
     files = [str(endpoint.spec.source.file)]
     files += [str(d.source.file) for d in endpoint.deployments]
     path = _record(endpoint.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"files": list(dict.fromkeys(files)), "watch": watch}
+    record = {"files": list(dict.fromkeys(files)),
+              **(settings or RunSettings()).to_json()}
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
@@ -44,19 +46,30 @@ def forget_spec(name: str) -> None:
         folder.rmdir()
 
 
-def recall_spec(name: str) -> Endpoint | None:
-    """The endpoint's spec as its files say now (as ``up`` ran it, ``--no-watch``
-    included); ``None`` when ``up`` recorded none or they are gone. A file that no longer
-    parses raises its SpecError."""
+def _read(name: str) -> dict[str, Any] | None:
     try:
         record = json.loads(_record(name).read_text(encoding="utf-8"))
-        paths = [Path(f) for f in record["files"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None
-    if not all(p.is_file() for p in paths):
+    return record if isinstance(record, dict) else None
+
+
+def recall_spec(name: str) -> Endpoint | None:
+    """The endpoint's spec as its files say now; ``None`` when ``up`` recorded none or
+    they are gone. A file that no longer parses raises its SpecError."""
+    record = _read(name)
+    try:
+        paths = [Path(f) for f in record["files"]] if record else []
+    except (KeyError, TypeError):
         return None
-    endpoint = load(paths)
-    return endpoint if record.get("watch", True) else watch_off(endpoint)
+    if not paths or not all(p.is_file() for p in paths):
+        return None
+    return load(paths)
+
+
+def recall_settings(name: str) -> RunSettings:
+    """The run settings ``up`` recorded (defaults when it recorded none)."""
+    return RunSettings.from_json(_read(name) or {})
 
 
 def load_spec(name: str, paths: list[Path] | None = None) -> Endpoint:
@@ -71,17 +84,3 @@ def load_spec(name: str, paths: list[Path] | None = None) -> Endpoint:
         raise SpecError(f"the spec at {endpoint.spec.source} describes endpoint "
                         f"'{endpoint.name}', not '{name}'; pass the right folder with --spec.")
     return endpoint
-
-
-def with_env(endpoint: Endpoint, deployment: str | None, extra: dict[str, str]) -> Endpoint:
-    """``endpoint`` with ``extra`` environment variables on one deployment (or all)."""
-    changed = tuple(
-        dataclasses.replace(d, environment_variables={**d.environment_variables, **extra})
-        if deployment is None or d.name == deployment else d
-        for d in endpoint.deployments)
-    return dataclasses.replace(endpoint, deployments=changed)
-
-
-def watch_off(endpoint: Endpoint) -> Endpoint:
-    """``devkit up --no-watch``: the runtime does not watch code (DEVKIT_WATCH=0)."""
-    return with_env(endpoint, None, {"DEVKIT_WATCH": "0"})

@@ -51,6 +51,7 @@ class Backend:
         self.quiet_missing_spec = quiet_missing_spec
         self._specs: dict[str, Endpoint] = {}
         self._running: dict[str, EndpointStatus] = {}
+        self._places: dict[str, actions.Place] = {}
 
     # -- reading state --------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -61,8 +62,10 @@ class Backend:
         found, failed = actions.running(self.scope)
         errors += failed
         running: dict[str, EndpointStatus] = {}
-        for status in found:
-            running.setdefault(status.name, status)
+        for place, status in found:
+            if status.name not in running:
+                running[status.name] = status
+                self._places[status.name] = place
         self._running = running
         for name in running.keys() - specs.keys():
             recalled = self._recall(name, errors)
@@ -112,9 +115,10 @@ class Backend:
     def reload_outcome(self, view: EndpointView, deployment: str) -> ReplicaReload | None:
         """The last reload the deployment's first replica reports, if any."""
         status = self._running.get(view.name)
-        if status is None or status.deployment(deployment) is None:
+        place = self._places.get(view.name)
+        if status is None or place is None or status.deployment(deployment) is None:
             return None
-        return actions.last_reload(status, deployment, self._specs.get(view.name))
+        return actions.last_reload(place, status, deployment, self._specs.get(view.name))
 
     def log_feed(self, endpoint: str, deployment: str | None,
                  tail: int = 200) -> queue.Queue[str | None]:

@@ -90,8 +90,9 @@ def test_labels_carry_what_status_needs(sized: EndpointStatus, docker_client: An
     labels = blue.labels
     assert labels["devkit.managed"] == "1" and labels["devkit.role"] == "deployment"
     assert len(labels["devkit.spec-hash"]) == 64 and labels["devkit.env-hash"]
-    assert labels["devkit.auth-mode"] == "key"
-    assert labels["devkit.traffic"] == '{"blue": 90, "green": 10}'
+    # traffic and auth live in the router config alone, never in immutable labels
+    assert not {"devkit.auth-mode", "devkit.traffic", "devkit.mirror"} & set(labels)
+    assert (sized.auth_mode, [d.traffic for d in sized.deployments]) == ("key", [90, 10])
 
 
 def test_gpu_without_nvidia_runtime_fails_before_any_build(

@@ -179,11 +179,12 @@ def test_a_traffic_change_under_steady_load_loses_no_request(
 
 def test_a_debugged_deployment_gets_the_lifted_timeout_at_the_router(
         started: EndpointStatus, engine: Engine, folder: Path) -> None:
-    from devkit.debug.session import DEBUG_TIMEOUT_MS, debug_spec, free_port
+    from devkit.debug.session import debug_settings
+    from devkit.engines.settings import DEBUG_TIMEOUT_MS
+    from devkit.ports import free_port
 
     endpoint = load([folder])
-    engine.up(debug_spec(endpoint, "red", engine.name, free_port()), RunSettings(),
-              lambda _: None)
+    engine.up(endpoint, debug_settings(endpoint, "red", free_port()), lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
     assert timeouts == {"blue": 5000, "green": 5000, "red": DEBUG_TIMEOUT_MS}

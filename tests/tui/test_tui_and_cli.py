@@ -107,7 +107,6 @@ def test_up_from_the_cli_then_the_tui_shows_it_and_takes_it_down(
             await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen),
                            what="the confirmation")
             await pilot.press("y")
-            await wait_for(pilot, lambda: main.busy, what="the down to start")
             await wait_for(pilot, lambda: not main.busy, timeout=60, what="the down to end")
             await wait_for(pilot, lambda: not running_in_tui(main, name),
                            what="the tree showing it stopped")

@@ -43,8 +43,8 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     from devkit.spec import load
 
     endpoint = load(list(paths) or [Path.cwd()])  # a SpecError stops here, nothing touched
-    result = actions.up(endpoint, engine=engine_name, settings=RunSettings(gpu=gpu),
-                        watch=not no_watch, progress=_say)
+    result = actions.up(endpoint, engine=engine_name,
+                        settings=RunSettings(gpu=gpu, watch=not no_watch), progress=_say)
     from devkit.cli.commands.status import render_table
 
     click.echo(render_table([result.status]))

@@ -102,6 +102,20 @@ class DockerClient:
                 self._info = dict(self.raw.info())
         return self._info
 
+    def version(self) -> dict[str, Any]:
+        with translated("read the engine's version"):
+            return dict(self.raw.version())
+
+    def image_facts(self, tag: str) -> tuple[str, int] | None:
+        """(short id, size in bytes) of image ``tag``, None when the engine lacks it."""
+        try:
+            image = self.raw.images.get(tag)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"Docker failed to inspect image {tag}: {exc}.") from exc
+        return str(image.short_id), int(image.attrs.get("Size", 0))
+
     def host_resources(self) -> tuple[int, int]:
         """(CPUs, memory bytes) of the machine the engine runs on."""
         info = self.info()
@@ -174,6 +188,13 @@ class DockerClient:
                 network.remove()
             except docker.errors.NotFound:
                 return
+
+    def exec(self, ident: str, command: list[str]) -> tuple[int, bytes]:
+        """Run ``command`` in container ``ident``; its exit code and output."""
+        with translated(f"run {command[0]} in container {ident[:12]}"):
+            container = self.raw.containers.get(ident)
+            code, output = container.exec_run(command)
+        return int(code), bytes(output)
 
     def tail(self, container: Container, lines: int = 30) -> str:
         """The container's last log lines, for error messages (empty if unreadable)."""
