@@ -1,5 +1,6 @@
 """Fixtures shared by every test package. Package-specific fixtures live in the
-package's own ``conftest.py`` (tests/runtime/, tests/spec/, ...)."""
+package's own ``conftest.py`` (tests/engines/, tests/images/, tests/router/, tests/spec/,
+tests/tui/); tests/runtime/ starts its servers with the helpers in ``runtime_server.py``."""
 
 from __future__ import annotations
 

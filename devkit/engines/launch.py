@@ -1,7 +1,7 @@
 """How a deployment's server is launched: its environment and the paths it sees.
 
 Both engines start the same ``python -m devkit_runtime`` with the same variables; only the
-paths differ (in a container: the Azure ML layout of CONTRACT.md §5; on the host: the real
+paths differ (in a container: the Azure ML layout of docs/contract.md §5; on the host: the real
 folders). Keeping that in one place is what makes the two engines behave alike.
 """
 
@@ -27,7 +27,7 @@ def container_code_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
 
 def container_model_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
     """``AZUREML_MODEL_DIR`` in a container: ``model_mount_path`` when the spec sets one,
-    else ``/var/azureml-app/azureml-models/<name>/<version>`` (CONTRACT.md §5)."""
+    else ``/var/azureml-app/azureml-models/<name>/<version>`` (docs/contract.md §5)."""
     model = deployment.model
     if model is None:
         return None

@@ -1,4 +1,4 @@
-"""CONTRACT.md §1-2 row by row against devkit's server over real loopback HTTP."""
+"""docs/contract.md §1-2 row by row against devkit's server over real loopback HTTP."""
 
 from __future__ import annotations
 

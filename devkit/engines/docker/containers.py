@@ -1,6 +1,6 @@
 """A deployment replica as a container: how it is created and how it is read back.
 
-Creation follows CONTRACT.md §5 (code and model bind-mounted read-only at Azure's paths,
+Creation follows docs/contract.md §5 (code and model bind-mounted read-only at Azure's paths,
 port 5001 published to a random loopback port) plus what Azure's local endpoints ignore:
 ``instance_type`` limits, GPUs, and labels carrying every fact ``status`` needs. A
 bring-your-own-container image keeps its own command and publishes its own route ports

@@ -73,7 +73,7 @@ class DeploymentRoute:
 
     @property
     def max_in_flight(self) -> int:
-        """The managed front end's 429 threshold (CONTRACT.md §3)."""
+        """The managed front end's 429 threshold (docs/contract.md §3)."""
         return 2 * self.max_concurrent_requests_per_instance * self.instance_count
 
 
