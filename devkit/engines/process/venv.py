@@ -15,7 +15,6 @@ from scratch rather than half-used.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from devkit.engines.base import Progress
 from devkit.errors import ImageBuildError
+from devkit.images.runtime_wheel import runtime_source, runtime_version
 from devkit.paths import cache_dir
 from devkit.spec.model import DeploymentSpec
 
@@ -64,21 +64,6 @@ def requirements_of(deployment: DeploymentSpec) -> Requirements:
                        f"the process engine runs the host's python {host}; use the docker "
                        "engine for the exact version")
     return Requirements(env.requirements, env.pip_options, tuple(notices))
-
-
-def runtime_source() -> Path | None:
-    """The runtime's source checkout (with its pyproject), when devkit runs from one."""
-    spec = importlib.util.find_spec("devkit_runtime")
-    if spec is None or spec.origin is None:
-        return None
-    root = Path(spec.origin).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() else None
-
-
-def runtime_version() -> str:
-    from devkit_runtime import __version__
-
-    return str(__version__)
 
 
 def venv_hash(reqs: Requirements) -> str:
