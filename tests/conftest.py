@@ -23,6 +23,23 @@ def find_free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose precondition (root, debootstrap, uvloop, an engine without the
+    NVIDIA runtime) does not hold here, but fail it under CI: CI is where every path must
+    run, so a missing precondition there is a broken CI machine, not a reason to pass."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI is set but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(name="require")
+def require_fixture() -> Any:
+    """:func:`require`, for test folders that cannot import this conftest by name."""
+    return require
+
+
 @pytest.fixture
 def free_port() -> int:
     return find_free_port()

@@ -96,9 +96,9 @@ def test_labels_carry_what_status_needs(sized: EndpointStatus, docker_client: An
 
 
 def test_gpu_without_nvidia_runtime_fails_before_any_build(
-        docker_client: Any, isolated_state: Path, tmp_path: Path) -> None:
-    if "nvidia" in (docker_client.info().get("Runtimes") or {}):
-        pytest.skip("this engine has the NVIDIA runtime")
+        docker_client: Any, isolated_state: Path, tmp_path: Path, require: Any) -> None:
+    require("nvidia" not in (docker_client.info().get("Runtimes") or {}),
+            "this engine has the NVIDIA runtime, so a GPU deployment cannot be refused here")
     name = unique("gpu")
     folder = copy_endpoint(SAMPLES / "regression", tmp_path / name, "regression", name)
     images_before = {i.id for i in docker_client.images.list()}

@@ -36,6 +36,18 @@ from devkit.spec import load
 REQUEST = (SAMPLES / "regression" / "sample-request.json").read_bytes()
 PIN = "azureml-model-deployment"
 SETTINGS = "request_settings:\n  max_concurrent_requests_per_instance: 8\n"
+RED_TIMEOUT_MS = 1000  # red's own request timeout, so a slow request shows it in a second
+RED_SCORE = """import json, time
+
+def init():
+    pass
+
+def run(data):
+    if json.loads(data) == "slow":  # longer than red's request_timeout_ms
+        time.sleep(1.5)
+        return {"slept": True}
+    return [0.0]
+"""
 
 
 def devkit(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,15 +57,23 @@ def devkit(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory, engine_name: str) -> Path:
-    """blue 90 / green 10 / red 0, each allowed 16 requests in flight."""
+    """blue 90 / green 10 / red 0, each allowed 16 requests in flight; red's code answers
+    "slow" after 1.5 s, past its 1 s request timeout."""
     name = unique(f"rt-{engine_name[:4]}")
     target = copy_endpoint(SAMPLES / "regression", tmp_path_factory.mktemp("ep") / name,
                            "regression", name)
+    (target / "red-code").mkdir()
+    (target / "red-code" / "score.py").write_text(RED_SCORE)
     green = (target / "green.yml").read_text()
-    (target / "red.yml").write_text(green.replace("name: green\n", "name: red\n"))
-    for deployment in ("blue", "green", "red"):
+    (target / "red.yml").write_text(green.replace("name: green\n", "name: red\n")
+                                    .replace("  code: .\n", "  code: red-code\n"))
+    for deployment in ("blue", "green"):
         path = target / f"{deployment}.yml"
         path.write_text(path.read_text() + SETTINGS)
+    red = target / "red.yml"
+    # the server's own run() timeout is raised, so the 408 is the router's, never a race
+    red.write_text(red.read_text() + SETTINGS + f"  request_timeout_ms: {RED_TIMEOUT_MS}\n"
+                   "environment_variables:\n  SCORING_TIMEOUT_MS: '10000'\n")
     return target
 
 
@@ -178,20 +198,27 @@ def test_a_traffic_change_under_steady_load_loses_no_request(
 
 
 def test_a_debugged_deployment_gets_the_lifted_timeout_at_the_router(
-        started: EndpointStatus, engine: Engine, folder: Path) -> None:
+        started: EndpointStatus, engine: Engine, folder: Path, uri: str,
+        client: httpx.Client) -> None:
     from devkit.debug.session import debug_settings
     from devkit.engines.settings import DEBUG_TIMEOUT_MS
     from devkit.ports import free_port
 
+    def slow() -> int:
+        return client.post(uri, content=b'"slow"', headers={PIN: "red"}).status_code
+
     endpoint = load([folder])
+    assert slow() == 408  # red's own 1 s timeout, at the live router
     engine.up(endpoint, debug_settings(endpoint, "red", free_port()), lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
     assert timeouts == {"blue": 5000, "green": 5000, "red": DEBUG_TIMEOUT_MS}
+    assert slow() == 200  # a paused breakpoint's worth of time passes the router
     engine.up(endpoint, RunSettings(), lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
-    assert timeouts["red"] == 5000
+    assert timeouts["red"] == RED_TIMEOUT_MS
+    assert slow() == 408
 
 
 def test_up_again_with_the_spec_resets_live_weights_then_touches_nothing(
