@@ -22,6 +22,8 @@ from devkit.engines.base import (
 )
 from devkit.errors import EngineError, EngineUnavailable
 
+UpOptions = RunSettings  # its name before it carried watch and debug too
+
 # engine name -> "module:class"; add a line per engine.
 ENGINES: dict[str, str] = {
     "docker": "devkit.engines.docker:DockerEngine",
@@ -30,7 +32,7 @@ ENGINES: dict[str, str] = {
 
 __all__ = [
     "ENGINES", "DeploymentState", "DeploymentStatus", "Engine", "EndpointStatus", "Progress",
-    "ReplicaStatus", "RunSettings", "available_engines", "get_engine",
+    "ReplicaStatus", "RunSettings", "UpOptions", "available_engines", "get_engine",
     "no_progress",
 ]
 

@@ -1,151 +1,80 @@
-"""The request object a ``@rawhttp`` run() receives, and the ``rawhttp`` decorator.
+"""The request object a ``@rawhttp`` run() receives: a werkzeug ``Request``, as in Azure.
 
-Azure ML hands such scripts a Flask ``Request``; the runtime has no Flask, so
-:class:`AMLRequest` offers the part of that surface scoring scripts use: ``.data``,
-``.get_data()``, ``.headers`` (case-insensitive), ``.method``, ``.args`` (with
-``getlist``), ``.get_json()``, ``.is_json``, ``.path``, ``.full_path``, ``.url``.
-This module is also what ``azureml.contrib.services.aml_request`` and
+In azmlinfsrv the object is a ``flask.Request``, so scoring scripts use the whole werkzeug
+API: ``.files`` (multipart, ``getlist``, ``FileStorage.stream/.filename``), ``.form``,
+``.values``, ``.args``, ``.json`` / ``.get_json()``, ``.get_data()``, ``.data``, ``.stream``,
+``.cookies``, ``.headers``, ``.method``, ``.path``, ``.url``, ``.content_type``,
+``.mimetype``. Rather than re-implement that surface, :class:`AMLRequest` *is* a werkzeug
+``Request`` (Flask's own base class) over a WSGI environ built from the ASGI request.
+
+This module imports werkzeug, so only ``@rawhttp`` scripts load it: the server's scoring
+path imports :mod:`devkit_runtime.rawhttp` and builds requests through
+:func:`from_request` lazily. It is also what ``azureml.contrib.services.aml_request`` and
 ``azureml_inference_server_http.api.aml_request`` resolve to (see :mod:`compat`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from devkit_runtime.rawhttp import rawhttp
 
 __all__ = ["AMLRequest", "rawhttp"]
 
-RAWHTTP_ATTR = "__devkit_rawhttp__"
-F = TypeVar("F", bound=Callable[..., Any])
+
+class AMLRequest(Request):
+    """One HTTP request as a ``@rawhttp`` run() sees it (Flask's ``Request`` minus the app:
+    the form limits are werkzeug's defaults, which are also Flask's)."""
 
 
-def rawhttp(func: F) -> F:
-    """Mark run() as wanting the raw request object instead of the body string.
+def environ(method: str, path: str, query: str, headers: Sequence[tuple[str, str]],
+            body: bytes, client: tuple[str, int] | None = None,
+            server: tuple[str, int] | None = None) -> dict[str, Any]:
+    """A WSGI environ (PEP 3333) for one buffered request.
 
-    The mark is an attribute on the function (not a module-wide flag as in azmlinfsrv),
-    so reloading a script that dropped the decorator stops using it.
+    Header names become CGI keys as gunicorn (azmlinfsrv's WSGI server) makes them:
+    repeated headers are joined with ``,``, and names containing ``_`` are dropped because
+    ``x_a`` and ``x-a`` would map to the same key (gunicorn's default ``header_map``).
     """
-    setattr(func, RAWHTTP_ATTR, True)
-    return func
+    host, port = server or ("localhost", 80)
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_NAME": host,
+        "SERVER_PORT": str(port),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": client[0] if client else "",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if body:
+        env["CONTENT_LENGTH"] = str(len(body))
+    for name, value in headers:
+        if "_" in name:
+            continue
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            env[key] = str(len(body))  # the buffered body's own length is the truth
+            continue
+        if key != "CONTENT_TYPE":
+            key = f"HTTP_{key}"
+        env[key] = f"{env[key]},{value}" if key in env else value
+    return env
 
 
-def is_rawhttp(func: Callable[..., Any]) -> bool:
-    seen: Callable[..., Any] | None = func
-    while seen is not None:
-        if getattr(seen, RAWHTTP_ATTR, False):
-            return True
-        seen = getattr(seen, "__wrapped__", None)
-    return False
+def from_request(method: str, path: str, query: str, headers: Sequence[tuple[str, str]],
+                 body: bytes, client: tuple[str, int] | None = None,
+                 server: tuple[str, int] | None = None) -> AMLRequest:
+    return AMLRequest(environ(method, path, query, headers, body, client, server))
 
-
-class Headers(Mapping[str, str]):
-    """Case-insensitive, read-only header mapping that keeps the sent spelling."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._items = pairs
-        self._lower: dict[str, str] = {}
-        for name, value in pairs:
-            key = name.lower()
-            self._lower[key] = f"{self._lower[key]}, {value}" if key in self._lower else value
-
-    def __getitem__(self, name: str) -> str:
-        return self._lower[name.lower()]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._lower
-
-    def __iter__(self) -> Iterator[str]:
-        return iter({name.title(): None for name, _ in self._items})
-
-    def __len__(self) -> int:
-        return len(self._lower)
-
-    def getlist(self, name: str) -> list[str]:
-        key = name.lower()
-        return [value for item, value in self._items if item.lower() == key]
-
-
-class Args(Mapping[str, str]):
-    """Query parameters: ``args["k"]`` / ``args.get("k")`` give the first value."""
-
-    def __init__(self, query: str) -> None:
-        self._pairs = parse_qsl(query, keep_blank_values=True)
-        self._first: dict[str, str] = {}
-        for key, value in self._pairs:
-            self._first.setdefault(key, value)
-
-    def __getitem__(self, key: str) -> str:
-        return self._first[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._first)
-
-    def __len__(self) -> int:
-        return len(self._first)
-
-    def getlist(self, key: str) -> list[str]:
-        return [value for item, value in self._pairs if item == key]
-
-    def to_dict(self, flat: bool = True) -> dict[str, Any]:
-        return dict(self._first) if flat else {key: self.getlist(key) for key in self._first}
-
-
-class AMLRequest:
-    """One HTTP request as a ``@rawhttp`` run() sees it."""
-
-    def __init__(self, method: str, path: str, query: str, headers: list[tuple[str, str]],
-                 body: bytes, host: str = "localhost") -> None:
-        self.method = method
-        self.path = path
-        self.query_string = query.encode("latin-1")
-        self.headers = Headers(headers)
-        self.args = Args(query)
-        self.data = body
-        self.host = self.headers.get("host", host)
-
-    @property
-    def full_path(self) -> str:
-        return f"{self.path}?{self.query_string.decode('latin-1')}"
-
-    @property
-    def url(self) -> str:
-        suffix = f"?{self.query_string.decode('latin-1')}" if self.query_string else ""
-        return f"http://{self.host}{self.path}{suffix}"
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    @property
-    def mimetype(self) -> str:
-        return self.content_type.split(";", 1)[0].strip().lower()
-
-    @property
-    def is_json(self) -> bool:
-        mime = self.mimetype
-        return mime == "application/json" or (mime.startswith("application/")
-                                               and mime.endswith("+json"))
-
-    @property
-    def json(self) -> Any:
-        return self.get_json()
-
-    def get_data(self, cache: bool = True, as_text: bool = False,
-                 parse_form_data: bool = False) -> bytes | str:
-        return self.data.decode("utf-8", "replace") if as_text else self.data
-
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
-        """Parse the body as JSON, like Flask: None unless JSON (or ``force``)."""
-        if not (force or self.is_json):
-            return None
-        try:
-            return json.loads(self.data)
-        except ValueError:
-            if silent:
-                return None
-            raise
-
-    def __repr__(self) -> str:
-        return f"<AMLRequest {self.method} {self.full_path}>"

@@ -3,7 +3,8 @@ the hot path, and a framework's routing and request objects cost more than the c
 
 Routes: ``/`` (liveness after init, azmlinfsrv's ``Healthy``), ``/score``, ``/swagger.json``,
 ``/-/live``, ``/-/ready``, ``/metrics``. Every answer carries the request-id headers and
-the server version; error bodies are JSON ``{"message": ...}``.
+the server version; error bodies are JSON ``{"message": ...}``. A run() result that is an
+iterator (or a response over one) is streamed by :mod:`devkit_runtime.streaming`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from devkit_runtime import __version__
@@ -21,6 +22,7 @@ from devkit_runtime.logs import AccessLog
 from devkit_runtime.metrics import CONTENT_TYPE as METRICS_TYPE
 from devkit_runtime.scoring import InputError, Request
 from devkit_runtime.state import Health, WorkerState
+from devkit_runtime.streaming import chunks_of, send_stream
 from devkit_runtime.swagger import SwaggerNotFound
 
 Scope = MutableMapping[str, Any]
@@ -38,6 +40,9 @@ NOT_ALLOWED = "The method is not allowed for the requested URL."
 RUN_FAILED = "An unexpected error occurred in scoring script. Check the logs for more info."
 INTERNAL = "An unexpected internal error occurred. Check the logs for more info."
 FALSE, TRUE = b"False", b"True"
+# The server sets these itself: the length from the body it sends, the failure flag from
+# the status and the response's own flag.
+_PASSTHROUGH_DROP = frozenset(("x-ms-run-function-failed", "content-length"))
 _JSON_TYPES = frozenset((dict, list, str, int, float, bool, type(None)))  # never responses
 
 log = logging.getLogger("devkit_runtime")
@@ -48,14 +53,17 @@ class TooLarge(Exception):
 
 
 class Reply:
-    """One response being assembled: status, headers, body."""
+    """One response being assembled: status, headers, body; or, for a streamed response,
+    the iterator of its parts and the response object to close (see :mod:`streaming`)."""
 
-    __slots__ = ("status", "headers", "body")
+    __slots__ = ("status", "headers", "body", "parts", "source")
 
     def __init__(self, status: int, body: bytes, content_type: bytes | None = JSON,
                  failed: bytes | None = FALSE) -> None:
         self.status = status
         self.body = body
+        self.parts: Iterator[Any] | None = None
+        self.source: Any = None
         self.headers: Headers = []
         if content_type is not None:
             self.headers.append((b"content-type", content_type))
@@ -80,7 +88,7 @@ class App:
         self.config = state.config
         self.on_startup = on_startup
         self.version = (self.config.server_version or f"devkit-runtime/{__version__}").encode()
-        self.cors = frozenset(self.config.cors_origins)
+        self.cors = frozenset(origin.lower() for origin in self.config.cors_origins)
         self.access = AccessLog()
         self.routes: dict[str, Callable[[Scope, Receive], Awaitable[Reply]]] = {
             "/score": self.score, "/": self.health, "/swagger.json": self.swagger,
@@ -112,6 +120,7 @@ class App:
         metrics.in_flight += 1
         path = scope["path"]
         ids = request_ids(scope["headers"])
+        complete = True
         try:
             if isinstance(ids, Reply):
                 reply = ids
@@ -121,9 +130,16 @@ class App:
             reply.headers.append((b"x-ms-server-version", self.version))
             if self.cors:
                 self.add_cors(scope, reply)
-            await send_reply(send, reply)
+            if reply.parts is None:
+                await send_reply(send, reply)
+            else:
+                complete = await send_stream(send, receive, reply.status, reply.headers,
+                                             reply.parts, reply.source, self.state.pool,
+                                             self.config.scoring_timeout_ms)
         finally:
             metrics.in_flight -= 1
+        if not complete:
+            metrics.stream_failures += 1
         elapsed = time.perf_counter() - start
         metrics.observe(path if path in self.routes else "other", reply.status, elapsed)
         if self.access.enabled:
@@ -158,7 +174,7 @@ class App:
         script = state.script
         assert script is not None
         request = Request(method, scope["path"], scope["query_string"].decode("latin-1"),
-                          scope["headers"], body)
+                          scope["headers"], body, scope.get("client"), scope.get("server"))
         try:
             kwargs = script.arguments(request)
             result, elapsed_ms = await state.pool.call(script.run, kwargs,
@@ -213,25 +229,39 @@ class App:
                           "See GET /-/ready and the server log for the traceback.")
 
     def add_cors(self, scope: Scope, reply: Reply) -> None:
+        """flask-cors' answers as azmlinfsrv configures it (methods GET and POST, any
+        request header, origins matched case-insensitively; ``*`` echoes the origin).
+        **devkit:** only a request with an ``Origin`` is a CORS request (W3C); flask-cors
+        also answers requests without one, listing every allowed origin."""
         origin = _header(scope["headers"], b"origin")
-        if origin is None or not ("*" in self.cors or origin.decode("latin-1") in self.cors):
+        if origin is None or not ("*" in self.cors or origin.decode("latin-1").lower()
+                                  in self.cors):
             return
-        reply.headers.append((b"access-control-allow-origin",
-                              b"*" if "*" in self.cors else origin))
-        reply.headers.append((b"vary", b"Origin"))
+        reply.headers.append((b"access-control-allow-origin", origin))
         if scope["method"] == "OPTIONS":
-            reply.headers.append((b"access-control-allow-methods", b"GET, POST"))
-            asked = _header(scope["headers"], b"access-control-request-headers")
-            if asked:
-                reply.headers.append((b"access-control-allow-headers", asked))
+            method = _header(scope["headers"], b"access-control-request-method") or b""
+            if method.upper() in (b"GET", b"POST"):
+                asked = _header(scope["headers"], b"access-control-request-headers")
+                if asked:
+                    names = b", ".join(name.strip() for name in asked.split(b","))
+                    reply.headers.append((b"access-control-allow-headers", names))
+                reply.headers.append((b"access-control-allow-methods", b"GET, POST"))
+        reply.headers.append((b"vary", b"Origin"))
 
 
 def to_reply(result: Any) -> Reply:
     """run()'s return value as a response: an AMLResponse (or any Flask-like response)
-    passes through; anything else is JSON, None becoming ``{}``."""
-    if (type(result) not in _JSON_TYPES and hasattr(result, "status_code")
-            and hasattr(result, "get_data")):
-        return _passthrough(result)
+    passes through; an iterator streams (**devkit:** azmlinfsrv answers 500, as it cannot
+    JSON-encode one, so a bare generator is treated as ``AMLResponse(generator, 200)``);
+    anything else is JSON, None becoming ``{}``."""
+    if type(result) not in _JSON_TYPES:
+        if hasattr(result, "status_code") and hasattr(result, "get_data"):
+            return _passthrough(result)
+        parts = chunks_of(result)
+        if parts is not None:
+            reply = Reply(200, b"", HTML)
+            reply.parts = parts
+            return reply
     try:
         body = b"{}" if result is None else json.dumps(result).encode()
     except (TypeError, ValueError) as exc:
@@ -243,12 +273,14 @@ def to_reply(result: Any) -> Reply:
 
 def _passthrough(result: Any) -> Reply:
     status = int(result.status_code)
-    reply = Reply(status, bytes(result.get_data()), None, None)
+    parts = chunks_of(result)
+    reply = Reply(status, b"" if parts is not None else bytes(result.get_data()), None, None)
+    reply.parts, reply.source = parts, result
     failed = status >= 500 or bool(getattr(result, "run_function_failed", False))
     headers = result.headers
     pairs = headers if isinstance(headers, list) else list(headers.items())
     for name, value in pairs:
-        if name.lower() != "x-ms-run-function-failed":
+        if name.lower() not in _PASSTHROUGH_DROP:
             reply.headers.append((name.encode("latin-1"), str(value).encode("latin-1")))
     reply.headers.append((b"x-ms-run-function-failed", TRUE if failed else FALSE))
     return reply
@@ -256,7 +288,7 @@ def _passthrough(result: Any) -> Reply:
 
 def request_ids(raw: Headers) -> Headers | Reply:
     """The request-id headers to echo (azmlinfsrv's rules), or a 431 reply."""
-    request_id = legacy = client = b""
+    request_id = legacy = client = trace = b""
     for name, value in raw:
         if name == b"x-request-id":
             request_id = value
@@ -264,20 +296,31 @@ def request_ids(raw: Headers) -> Headers | Reply:
             legacy = value
         elif name == b"x-ms-client-request-id":
             client = value
+        elif name == b"traceid":
+            trace = value
     if not request_id:
         request_id = new_request_id()
     elif len(request_id) > HEADER_LIMIT:
-        return error(431, f"x-request-id must not exceed {HEADER_LIMIT} characters")
+        refused = error(431, f"x-request-id must not exceed {HEADER_LIMIT} characters")
+        if trace:
+            refused.headers.append((b"TraceId", trace))
+        return refused
     if legacy:
         client = client or legacy
     else:
         legacy = client or request_id
     if len(legacy) > HEADER_LIMIT or len(client) > HEADER_LIMIT:
-        return error(431, f"x-ms-request-id and x-ms-client-request-id must not exceed "
-                          f"{HEADER_LIMIT} characters")
+        refused = error(431, f"x-ms-request-id and x-ms-client-request-id must not exceed "
+                             f"{HEADER_LIMIT} characters")
+        refused.headers.append((b"x-request-id", request_id))  # as azmlinfsrv: still traceable
+        if trace:
+            refused.headers.append((b"TraceId", trace))
+        return refused
     ids = [(b"x-request-id", request_id), (b"x-ms-request-id", legacy)]
     if client:
         ids.append((b"x-ms-client-request-id", client))
+    if trace:  # Office services' own tracing header, echoed as azmlinfsrv does
+        ids.append((b"TraceId", trace))
     return ids
 
 

@@ -26,6 +26,7 @@ class Metrics:
         self.in_flight = 0
         self.reloads: dict[str, int] = {"ok": 0, "error": 0}
         self.timeouts = 0
+        self.stream_failures = 0
         self.pid = os.getpid()
 
     def observe(self, route: str, status: int, seconds: float) -> None:
@@ -60,5 +61,9 @@ class Metrics:
             lines.append(f'devkit_reloads_total{{{pid},outcome="{outcome}"}} {count}')
         lines += ["# HELP devkit_run_timeouts_total run() calls that hit the scoring timeout.",
                   "# TYPE devkit_run_timeouts_total counter",
-                  f"devkit_run_timeouts_total{{{pid}}} {self.timeouts}"]
+                  f"devkit_run_timeouts_total{{{pid}}} {self.timeouts}",
+                  "# HELP devkit_stream_failures_total Streamed responses cut off (the "
+                  "iterator raised or timed out, or the client left).",
+                  "# TYPE devkit_stream_failures_total counter",
+                  f"devkit_stream_failures_total{{{pid}}} {self.stream_failures}"]
         return "\n".join(lines) + "\n"

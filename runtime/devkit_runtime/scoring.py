@@ -5,7 +5,8 @@ A script is loaded from its file path (never by import name) with the code root 
 
 * plain ``run(data)``: the body as a UTF-8 string (GET: the query as a JSON object string);
 * a ``request_headers`` parameter: the request headers as a dict, in addition;
-* ``@rawhttp``: ``run(request)`` gets an :class:`~devkit_runtime.amlrequest.AMLRequest`;
+* ``@rawhttp``: ``run(request)`` gets an :class:`~devkit_runtime.amlrequest.AMLRequest`
+  (a werkzeug ``Request``; werkzeug is imported only when such a script is loaded);
 * ``@input_schema`` (inference-schema): the JSON body's keys become keyword arguments.
 
 Everything the script does wrong becomes data (:class:`ScriptLoadError`, :class:`InputError`)
@@ -18,6 +19,7 @@ import enum
 import importlib.util
 import inspect
 import json
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -27,9 +29,12 @@ from types import ModuleType, TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from devkit_runtime.amlrequest import AMLRequest, is_rawhttp
+from devkit_runtime.rawhttp import is_rawhttp
 
 MODULE_NAME = "entry_module"  # azmlinfsrv's name: inference-schema keys schemas by it
+# The body types Flask parses into request.form/.files, leaving request.data empty.
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+log = logging.getLogger("devkit_runtime")
 
 
 class InputKind(enum.Enum):
@@ -62,15 +67,20 @@ class Request:
     """What the scoring boundary needs from one HTTP request. Header names and values stay
     bytes until someone asks: the plain-string path never needs them decoded."""
 
-    __slots__ = ("method", "path", "query", "raw_headers", "body", "_headers")
+    __slots__ = ("method", "path", "query", "raw_headers", "body", "client", "server",
+                 "_headers")
 
     def __init__(self, method: str, path: str, query: str,
-                 raw_headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+                 raw_headers: list[tuple[bytes, bytes]], body: bytes,
+                 client: tuple[str, int] | None = None,
+                 server: tuple[str, int] | None = None) -> None:
         self.method = method
         self.path = path
         self.query = query
         self.raw_headers = raw_headers
         self.body = body
+        self.client = client
+        self.server = server
         self._headers: list[tuple[str, str]] | None = None
 
     @property
@@ -104,7 +114,7 @@ class Script:
         else:
             kwargs = {self.params[0].name: _string_argument(request)}
         if self.wants_headers:
-            kwargs["request_headers"] = {name.title(): value for name, value in request.headers}
+            kwargs["request_headers"] = header_dict(request.headers)
         return kwargs
 
 
@@ -211,9 +221,27 @@ def locate(exc: BaseException, code_root: Path) -> tuple[str | None, int | None]
     return found
 
 
+def header_dict(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """The headers as azmlinfsrv passes them to a ``request_headers`` parameter
+    (``dict(flask.request.headers)`` under gunicorn): title-cased names, repeats joined
+    with ``,``, names containing ``_`` dropped (see :func:`amlrequest.environ`)."""
+    result: dict[str, str] = {}
+    for name, value in headers:
+        if "_" in name:
+            continue
+        key = name.title()
+        result[key] = f"{result[key]},{value}" if key in result else value
+    return result
+
+
 def _string_argument(request: Request) -> str:
     if request.method == "GET":
         return json.dumps(query_object(request.query))
+    if request.body and _is_form(request.raw_headers):
+        # azmlinfsrv hands run() ``request.data``, which Flask leaves empty once it has
+        # parsed a form body; a script must see here what it will see in Azure.
+        _warn_form_once()
+        return ""
     try:
         return request.body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -271,6 +299,27 @@ def _header(request: Request, name: str) -> str:
     return ""
 
 
-def _aml_request(request: Request) -> AMLRequest:
-    return AMLRequest(request.method, request.path, request.query, request.headers,
-                      request.body)
+_form_warned: list[bool] = []
+
+
+def _warn_form_once() -> None:
+    if not _form_warned:
+        _form_warned.append(True)
+        log.warning('run(data) got a form-encoded body as "" (as in Azure, where Flask '
+                    "parses forms into request.form); decorate run() with @rawhttp and read "
+                    "request.form / request.files")
+
+
+def _is_form(raw_headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in raw_headers:
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower() in FORM_TYPES
+    return False
+
+
+def _aml_request(request: Request) -> Any:
+    from devkit_runtime import amlrequest  # werkzeug: loaded for @rawhttp scripts only
+
+    return amlrequest.from_request(request.method, request.path, request.query,
+                                   request.headers, request.body, request.client,
+                                   request.server)

@@ -22,7 +22,7 @@ import sys
 
 import uvicorn
 
-from devkit_runtime import compat, debug, logs
+from devkit_runtime import compat, debug, guard, logs
 from devkit_runtime.app import App
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.state import WorkerState
@@ -76,7 +76,8 @@ def build_server(config: ServerConfig, control: socket.socket | None,
         if control is not None:
             tasks.append(asyncio.create_task(control_loop(state, control)))
 
-    app = App(state, on_startup)
+    # On a cluster the pod checks its own callers (guard.py); unset, this is App itself.
+    app = guard.wrap(App(state, on_startup), os.environ)
     loop = event_loop()
     log.info("worker %d: event loop %s", os.getpid(), loop)
     # No proxy-headers middleware: nothing reads the client address, and it costs an

@@ -103,15 +103,16 @@ def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Pr
     command = [str(target.python), "-m", "pip", "install", "--disable-pip-version-check",
                "--progress-bar", "off", *args]
     progress(f"{deployment.name}: pip install {' '.join(args)}")
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
     tail: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        tail = (tail + [line.rstrip()])[-20:]
-        if line.startswith(("Collecting", "Successfully", "ERROR")):
-            progress(f"{deployment.name}: {line.rstrip()}")
-    if proc.wait() != 0:
+    # ``with`` closes the pipe: left to the garbage collector it warns (ResourceWarning).
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail = (tail + [line.rstrip()])[-20:]
+            if line.startswith(("Collecting", "Successfully", "ERROR")):
+                progress(f"{deployment.name}: {line.rstrip()}")
+    if proc.returncode != 0:
         shutil.rmtree(target.path, ignore_errors=True)
         where = deployment.environment.conda_file or deployment.source
         output = "\n".join(tail)

@@ -26,8 +26,9 @@ from typing import Any
 
 from devkit_runtime.router import proxy
 from devkit_runtime.router.config import RouterConfig
-from devkit_runtime.router.metrics import RouterMetrics
+from devkit_runtime.router.metrics import DeploymentMetrics, RouterMetrics
 from devkit_runtime.router.proxy import Incoming, Outgoing
+from devkit_runtime.router.relay import relay
 from devkit_runtime.router.state import ConfigWatcher, RouterState
 from devkit_runtime.router.upstream import PoolRegistry, UpstreamError, within
 
@@ -61,7 +62,10 @@ class Router:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             outgoing = await self._http(scope, receive)
-            await _send(send, outgoing)
+            if outgoing.stream is None:
+                await _send(send, outgoing)
+            else:
+                await self._relay(send, receive, outgoing)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -131,9 +135,24 @@ class Router:
             self._mirror(state, decision.mirror, request_for(decision.mirror))
         outgoing = await self._call(state, decision.deployment, request_for(decision.deployment),
                                     incoming, scoring)
-        self.metrics.of(decision.deployment).observe(outgoing.status,
-                                                     time.perf_counter() - started)
+        metrics = self.metrics.of(decision.deployment)
+        if outgoing.stream is None:
+            metrics.observe(outgoing.status, time.perf_counter() - started)
+        else:  # a stream is observed when its last part went out (or it was cut off)
+            outgoing.on_end.append(
+                lambda whole: metrics.observe(outgoing.status, time.perf_counter() - started))
         return outgoing
+
+    async def _relay(self, send: Send, receive: Receive, outgoing: Outgoing) -> None:
+        assert outgoing.stream is not None
+        deployment = _header(outgoing.headers, proxy.DEPLOYMENT_HEADER)
+        whole = False
+        try:
+            whole = await relay(send, receive, outgoing.status, outgoing.headers,
+                                outgoing.stream, outgoing.deadline, deployment)
+        finally:
+            for callback in outgoing.on_end:
+                callback(whole)
 
     def _refuse(self, status: int, reason: str, incoming: Incoming, started: float) -> Outgoing:
         self.metrics.of("").observe(status, time.perf_counter() - started)
@@ -154,8 +173,11 @@ class Router:
                                f"per_instance x instance_count); retry later or raise them.",
                                incoming, name)
         metrics.in_flight += 1
+        deadline = asyncio.get_running_loop().time() + route.request_timeout_ms / 1000
+        response = None
         try:
-            response = await within(route.request_timeout_ms / 1000, pool.request(data))
+            response = await within(route.request_timeout_ms / 1000,
+                                    pool.request(data, stream=True))
         except asyncio.TimeoutError:
             return proxy.error(408, f"Deployment '{name}' did not answer within its "
                                f"request_timeout_ms ({route.request_timeout_ms} ms).",
@@ -164,8 +186,13 @@ class Router:
             return proxy.error(502, f"Deployment '{name}' failed: {exc}; see `devkit logs`.",
                                incoming, name)
         finally:
-            metrics.in_flight -= 1
-        return proxy.from_upstream(response, name, incoming, scoring)
+            if response is None or response.stream is None:
+                metrics.in_flight -= 1
+        outgoing = proxy.from_upstream(response, name, incoming, scoring)
+        if outgoing.stream is not None:  # in flight until the last part went out
+            outgoing.deadline = deadline
+            outgoing.on_end.append(lambda whole: _stream_ended(metrics, whole))
+        return outgoing
 
     def _mirror(self, state: RouterState, name: str, data: list[bytes]) -> None:
         """Send a copy in the background; its answer is discarded, its failures counted."""
@@ -215,6 +242,19 @@ class Router:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._pools.close()
         self._watcher.forget()
+
+
+def _stream_ended(metrics: DeploymentMetrics, whole: bool) -> None:
+    metrics.in_flight -= 1
+    if not whole:
+        metrics.streams_cut += 1
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
 
 
 def _on_sighup(callback: Callable[[], None]) -> None:

@@ -26,6 +26,7 @@ class DeploymentMetrics:
         self.mirrored = 0
         self.mirror_failed = 0
         self.mirror_dropped = 0
+        self.streams_cut = 0  # streamed responses ended early (timeout, replica dropped)
 
     def observe(self, status: int, seconds: float) -> None:
         self.by_status[status] += 1
@@ -69,7 +70,7 @@ class DeploymentMetrics:
             "p50_ms": None if p50 is None else round(p50 * 1000, 3),
             "p99_ms": None if p99 is None else round(p99 * 1000, 3),
             "mirrored": self.mirrored, "mirror_failed": self.mirror_failed,
-            "mirror_dropped": self.mirror_dropped,
+            "mirror_dropped": self.mirror_dropped, "streams_cut": self.streams_cut,
         }
 
 
@@ -131,6 +132,8 @@ def _gauges(endpoint: str, deployments: dict[str, DeploymentMetrics]) -> list[st
          "mirror_failed"),
         ("devkit_router_mirror_dropped_total", "counter",
          "Mirror copies dropped because too many were in flight.", "mirror_dropped"),
+        ("devkit_router_streams_cut_total", "counter",
+         "Streamed responses cut off (request_timeout_ms, replica or client gone).", "streams_cut"),
     ]
     lines = []
     for metric, kind, help_text, attr in series:

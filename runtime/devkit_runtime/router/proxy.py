@@ -17,10 +17,11 @@ business and must not reach the model container's logs.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devkit_runtime.ids import new_request_id
-from devkit_runtime.router.upstream import UpstreamResponse
+from devkit_runtime.router.upstream import BodyStream, UpstreamResponse
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the router rewrites itself.
 _REQUEST_DROP = frozenset({
@@ -90,9 +91,15 @@ def serialise(method: str, target: bytes, host: bytes, incoming: Incoming,
 
 @dataclass
 class Outgoing:
+    """A response for the client: ``body``, or for a streamed one ``stream`` (relayed until
+    ``deadline``, loop time) and ``on_end`` (called with whether it was relayed whole)."""
+
     status: int
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    stream: BodyStream | None = None
+    deadline: float = 0.0
+    on_end: list[Callable[[bool], None]] = field(default_factory=list)
 
 
 def from_upstream(response: UpstreamResponse, deployment: str, incoming: Incoming,
@@ -106,7 +113,7 @@ def from_upstream(response: UpstreamResponse, deployment: str, incoming: Incomin
         reason = response.reason or b"Error"
         headers += [(ERROR_STATUS, str(status).encode("ascii")), (ERROR_REASON, reason)]
         status = 424
-    return Outgoing(status, headers, response.body)
+    return Outgoing(status, headers, response.body, response.stream)
 
 
 def error(status: int, message: str, incoming: Incoming | None = None,

@@ -1,9 +1,13 @@
 """A small asyncio HTTP/1.1 client with a keep-alive connection pool per replica.
 
-Why not a library: the runtime's dependencies must stay uvicorn + httptools, and a proxy
-lives or dies by upstream keep-alive (nginx loses 60% of its throughput without it). The
-client speaks just what the router needs: one buffered request, one buffered response,
-parsed by httptools' C parser, on connections reused until the server closes them.
+Why not a library: the router's dependencies must stay uvicorn + httptools (werkzeug is the
+scoring server's, for scripts), and a proxy lives or dies by upstream keep-alive (nginx
+loses 60% of its throughput without it). The client speaks just what the router needs:
+one buffered request and, parsed by httptools' C parser, one response on connections
+reused until the server closes them. The response is buffered, except that the live path
+(``stream=True``) gets a chunked one as soon as its headers arrive, its body as a
+:class:`BodyStream` (token streaming must reach the client part by part); the connection
+returns to the pool when that stream is closed.
 
 Failures are typed so the router can map them to the front end's status codes:
 :class:`ConnectFailed` (nothing listens: 502) and :class:`ConnectionDropped` (the server
@@ -14,8 +18,9 @@ a connection interrupted by one is closed, never reused.
 from __future__ import annotations
 
 import asyncio
+import collections
 import sys
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -24,6 +29,9 @@ import httptools
 from devkit_runtime.router.config import Replica
 
 MAX_IDLE_PER_REPLICA = 64
+# A streamed body buffered beyond HIGH bytes (the client reads slower than the replica
+# writes) pauses reading from the replica until it is down to LOW.
+STREAM_HIGH, STREAM_LOW = 1 << 20, 1 << 18
 T = TypeVar("T")
 
 
@@ -48,12 +56,68 @@ class ConnectionDropped(UpstreamError):
     """The replica closed the connection (or sent an unparsable answer) mid-request."""
 
 
+class BodyStream:
+    """The body of a streamed response, read part by part with :meth:`read`."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._parts: collections.deque[bytes] = collections.deque()
+        self._buffered = 0
+        self._paused = False
+        self._wake = asyncio.Event()
+        self._error: UpstreamError | None = None
+        self.finished = False
+        self._on_close: Callable[[bool], None] | None = None
+
+    def feed(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._buffered += len(data)
+        self._wake.set()
+        if self._buffered > STREAM_HIGH and not self._paused:
+            self._paused = True
+            self._transport.pause_reading()
+
+    def finish(self) -> None:
+        self.finished = True
+        self._wake.set()
+
+    def fail(self, error: UpstreamError) -> None:
+        self._error = error
+        self._wake.set()
+
+    async def read(self) -> bytes:
+        """The next part, or ``b""`` once the body is complete; raises ConnectionDropped."""
+        while not self._parts:
+            if self._error is not None:
+                raise self._error
+            if self.finished:
+                return b""
+            self._wake.clear()
+            await self._wake.wait()
+        part = self._parts.popleft()
+        self._buffered -= len(part)
+        if self._paused and self._buffered < STREAM_LOW:
+            self._paused = False
+            self._transport.resume_reading()
+        return part
+
+    def on_close(self, callback: Callable[[bool], None]) -> None:
+        self._on_close = callback
+
+    def close(self) -> None:
+        """Give the connection back: reusable only if the whole body was read."""
+        callback, self._on_close = self._on_close, None
+        if callback is not None:
+            callback(self.finished and self._error is None and not self._parts)
+
+
 @dataclass
 class UpstreamResponse:
     status: int
     reason: bytes
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    stream: BodyStream | None = None
 
 
 class _Connection(asyncio.Protocol):
@@ -67,6 +131,8 @@ class _Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False
+        self._may_stream = False
+        self._stream: BodyStream | None = None
         self.received_any = False
         self.keep_alive = True
         self.closed = False
@@ -91,6 +157,9 @@ class _Connection(asyncio.Protocol):
             # style, seen in some bring-your-own-container servers).
             self.keep_alive = False
             self._finish(self._parser.get_status_code())
+        if self._stream is not None and not self._stream.finished:
+            self._stream.fail(ConnectionDropped("the replica closed the connection in the "
+                                                "middle of a streamed response"))
         self._fail(ConnectionDropped("the replica closed the connection before answering"))
 
     # httptools callbacks
@@ -102,28 +171,44 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
+        if self._may_stream and self._chunked():
+            assert self._transport is not None
+            self._stream = BodyStream(self._transport)
+            self._finish(self._parser.get_status_code())
 
     def on_body(self, body: bytes) -> None:
-        self._body.append(body)
+        if self._stream is not None:
+            self._stream.feed(body)
+        else:
+            self._body.append(body)
 
     def on_message_complete(self) -> None:
         self.keep_alive = self._parser.should_keep_alive()
-        self._finish(self._parser.get_status_code())
+        if self._stream is not None:
+            self._stream.finish()
+        else:
+            self._finish(self._parser.get_status_code())
 
     def _finish(self, status: int) -> None:
-        response = UpstreamResponse(status, self._reason, self._headers, b"".join(self._body))
+        response = UpstreamResponse(status, self._reason, self._headers, b"".join(self._body),
+                                    self._stream)
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(response)
 
     def _has_length(self) -> bool:
         return any(name in (b"content-length", b"transfer-encoding") for name, _ in self._headers)
 
+    def _chunked(self) -> bool:
+        return any(name == b"transfer-encoding" and b"chunked" in value.lower()
+                   for name, value in self._headers)
+
     # client side
-    async def request(self, data: Sequence[bytes]) -> UpstreamResponse:
+    async def request(self, data: Sequence[bytes], stream: bool = False) -> UpstreamResponse:
         if self._transport is None or self.closed:
             raise ConnectionDropped("the connection to the replica is closed")
         self._reason, self._headers, self._body = b"", [], []
         self._headers_done = self.received_any = False
+        self._may_stream, self._stream = stream, None
         self._waiter = asyncio.get_running_loop().create_future()
         self._transport.writelines(data)
         return await self._waiter
@@ -147,34 +232,52 @@ class ReplicaPool:
         self._idle: list[_Connection] = []
         self._closed = False
 
-    async def request(self, data: Sequence[bytes]) -> UpstreamResponse:
-        """Send one request (already serialised) and return the buffered response."""
+    async def request(self, data: Sequence[bytes], stream: bool = False) -> UpstreamResponse:
+        """Send one request (already serialised) and return the response: buffered, or
+        with ``stream`` a chunked one as soon as its headers arrive (the caller must
+        close ``response.stream``; the request counts as in flight until then)."""
         self.in_flight += 1
+        response: UpstreamResponse | None = None
         try:
             connection = self._take_idle()
             if connection is not None:
                 try:
-                    return await self._exchange(connection, data)
+                    response = await self._exchange(connection, data, stream)
+                    return response
                 except ConnectionDropped:
                     # A reused connection may have been closed by the server's keep-alive
                     # timeout just as we wrote; if it said nothing, try once on a fresh one.
                     if connection.received_any:
                         raise
-            return await self._exchange(await self._connect(), data)
+            response = await self._exchange(await self._connect(), data, stream)
+            return response
         finally:
-            self.in_flight -= 1
+            if response is None or response.stream is None:
+                self.in_flight -= 1
 
-    async def _exchange(self, connection: _Connection, data: Sequence[bytes]) -> UpstreamResponse:
+    async def _exchange(self, connection: _Connection, data: Sequence[bytes],
+                        stream: bool) -> UpstreamResponse:
         try:
-            response = await connection.request(data)
+            response = await connection.request(data, stream)
         except BaseException:
             connection.close()  # interrupted (timeout, drop): its state is unknown
             raise
-        if connection.keep_alive and not self._closed and len(self._idle) < MAX_IDLE_PER_REPLICA:
+        if response.stream is not None:
+            response.stream.on_close(lambda whole: self._release(connection, whole))
+        else:
+            self._release(connection, True, counted=False)
+        return response
+
+    def _release(self, connection: _Connection, reusable: bool, counted: bool = True) -> None:
+        """Back to the idle list if it can carry another request, else closed. ``counted``:
+        the request ends here (a stream), so it stops counting as in flight."""
+        if counted:
+            self.in_flight -= 1
+        if (reusable and connection.keep_alive and not connection.closed and not self._closed
+                and len(self._idle) < MAX_IDLE_PER_REPLICA):
             self._idle.append(connection)
         else:
             connection.close()
-        return response
 
     def _take_idle(self) -> _Connection | None:
         while self._idle:

@@ -1,0 +1,1 @@
+"""Promote: take an endpoint that runs locally to a cluster target."""
