@@ -49,13 +49,8 @@ def sync_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
                 progress: Progress) -> ConfigSync:
     """Write the router config for ``endpoint`` unless the current one already says the
     same; report when the spec's weights replace different live ones."""
-    from devkit.router.config import (
-        build_router_config,
-        next_generation,
-        router_config_path,
-        save,
-    )
-    from devkit.router.files import read_json
+    from devkit.router.config import build_router_config, next_generation, save
+    from devkit.router.files import read_json, router_config_path
 
     path = router_config_path(endpoint.name)
     wanted = build_router_config(endpoint, replica_urls)
@@ -98,8 +93,8 @@ def await_router(name: str, generation: int, stopped: Liveness,
     """Wait until the endpoint's router reports ``generation`` (or newer) applied, the
     one way every change is waited for (:func:`devkit.router.control.wait_for_generation`);
     RouterError naming what it last said otherwise."""
-    from devkit.router.config import router_dir
     from devkit.router.control import wait_for_generation
+    from devkit.router.files import router_dir
 
     why = wait_for_generation(router_dir(name), generation, timeout_s, stopped)
     if why is not None:
@@ -111,8 +106,8 @@ def await_router(name: str, generation: int, stopped: Liveness,
 def router_starting(name: str) -> None:
     """Forget what a previous router said it applied, before a new one starts: only the
     new one's word counts."""
-    from devkit.router.config import router_dir
     from devkit.router.control import forget_applied
+    from devkit.router.files import router_dir
 
     forget_applied(router_dir(name))
 
@@ -146,7 +141,7 @@ def live_view(name: str) -> LiveView:
 
 def forget_router_state(name: str) -> None:
     """Remove the router's folder and the endpoint's keys (``down``)."""
-    from devkit.router.config import router_dir
+    from devkit.router.files import router_dir
     from devkit.router.keys import keys_path
 
     shutil.rmtree(router_dir(name), ignore_errors=True)

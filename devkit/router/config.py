@@ -20,21 +20,9 @@ from typing import Any
 from devkit_runtime.router.config import CONFIG_VERSION, parse_config
 
 from devkit.errors import EndpointNotFound, RouterError
-from devkit.paths import endpoint_state_dir
-from devkit.router.files import read_json, write_json
+from devkit.router import keys, tokens
+from devkit.router.files import read_json, router_config_path, write_json
 from devkit.spec.model import AuthMode, DeploymentSpec, Endpoint
-
-ROUTER_DIR = "router"
-CONFIG_FILE = "router.json"
-
-
-def router_dir(endpoint: str, state: Path | None = None) -> Path:
-    """The folder the router reads (bind-mount this one for Docker)."""
-    return (state or endpoint_state_dir(endpoint)) / ROUTER_DIR
-
-
-def router_config_path(endpoint: str, state: Path | None = None) -> Path:
-    return router_dir(endpoint, state) / CONFIG_FILE
 
 
 def write_router_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
@@ -97,9 +85,6 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
 
 
 def _auth_section(endpoint: Endpoint, state_dir: Path | None) -> dict[str, Any]:
-    # Imported here: keys/tokens import this module for router_dir().
-    from devkit.router import keys, tokens
-
     mode = endpoint.spec.auth_mode
     if mode is AuthMode.KEY:
         found = keys.load_or_create_keys(endpoint.name, state_dir)

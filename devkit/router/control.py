@@ -19,8 +19,8 @@ from typing import Any
 from devkit_runtime.router.state import APPLIED_FILE
 
 from devkit.errors import RouterError
-from devkit.router.config import read_router_config, router_config_path, save
-from devkit.router.files import read_json
+from devkit.router.config import read_router_config, save
+from devkit.router.files import read_json, router_config_path
 from devkit.spec import validate_traffic
 
 APPLY_TIMEOUT_S = 5.0

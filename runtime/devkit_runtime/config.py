@@ -18,15 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devkit_runtime.errors import ConfigError
+
 DEFAULT_PORT = 5001
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TIMEOUT_MS = 3_600_000  # azmlinfsrv's default: one hour
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 DEFAULT_APP_ROOT = "/var/azureml-app"
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the setting and the fix."""
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from devkit.tui.views import (
     EndpointView,
     Metrics,
     Snapshot,
-    with_state,
+    overlaid,
 )
 from devkit.tui.widgets.endpoint_tree import EndpointTree, Selection
 from devkit.tui.widgets.invoke import InvokePanel
@@ -158,14 +158,7 @@ class MainScreen(Screen[None]):
 
     def shown_snapshot(self) -> Snapshot:
         """The snapshot with the TUI's own in-flight states laid over the engine's."""
-        views = []
-        overlays = {key: DEBUGGING for key in self.debugged} | self.busy
-        for view in self.snapshot.endpoints:
-            for (endpoint, deployment), state in overlays.items():
-                if endpoint == view.name:
-                    view = with_state(view, deployment, state)
-            views.append(view)
-        return Snapshot(tuple(views), self.snapshot.errors)
+        return overlaid(self.snapshot, {key: DEBUGGING for key in self.debugged} | self.busy)
 
     def refresh_panels(self) -> None:
         view = self.current_view()
@@ -273,10 +266,8 @@ class MainScreen(Screen[None]):
 
         def apply() -> str:
             applied = self.backend.set_traffic(view.name, edit.traffic, edit.mirror)
-            split = format_weights(edit.traffic, edit.mirror)
-            return (f"Traffic of {view.name} now {split}; " +
-                    ("applied live by the router." if applied else
-                     "saved; it applies when the router runs."))
+            how = "applied live by the router" if applied else "saved; it applies when it runs"
+            return f"Traffic of {view.name} now {format_weights(edit.traffic, edit.mirror)}; {how}."
         self._start((view.name, None), None, apply)
 
     def action_keys(self) -> None:

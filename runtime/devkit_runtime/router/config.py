@@ -33,13 +33,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from devkit_runtime.errors import ConfigError  # the file is missing or invalid
+
 CONFIG_VERSION = 1
 SCORE_PATH = "/score"
 AUTH_MODES = ("key", "aml_token", "none")
-
-
-class ConfigError(Exception):
-    """The router config file is missing or invalid; the message names the file and field."""
 
 
 @dataclass(frozen=True)
