@@ -76,13 +76,15 @@ def target_of(engine: Engine, endpoint: Endpoint, deployment: str, status: Endpo
 def wait_for_client(target: DebugTarget, timeout_s: float | None = None,
                     interval_s: float = 0.2) -> None:
     """Block until a debugger is attached (the replica's ``/-/ready`` says so)."""
+    from devkit_runtime.wire import READY_PATH, Readiness  # see engines.readiness
+
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while deadline is None or time.monotonic() < deadline:
         try:
-            body = httpx.get(f"{target.replica_url}/-/ready", timeout=5).json()
-            if (body.get("debugger") or {}).get("attached"):
+            ready = Readiness.parse(httpx.get(target.replica_url + READY_PATH, timeout=5).content)
+            if ready.debugger is not None and ready.debugger.attached:
                 return
-        except (httpx.HTTPError, ValueError):
+        except httpx.HTTPError:
             pass
         time.sleep(interval_s)
     raise DebugError(f"No debugger attached to {target.host}:{target.port} within "

@@ -11,7 +11,6 @@ instead (:func:`probe_route`, any 2xx is ready).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +22,6 @@ import httpx
 from devkit.engines.status import DeploymentState, Progress
 from devkit.errors import DevkitError
 from devkit.spec.model import ProbeSettings
-
-READY_PATH = "/-/ready"
 
 
 @dataclass(frozen=True)
@@ -38,13 +35,17 @@ class Probe:
 def probe_once(url: str, timeout: float = 1.0) -> Probe:
     """``GET /-/ready`` on ``url``: ready, unhealthy (with the error and traceback the
     runtime reports), or starting (not answering yet)."""
+    # The runtime's wire module is imported here, not at the top: `import devkit.engines`
+    # must work where only devkit itself is installed (a wheel without its runtime).
+    from devkit_runtime.wire import READY_PATH, Readiness
+
     try:
         response = httpx.get(url + READY_PATH, timeout=timeout)
     except httpx.HTTPError:
         return Probe(DeploymentState.STARTING)
     if response.status_code == 200:
         return Probe(DeploymentState.READY)
-    error = _error_text(response)
+    error = Readiness.parse(response.content).error_text()
     if error:
         return Probe(DeploymentState.UNHEALTHY, error)
     return Probe(DeploymentState.STARTING)
@@ -62,18 +63,6 @@ def probe_route(url: str, path: str, timeout: float = 1.0) -> Probe:
     return Probe(DeploymentState.UNHEALTHY,
                  f"its readiness route GET {path} answered {response.status_code} "
                  f"{response.reason_phrase}".rstrip())
-
-
-def _error_text(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(body, dict) or not body.get("error"):
-        return None
-    traceback = body.get("traceback")
-    text = str(body["error"])
-    return f"{text}\n{traceback}" if traceback else text
 
 
 @dataclass(frozen=True)

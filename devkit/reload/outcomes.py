@@ -9,15 +9,20 @@ server sees them (:meth:`Engine.code_root`) are mapped back to the user's files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
+from devkit_runtime.wire import READY_PATH, Readiness, ReloadOutcome
 
 from devkit.engines.base import EndpointStatus, Engine, ReplicaStatus
-from devkit.spec.model import Endpoint
+from devkit.spec.model import DeploymentSpec, Endpoint
 
 TIMEOUT_S = 5.0
+
+# Where the server sees a deployment's code folder (Engine.code_root).
+CodeRoot = Callable[[DeploymentSpec], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,20 @@ class ReplicaReload:
     @classmethod
     def from_runtime(cls, deployment: str, replica: int, raw: dict[str, Any] | None
                      ) -> ReplicaReload:
-        raw = raw or {}
-        ok = raw.get("ok")
-        return cls(deployment, replica, None if ok is None else bool(ok), raw.get("ms"),
-                   raw.get("generation"), raw.get("error"), raw.get("file"), raw.get("line"))
+        """From the runtime's answer (:class:`devkit_runtime.wire.ReloadOutcome`), or from
+        the engine's ``{"ok": None, "error": why}`` when no outcome came back."""
+        outcome = ReloadOutcome.from_json(raw)
+        if outcome is None:
+            error = (raw or {}).get("error")
+            return cls(deployment, replica, None, error=str(error) if error else None)
+        return cls.of(deployment, replica, outcome)
+
+    @classmethod
+    def of(cls, deployment: str, replica: int, outcome: ReloadOutcome | None) -> ReplicaReload:
+        if outcome is None:
+            return cls(deployment, replica, None)
+        return cls(deployment, replica, outcome.ok, outcome.ms, outcome.generation,
+                   outcome.error, outcome.file, outcome.line)
 
     def where(self) -> str:
         if not self.file:
@@ -91,20 +106,23 @@ def last_reloads(engine: Engine, status: EndpointStatus, deployment: str | None 
     found = []
     for dep, replica in _replicas(status, deployment):
         try:
-            body = httpx.get(f"{replica.url}/-/ready", timeout=TIMEOUT_S).json()
-            outcome = ReplicaReload.from_runtime(dep, replica.index, body.get("reload"))
-        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            answer = httpx.get(f"{replica.url}{READY_PATH}", timeout=TIMEOUT_S)
+            ready = Readiness.parse(answer.content)
+            outcome = ReplicaReload.of(dep, replica.index, ready.reload)
+        except httpx.HTTPError as exc:
             outcome = ReplicaReload(dep, replica.index, None, error=f"unreachable ({exc})")
-        found.append(_mapped(outcome, engine, spec))
+        found.append(_mapped(outcome, engine.code_root, spec))
     return found
 
 
 def reload_now(engine: Engine, status: EndpointStatus, deployment: str | None = None,
                spec: Endpoint | None = None) -> list[ReplicaReload]:
     """Reload every replica of the endpoint (or of one deployment) and return outcomes."""
-    return [_mapped(ReplicaReload.from_runtime(dep, replica.index,
-                                               engine.reload_replica(replica)), engine, spec)
-            for dep, replica in _replicas(status, deployment)]
+    found = []
+    for dep, replica in _replicas(status, deployment):
+        outcome = ReplicaReload.from_runtime(dep, replica.index, engine.reload_replica(replica))
+        found.append(_mapped(outcome, engine.code_root, spec))
+    return found
 
 
 def _replicas(status: EndpointStatus, deployment: str | None
@@ -113,13 +131,14 @@ def _replicas(status: EndpointStatus, deployment: str | None
             for r in d.replica_status]
 
 
-def _mapped(outcome: ReplicaReload, engine: Engine, spec: Endpoint | None) -> ReplicaReload:
-    """A path as the server sees it (/var/azureml-app/<code>/score.py in a container) as
-    the user's own file."""
+def _mapped(outcome: ReplicaReload, code_root: CodeRoot,
+            spec: Endpoint | None) -> ReplicaReload:
+    """A path as the server sees it (``code_root``: /var/azureml-app/<code>/score.py in a
+    container) as the user's own file."""
     if spec is None or not outcome.file:
         return outcome
     for d in spec.deployments:
-        remote = engine.code_root(d)
+        remote = code_root(d)
         if d.name == outcome.deployment and remote and d.code_configuration:
             prefix, local = f"{remote}/", f"{d.code_configuration.code}/"
             if prefix != local and outcome.file.startswith(prefix):
