@@ -43,9 +43,9 @@ class RouterAccess:
         return set_traffic(name, traffic, mirror)
 
     def auth_mode(self, name: str) -> str:
-        from devkit.router.config import read_router_config
+        from devkit.router.config import load_router_config
 
-        return str(read_router_config(name).get("auth", {}).get("mode"))
+        return load_router_config(name).auth.mode
 
     def keys(self, name: str, regenerate: str | None = None) -> EndpointKeys:
         """The endpoint's keys; ``regenerate`` ("primary"/"secondary") replaces one and

@@ -124,19 +124,15 @@ class LiveView:
 def live_view(name: str) -> LiveView:
     """The endpoint's auth mode and weights from its router config, the one live record
     (``up`` writes the spec's, ``devkit traffic`` changes them); nothing when the
-    endpoint never had a router (a failed first ``up``)."""
-    from devkit.router.config import read_router_config
+    endpoint never had a router (a failed first ``up``) or its config is unreadable."""
+    from devkit.router.config import load_router_config
 
     try:
-        raw = read_router_config(name)
-        deployments = raw.get("deployments") or []
-        return LiveView(str(raw.get("auth", {}).get("mode", "key")),
-                        {d["name"]: int(d.get("weight", 0)) for d in deployments},
-                        {d["name"]: int(d["mirror"]) for d in deployments if d.get("mirror")})
+        config = load_router_config(name)
     except DevkitError:
         return LiveView("key", {}, {})
-    except (KeyError, TypeError, ValueError, AttributeError):  # hand-edited: status still works
-        return LiveView("key", {}, {})
+    return LiveView(config.auth.mode, {d.name: d.weight for d in config.deployments},
+                    {d.name: d.mirror for d in config.deployments if d.mirror})
 
 
 def forget_router_state(name: str) -> None:

@@ -17,7 +17,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from devkit_runtime.router.config import CONFIG_VERSION, parse_config
+from devkit_runtime.router.config import (
+    CONFIG_VERSION,
+    ConfigError,
+    RouterConfig,
+    load_config,
+    parse_config,
+)
 
 from devkit.errors import EndpointNotFound, RouterError
 from devkit.router import keys, tokens
@@ -110,6 +116,18 @@ def read_router_config(endpoint: str, state: Path | None = None) -> dict[str, An
         raise RouterError(f"The router config {path} is unreadable ({exc}); run `devkit up` "
                           f"again to rewrite it.") from exc
     return raw
+
+
+def load_router_config(endpoint: str, state: Path | None = None) -> RouterConfig:
+    """The config as last written, parsed by the router's own parser (the one place the
+    file's meaning is read): EndpointNotFound when the endpoint never had a router."""
+    path = router_config_path(endpoint, state)
+    if not path.exists():
+        read_router_config(endpoint, state)  # raises the EndpointNotFound sentence
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise RouterError(f"{exc}; run `devkit up` again to rewrite it.") from exc
 
 
 def next_generation(path: Path) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from devkit_runtime.router.state import APPLIED_FILE
 
 from devkit.errors import RouterError
-from devkit.router.config import read_router_config, save
+from devkit.router.config import load_router_config, read_router_config, save
 from devkit.router.files import read_json, router_config_path
 from devkit.spec import validate_traffic
 
@@ -42,9 +42,13 @@ class TrafficChange:
 
 
 def current_traffic(endpoint: str, state: Path | None = None) -> TrafficChange:
-    raw = read_router_config(endpoint, state)
+    config = load_router_config(endpoint, state)
     applied = _applied_generation(router_config_path(endpoint, state).parent)
-    return _change(endpoint, raw, applied is not None and applied >= raw["generation"])
+    return TrafficChange(
+        endpoint=endpoint, traffic={d.name: d.weight for d in config.deployments},
+        mirror={d.name: d.mirror for d in config.deployments if d.mirror},
+        generation=config.generation,
+        applied=applied is not None and applied >= config.generation)
 
 
 def set_traffic(endpoint: str, traffic: Mapping[str, int],
