@@ -14,6 +14,7 @@ the TUI shows the same sentences as notifications.
     │   ├── EngineUnavailable     no engine answers (with how to start one)
     │   ├── ImageBuildError       building a deployment's image failed
     │   └── GpuUnavailable        a GPU was asked for but the engine has no NVIDIA runtime
+    ├── AssetError                the local asset registry refused (unknown, conflicting version)
     ├── EndpointNotFound          no running endpoint by that name
     ├── InvokeError               an endpoint answered a request with a non-2xx status
     ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
@@ -74,6 +75,12 @@ class ImageBuildError(EngineError):
 
 class GpuUnavailable(EngineError):
     """A GPU deployment was requested but the engine has no NVIDIA runtime."""
+
+
+class AssetError(DevkitError):
+    """The local model/environment registry cannot do what was asked."""
+
+    exit_code = 2
 
 
 class EndpointNotFound(DevkitError):

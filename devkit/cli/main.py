@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "token": "token:token",
     "reload": "reload:reload",
     "debug": "debug:debug",
+    "ml": "ml:ml",
+    "data": "data:data",
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from devkit import collection
+from devkit.spec.mlflow_model import is_no_code_mlflow
 from devkit.spec.model import DeploymentSpec
 
 APP_ROOT = PurePosixPath("/var/azureml-app")
@@ -64,11 +66,12 @@ def container_paths(deployment: DeploymentSpec) -> ServerPaths:
 
 
 def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, port: int,
-               admin_port: int, watch: bool = True,
-               debug_port: int | None = None) -> dict[str, str]:
+               admin_port: int, watch: bool = True, debug_port: int | None = None,
+               instance: str = "") -> dict[str, str]:
     """The runtime's environment: devkit's defaults and the run settings (``watch``,
     debugpy's ``debug_port`` as the server sees it) first, the user's
-    ``environment_variables`` last so they may override any of them (as in Azure)."""
+    ``environment_variables`` last so they may override any of them (as in Azure).
+    ``instance`` names the replica's collected-data files (default: its hostname)."""
     env: dict[str, str] = {
         "SERVER_HOST": host,
         "SERVER_PORT": str(port),
@@ -80,6 +83,7 @@ def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, por
     }
     if debug_port is not None:
         env["DEVKIT_DEBUG_PORT"] = str(debug_port)
+    env.update(collection.replica_env(deployment, instance))
     env.update(azure_env(deployment, paths))
     return env
 
@@ -95,6 +99,11 @@ def azure_env(deployment: DeploymentSpec, paths: ServerPaths) -> dict[str, str]:
     if code is not None and paths.app_root is not None:
         env["AML_APP_ROOT"] = paths.app_root
         env["AZUREML_ENTRY_SCRIPT"] = code.scoring_script
+    model = deployment.model
+    if model is not None and is_no_code_mlflow(model.type, code is not None):
+        # Scored by the runtime's MLflow scorer; Azure names the model's folder the same way.
+        env["DEVKIT_SCORER"] = "mlflow"
+        env["MLFLOW_MODEL_FOLDER"] = model.path.name
     env.update(deployment.environment_variables)
     return env
 

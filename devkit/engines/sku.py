@@ -3,12 +3,15 @@
 Azure's own local endpoints ignore ``instance_type``; devkit applies the SKU's size as
 container limits so a model that needs more memory than its SKU fails here, not in the
 cloud. Limits are capped at what the host has (a laptop rarely has 16 cores), and the cap
-is reported. An unknown SKU gets a warning and no limit rather than a guess.
+is reported. An unknown SKU gets a warning and no limit rather than a guess. A Kubernetes
+deployment's ``resources`` (limits, else requests) win over its instance type's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from devkit.spec.model import Resources
 
 GIB = 1024**3
 
@@ -88,8 +91,11 @@ def lookup(instance_type: str) -> Sku | None:
 
 
 def limits_for(instance_type: str, host_cpus: int, host_memory: int,
-               force_gpu: bool = False) -> Limits:
-    """Container limits for one replica of ``instance_type`` on a host of this size."""
+               force_gpu: bool = False, resources: Resources | None = None) -> Limits:
+    """Container limits for one replica of ``instance_type`` (or of ``resources``, a
+    Kubernetes deployment's) on a host of this size."""
+    if resources is not None and (resources.cpu_limit or resources.memory_limit):
+        return _resource_limits(resources, host_cpus, host_memory, force_gpu)
     sku = lookup(instance_type)
     if sku is None:
         note = (f"instance_type '{instance_type}' is not in devkit's SKU table; "
@@ -107,3 +113,18 @@ def limits_for(instance_type: str, host_cpus: int, host_memory: int,
         memory = host_memory
     gpus = max(sku.gpus, 1 if force_gpu else 0)
     return Limits(int(cores * 1e9), memory, gpus, tuple(notes))
+
+
+def _resource_limits(resources: Resources, host_cpus: int, host_memory: int,
+                     force_gpu: bool) -> Limits:
+    notes: list[str] = []
+    cores, memory = resources.cpu_limit, resources.memory_limit
+    if cores is not None and cores > host_cpus:
+        notes.append(f"resources ask for {cores:g} CPUs; capped at the host's {host_cpus}")
+        cores = float(host_cpus)
+    if memory is not None and memory > host_memory:
+        notes.append(f"resources ask for {memory / GIB:.1f} GiB; capped at the host's "
+                     f"{host_memory / GIB:.1f} GiB")
+        memory = host_memory
+    gpus = max(resources.gpus, 1 if force_gpu else 0)
+    return Limits(None if cores is None else int(cores * 1e9), memory, gpus, tuple(notes))

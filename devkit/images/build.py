@@ -28,9 +28,10 @@ import docker.errors
 
 from devkit.errors import ImageBuildError
 from devkit.images.base import ensure_base_image
-from devkit.images.conda import CondaEnvironment, load_conda_file
+from devkit.images.conda import CondaEnvironment
 from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.envhash import environment_hash, uses_base_image
+from devkit.images.mlflow_env import conda_environment
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
 from devkit.images.wheelhouse import Resolution, Target, resolve
@@ -116,7 +117,7 @@ def ensure_image(client: docker.DockerClient, deployment: DeploymentSpec, *,
         base, conda = _build_user_image(job), None
     else:
         base = _resolve_from_image(job, environment.image)
-        conda = load_conda_file(environment.conda_file) if environment.conda_file else None
+        conda = conda_environment(deployment)
     _build_runtime_layer(job, base, conda)
     return BuiltImage(job.tag, True, job.notices, job.env_hash)
 
@@ -196,8 +197,13 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None) -
     requirements = [*(conda.requirements if conda else ()), *wheel_requirements(wheel),
                     *RUNTIME_EXTRAS]
     target = Target(python=facts.python_minor, machine=facts.machine, glibc=facts.glibc)
-    resolution = resolve(requirements, target, pip_options=conda.pip_options if conda else (),
-                         progress=job.say)
+    try:
+        resolution = resolve(requirements, target,
+                             pip_options=conda.pip_options if conda else (), progress=job.say)
+    except ImageBuildError as exc:
+        if conda is None:
+            raise
+        raise ImageBuildError(f"{conda.path}: {exc}") from exc  # name the file to fix
     with tempfile.TemporaryDirectory(prefix="devkit-build-") as scratch:
         context = Path(scratch)
         _write_context(context, job, base, resolution, wheel,

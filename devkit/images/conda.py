@@ -126,6 +126,13 @@ def load_conda_file(path: Path) -> CondaEnvironment:
     return _finish(collector)
 
 
+def load_requirements_file(path: Path) -> CondaEnvironment:
+    """A pip requirements file, read like the ``pip:`` list of a conda file."""
+    collector = _Collector(path)
+    _requirements_file(collector, path, 1, path)
+    return _finish(collector)
+
+
 def _compose(path: Path) -> yaml.MappingNode:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))

@@ -32,7 +32,7 @@ def environment_hash(deployment: DeploymentSpec) -> str:
     """A sha256 hex digest of the deployment's environment (see the module docstring)."""
     environment = deployment.environment
     digest = hashlib.sha256(f"devkit-env/{RECIPE_VERSION}\0".encode())
-    for part in _parts(environment):
+    for part in [*_parts(environment), *_model_environment_parts(deployment)]:
         digest.update(part.encode() if isinstance(part, str) else part)
         digest.update(b"\0")
     return digest.hexdigest()
@@ -54,6 +54,18 @@ def _parts(environment: EnvironmentSpec) -> list[str | bytes]:
         parts += ["conda", conda.python.spec if conda.python else "",
                   *sorted(conda.requirements), *conda.pip_options]
     return parts
+
+
+def _model_environment_parts(deployment: DeploymentSpec) -> list[str | bytes]:
+    """A no-code MLflow deployment's packages come from its model folder."""
+    from devkit.images.mlflow_env import conda_environment, uses_model_environment
+
+    if not uses_model_environment(deployment):
+        return []
+    conda = conda_environment(deployment)
+    assert conda is not None
+    return ["mlflow-model", conda.python.spec if conda.python else "",
+            *sorted(conda.requirements), *conda.pip_options]
 
 
 def _tree_parts(root: Path) -> list[str | bytes]:

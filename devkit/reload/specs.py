@@ -3,7 +3,9 @@
 Engines keep what runs (labels, ``process.json``) but not where the spec lives; rebuild
 detection (``status``, ``reload``) and ``devkit debug`` need the spec itself. ``up``
 records the endpoint file and its deployment files in
-``endpoint_state_dir(NAME)/spec-files.json``; ``down`` forgets them.
+``endpoint_state_dir(NAME)/spec-files.json``, with the spec's recipe (``--set``
+overrides, ``-e`` name: :class:`devkit.spec.Recipe`) so the same spec is rebuilt;
+``down`` forgets them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from devkit.engines.settings import RunSettings
 from devkit.errors import SpecError
 from devkit.paths import endpoint_state_dir
-from devkit.spec import load
+from devkit.spec import Recipe, load, load_recipe
 from devkit.spec.model import Endpoint
 
 SPEC_FILES = "spec-files.json"
@@ -32,8 +34,10 @@ def remember_spec(endpoint: Endpoint, settings: RunSettings | None = None) -> No
     files += [str(d.source.file) for d in endpoint.deployments]
     path = _record(endpoint.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"files": list(dict.fromkeys(files)),
-              **(settings or RunSettings()).to_json()}
+    record: dict[str, object] = {"files": list(dict.fromkeys(files)),
+                                 **(settings or RunSettings()).to_json()}
+    if endpoint.recipe is not None:
+        record["recipe"] = endpoint.recipe.to_json()
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
@@ -55,16 +59,20 @@ def _read(name: str) -> dict[str, Any] | None:
 
 
 def recall_spec(name: str) -> Endpoint | None:
-    """The endpoint's spec as its files say now; ``None`` when ``up`` recorded none or
-    they are gone. A file that no longer parses raises its SpecError."""
+    """The endpoint's spec as its files (and the ``--set``/``-e`` recipe ``up`` recorded)
+    say now; ``None`` when ``up`` recorded none or they are gone. A file that no longer
+    parses raises its SpecError. The run settings are :func:`recall_settings`'."""
     record = _read(name)
     try:
         paths = [Path(f) for f in record["files"]] if record else []
-    except (KeyError, TypeError):
+        recipe = Recipe.from_json(record["recipe"]) if record and "recipe" in record else None
+    except (KeyError, TypeError, ValueError):
         return None
+    if recipe is not None:
+        paths = recipe.files()
     if not paths or not all(p.is_file() for p in paths):
         return None
-    return load(paths)
+    return load_recipe(recipe) if recipe is not None else load(paths)
 
 
 def recall_settings(name: str) -> RunSettings:

@@ -25,6 +25,7 @@ from devkit_runtime.router.config import (
     parse_config,
 )
 
+from devkit import collection
 from devkit.errors import EndpointNotFound, RouterError
 from devkit.router import keys, tokens
 from devkit.router.files import read_json, router_config_path, write_json
@@ -59,6 +60,7 @@ def build_router_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[
     if not weights and len(endpoint.deployments) == 1:
         weights = {endpoint.deployments[0].name: 100}
     mirrors = dict(endpoint.spec.mirror_traffic if mirror is None else mirror)
+    collection.remember(endpoint.name, endpoint.deployments)
     return {
         "version": CONFIG_VERSION,
         "generation": 0,
@@ -81,6 +83,9 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
         "max_concurrent_requests_per_instance": settings.max_concurrent_requests_per_instance,
         "instance_count": spec.instance_count,
     }
+    collecting = collection.router_entry(spec)
+    if collecting is not None:  # request/response payload logging (only then: see below)
+        entry["data_collection"] = collecting
     byoc = spec.environment.inference_config
     if byoc is not None:
         # A bring-your-own-container image takes scoring calls on its own route. Only such

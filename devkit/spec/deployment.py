@@ -2,27 +2,50 @@
 
 Each block of the Azure schema has one small reader here: the allowed keys, the type and
 range of each field, and local paths resolved against the YAML file. Azure keys devkit
-has no use for locally (``properties``, ``type``, ``resources``...) are accepted and
-ignored so that a spec that runs in Azure loads here unchanged; anything else unknown is
-an error with a suggestion.
+has no use for locally (``properties``, ``private_network_connection``...) are accepted
+and ignored so that a spec that runs in Azure loads here unchanged; anything else unknown
+is an error with a suggestion. ``type: kubernetes`` (Azure's kubernetesOnlineDeployment)
+makes ``instance_type`` optional and reads ``resources`` (:mod:`devkit.spec.kubernetes`).
+``model:`` / ``environment:`` may be ``azureml:`` references, resolved through an
+:class:`~devkit.spec.references.AssetLookup`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
+from devkit.errors import UnresolvableReference
+from devkit.spec.collector import read_data_collector
 from devkit.spec.fields import Section
+from devkit.spec.kubernetes import read_resources
+from devkit.spec.mlflow_model import is_no_code_mlflow, read_mlflow_model
 from devkit.spec.model import (
+    DEFAULT_INSTANCE_RESOURCES,
+    DEFAULT_INSTANCE_TYPE,
     BuildSpec,
     CodeSpec,
     DeploymentSpec,
+    DeploymentType,
     EnvironmentSpec,
     InferenceConfig,
     ModelSpec,
     ProbeSettings,
     RequestSettings,
+    Resources,
     Route,
     ScaleSettings,
     Source,
 )
+from devkit.spec.overrides import to_yaml_maps
+from devkit.spec.references import (
+    AssetKind,
+    AssetLookup,
+    AssetMissing,
+    RegisteredEnvironment,
+    RegisteredModel,
+    parse_reference,
+)
+from devkit.spec.yamlsource import YamlMap
 
 # Keys whose presence makes a YAML document a deployment rather than an endpoint.
 DEPLOYMENT_MARKERS = frozenset(
@@ -36,7 +59,7 @@ DEPLOYMENT_KEYS = DEPLOYMENT_MARKERS | {
     "app_insights_enabled", "resources", "private_network_connection",
 }
 _MODEL_KEYS = _COMMON | {"path", "type", "stage", "flavors"}
-_MODEL_TYPES = ("custom_model", "mlflow_model", "triton_model")
+MODEL_TYPES = ("custom_model", "mlflow_model", "triton_model")
 _ENVIRONMENT_KEYS = _COMMON | {"image", "conda_file", "build", "inference_config", "os_type"}
 _CODE_KEYS = {"code", "scoring_script"}
 _BUILD_KEYS = {"path", "dockerfile_path"}
@@ -50,23 +73,34 @@ _ENABLED = ("enabled", "disabled")
 # Azure's managed front end refuses request timeouts above three minutes.
 MAX_REQUEST_TIMEOUT_MS = 180_000
 _MODEL_FIX = "point `model.path` at a local folder"
+_REGISTER = {"model": "devkit ml model create --name {name} --version {version} --path "
+                      "MODEL_FOLDER (or -f model.yml)",
+             "environment": "devkit ml environment create -f environment.yml (naming it "
+                            "{name}, version {version})"}
 
 
-def read_deployment(doc: Section) -> DeploymentSpec:
-    """Build a DeploymentSpec from the root mapping of a deployment file."""
+def read_deployment(doc: Section, assets: AssetLookup) -> DeploymentSpec:
+    """Build a DeploymentSpec from the root mapping of a deployment file; ``azureml:``
+    references resolve through ``assets``."""
     doc.check_keys(DEPLOYMENT_KEYS)
     # Read top to bottom as a user would fix them: identity first, then what it runs.
     name = doc.name("name", example="name: blue")
     endpoint_name = doc.name("endpoint_name", example="endpoint_name: my-endpoint")
-    model = _model(doc)
-    environment = _environment(doc, model)
+    kind = DeploymentType(doc.choice("type", [t.value for t in DeploymentType], "managed"))
+    model = _model(doc, assets)
+    environment = _environment(doc, model, assets)
     code = _code(doc, environment, model)
+    if model is not None and is_no_code_mlflow(model.type, code is not None):
+        read_mlflow_model(model.path)  # a folder without a loadable MLmodel fails here
+    instance_type, resources = _size(doc, kind)
     return DeploymentSpec(
         name=name,
         endpoint_name=endpoint_name,
         source=Source(doc.file, doc.data.line),
         environment=environment,
-        instance_type=_required_text(doc, "instance_type", "instance_type: Standard_DS3_v2"),
+        instance_type=instance_type,
+        type=kind,
+        resources=resources,
         model=model,
         code_configuration=code,
         instance_count=doc.integer("instance_count", 1, minimum=1),
@@ -85,15 +119,48 @@ def read_deployment(doc: Section) -> DeploymentSpec:
     )
 
 
-def _required_text(doc: Section, key: str, example: str) -> str:
-    value = doc.text(key, required=True, example=example)
-    assert value is not None
-    return value
+def _size(doc: Section, kind: DeploymentType) -> tuple[str, Resources | None]:
+    """``instance_type`` and, for Kubernetes, ``resources``. A Kubernetes deployment
+    without either runs as Azure's ``defaultinstancetype``; managed ones need the SKU."""
+    if kind is DeploymentType.MANAGED:
+        if doc.has("resources"):
+            raise doc.error("resources", "`resources` belongs to Kubernetes deployments; add "
+                            "`type: kubernetes` or size the deployment with `instance_type`",
+                            at_key=True)
+        value = doc.text("instance_type", required=True,
+                         example="instance_type: Standard_DS3_v2")
+        assert value is not None
+        return value, None
+    resources = read_resources(doc)
+    instance_type = doc.text("instance_type")
+    if instance_type is None:
+        return DEFAULT_INSTANCE_TYPE, resources or DEFAULT_INSTANCE_RESOURCES
+    return instance_type, resources
 
 
-def _model(doc: Section) -> ModelSpec | None:
+def _registered(doc: Section, key: str, kind: AssetKind, value: str,
+                assets: AssetLookup) -> RegisteredModel | RegisteredEnvironment | None:
+    """Resolve an ``azureml:`` string under ``key``; None when ``value`` is not one."""
+    ref = parse_reference(value, kind)
+    if ref is None:
+        return None
+    try:
+        found = assets.model(ref) if kind == "model" else assets.environment(ref)
+    except AssetMissing as exc:
+        register = _REGISTER[kind].format(name=ref.name, version=ref.version or 1)
+        fix = exc.fix or f"register it with `{register}`"
+        raise doc.error(key, f"'{value}' cannot be resolved: {exc}; {fix}",
+                        cls=UnresolvableReference) from exc
+    return found
+
+
+def _model(doc: Section, assets: AssetLookup) -> ModelSpec | None:
     value = doc.raw("model")
     if isinstance(value, str):
+        found = _registered(doc, "model", "model", value, assets)
+        if isinstance(found, RegisteredModel):
+            return ModelSpec(path=found.path, name=found.name, version=found.version,
+                             type=found.type)
         doc.refuse_reference("model", value, _MODEL_FIX)
         raise doc.error("model", f"a model is a mapping, not the string '{value}'; write "
                         f"`model: {{path: {value}}}`")
@@ -104,12 +171,16 @@ def _model(doc: Section) -> ModelSpec | None:
     assert path is not None
     return ModelSpec(path=path, name=model.text("name") or "model",
                      version=model.label("version") or "1",
-                     type=model.choice("type", _MODEL_TYPES, "custom_model"))
+                     type=model.choice("type", MODEL_TYPES, "custom_model"))
 
 
-def _environment(doc: Section, model: ModelSpec | None) -> EnvironmentSpec:
+def _environment(doc: Section, model: ModelSpec | None,
+                 assets: AssetLookup) -> EnvironmentSpec:
     value = doc.raw("environment")
     if isinstance(value, str):
+        found = _registered(doc, "environment", "environment", value, assets)
+        if isinstance(found, RegisteredEnvironment):
+            return _registered_environment(doc, found)
         doc.refuse_reference("environment", value, "describe the environment inline with "
                              "`image:` and `conda_file:`")
         raise doc.error("environment", f"an environment is a mapping, not the string "
@@ -120,6 +191,23 @@ def _environment(doc: Section, model: ModelSpec | None) -> EnvironmentSpec:
                       example="environment: {image: ..., conda_file: ...}")
     if env is None:
         return EnvironmentSpec()
+    return read_environment(env)
+
+
+def _registered_environment(doc: Section, found: RegisteredEnvironment) -> EnvironmentSpec:
+    """A registered environment, read by the same rules as an inline one; its paths are
+    absolute, so the section's file only names it in messages."""
+    data = YamlMap(line=doc.data.value_line("environment"))
+    data.update(to_yaml_maps(dict(found.spec)))
+    shown = f"{doc.shown} (environment {found.name}:{found.version} from {found.origin})"
+    env = Section(data, doc.file, shown, "environment")
+    env.check_keys(_ENVIRONMENT_KEYS)
+    spec = read_environment(env)
+    return dataclasses.replace(spec, name=found.name, version=found.version)
+
+
+def read_environment(env: Section) -> EnvironmentSpec:
+    """One environment mapping (inline in a deployment, or an environment.yml)."""
     if env.has("image") and env.has("build"):
         raise env.error("build", "an environment takes either `image` or `build`, not both; "
                         "remove one of them", at_key=True)
@@ -251,8 +339,4 @@ def _scale_settings(doc: Section) -> ScaleSettings:
 
 
 def _data_collector(doc: Section) -> dict[str, object] | None:
-    # Free-form: its sub-schema (collections, sampling_rate...) is read by data collection.
-    if doc.section("data_collector", allowed=None) is None:
-        return None
-    collected: dict[str, object] = doc.plain("data_collector")
-    return collected
+    return read_data_collector(doc)  # devkit.spec.collector owns the block's schema

@@ -32,6 +32,26 @@ def did_you_mean(word: str, options: Collection[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def camel_to_snake(text: str) -> str:
+    """``AMLToken`` -> ``aml_token``, ``TargetUtilization`` -> ``target_utilization``.
+
+    The transform azure-ai-ml's ``StringTransformedEnum`` applies to enum values before
+    comparing them, so devkit accepts exactly the spellings Azure accepts.
+    """
+    step = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", text)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", step).lower()
+
+
+def enum_value(value: str, options: Collection[str]) -> str | None:
+    """The option ``value`` means, compared as Azure does (lower-cased, or camel case
+    turned into snake case); None when it is none of them."""
+    wanted = {value.lower(), camel_to_snake(value)}
+    for option in options:
+        if option.lower() in wanted or camel_to_snake(option) in wanted:
+            return option
+    return None
+
+
 def type_name(value: Any) -> str:
     """How a YAML value's type reads in a message: 'the string "5000"', 'a mapping'."""
     if value is None:
@@ -84,6 +104,9 @@ class Section:
         """A SpecError about ``key`` (its value's line, or the key's with ``at_key``)."""
         if key is None:
             return cls(message, file=self.shown, line=self.line, field=self.prefix or None)
+        override = self.data.set_by.get(key)
+        if override is not None:  # the value came from a flag, not from a line of the file
+            return cls(message, file=f"{self.shown} ({override.flag})", field=self.field(key))
         line = self.data.key_line(key) if at_key else self.data.value_line(key)
         return cls(message, file=self.shown, line=line, field=self.field(key))
 
@@ -116,6 +139,9 @@ class Section:
         value = self.raw(key, required=required, example=example)
         if value is None or isinstance(value, str):
             return value
+        override = self.data.set_by.get(key)
+        if override is not None and not isinstance(value, (Mapping, list)):
+            return str(override.text)  # `--set name=007`: the characters as typed
         raise self.error(key, f"expected a string but found {type_name(value)}; "
                          "put the value in quotes")
 
@@ -154,15 +180,19 @@ class Section:
         return value
 
     def choice(self, key: str, options: Collection[str], default: str) -> str:
-        """A string from a fixed set (an enum in the Azure schema)."""
-        value = self.text(key)
+        """A string from a fixed set (an enum in the Azure schema), returned in the
+        spelling of ``options``. Azure's schema compares enum values after a casing
+        transform, so ``Key``, ``KEY``, ``AMLToken`` and ``aml_token`` are all accepted
+        (see :func:`enum_value`)."""
+        value = self.label(key)
         if value is None:
             return default
-        if value not in options:
+        found = enum_value(value, options)
+        if found is None:
             listed = ", ".join(options)
             hint = did_you_mean(value, options)
             raise self.error(key, f"'{value}' is not one of {listed}{hint}; use one of those")
-        return value
+        return found
 
     def name(self, key: str, *, required: bool = True, example: str = "") -> str:
         value = self.text(key, required=required, example=example)
@@ -200,6 +230,9 @@ class Section:
             if not isinstance(item, str):
                 raise section.error(str(item), "keys must be strings; put the key in quotes",
                                     at_key=True)
+            override = section.data.set_by.get(item)
+            if override is not None and not isinstance(value, (Mapping, list)):
+                value = override.text  # `--set environment_variables.X=yes`: as typed
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 raise section.error(item, f"expected a string but found {type_name(value)}; "
                                     "put the value in quotes")

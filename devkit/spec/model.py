@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from devkit.spec.recipe import Recipe
+
 
 def _empty() -> Mapping[str, Any]:
     # A read-only mapping as default; dataclasses refuse an unhashable default value, so it
@@ -29,9 +31,12 @@ class Source:
 
     file: Path
     line: int = 1
+    # How messages name a spec that no file holds (an endpoint made with ``-n NAME``);
+    # ``file`` is then the folder it was made in.
+    label: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return self.label if self.label is not None else f"{self.file}:{self.line}"
 
 
 class AuthMode(str, Enum):
@@ -52,6 +57,8 @@ class EndpointSpec:
     description: str | None = None
     tags: Mapping[str, str] = field(default_factory=_empty)
     public_network_access: str = "enabled"
+    # A Kubernetes endpoint's compute (``azureml:NAME``), kept for promote; unused locally.
+    compute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,49 @@ class ScaleSettings:
 
 
 @dataclass(frozen=True)
+class ResourceAmounts:
+    """CPU (cores), memory (bytes) and NVIDIA GPUs of a Kubernetes requests/limits block;
+    None where the spec names no amount."""
+
+    cpu: float | None = None
+    memory: int | None = None
+    gpus: int | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """``resources`` of a Kubernetes deployment. Locally a replica gets ``limits`` (or,
+    where a limit is not given, the request) as its CPU/memory limits."""
+
+    requests: ResourceAmounts = field(default_factory=ResourceAmounts)
+    limits: ResourceAmounts = field(default_factory=ResourceAmounts)
+
+    @property
+    def cpu_limit(self) -> float | None:
+        return self.limits.cpu if self.limits.cpu is not None else self.requests.cpu
+
+    @property
+    def memory_limit(self) -> int | None:
+        return self.limits.memory if self.limits.memory is not None else self.requests.memory
+
+    @property
+    def gpus(self) -> int:
+        return self.limits.gpus or self.requests.gpus or 0
+
+
+class DeploymentType(str, Enum):
+    MANAGED = "managed"
+    KUBERNETES = "kubernetes"
+
+
+# What a Kubernetes deployment without ``instance_type`` runs as: Azure creates this
+# instance type on every attached cluster (limits 2 CPU, 2 GiB; requests 100m, 2 GiB).
+DEFAULT_INSTANCE_TYPE = "defaultinstancetype"
+DEFAULT_INSTANCE_RESOURCES = Resources(requests=ResourceAmounts(0.1, 2 * 1024**3),
+                                       limits=ResourceAmounts(2.0, 2 * 1024**3))
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     name: str
     endpoint_name: str
@@ -163,6 +213,9 @@ class DeploymentSpec:
     # Where the model appears in the container, when the spec overrides Azure's default
     # (/var/azureml-app/azureml-models/<name>/<version>).
     model_mount_path: str | None = None
+    type: DeploymentType = DeploymentType.MANAGED
+    # Kubernetes only: the replica's resources, which win over the instance type's size.
+    resources: Resources | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +224,8 @@ class Endpoint:
 
     spec: EndpointSpec
     deployments: tuple[DeploymentSpec, ...]
+    # How it was assembled (files, overrides, -e name), so it can be rebuilt later.
+    recipe: Recipe | None = None
 
     @property
     def name(self) -> str:

@@ -27,6 +27,9 @@ class YamlMap(dict[Any, Any]):
         self.line = line
         self.key_lines: dict[Any, int] = {}
         self.value_lines: dict[Any, int] = {}
+        # Values an override (``--set``) wrote, by key: errors about them name the flag.
+        # Typed loosely: the Override class lives in devkit.spec.overrides.
+        self.set_by: dict[Any, Any] = {}
 
     def key_line(self, key: Any) -> int:
         """Line of ``key``, or of the mapping itself when the key is absent."""

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from devkit_runtime import __version__
+from devkit_runtime.collection import monitoring, writer
+from devkit_runtime.cors import Cors
 from devkit_runtime.executor import RunFailed, RunTimeout
 from devkit_runtime.ids import new_request_id
 from devkit_runtime.logs import AccessLog
@@ -88,7 +90,7 @@ class App:
         self.config = state.config
         self.on_startup = on_startup
         self.version = (self.config.server_version or f"devkit-runtime/{__version__}").encode()
-        self.cors = frozenset(origin.lower() for origin in self.config.cors_origins)
+        self.cors = Cors(self.config.cors_origins)
         self.access = AccessLog()
         self.routes: dict[str, Callable[[Scope, Receive], Awaitable[Reply]]] = {
             "/score": self.score, "/": self.health, "/swagger.json": self.swagger,
@@ -111,6 +113,7 @@ class App:
             elif message["type"] == "lifespan.shutdown":
                 self.state.pool.close()
                 self.access.flush()
+                writer.close_all()  # what score.py collected reaches its files
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -129,7 +132,7 @@ class App:
                 reply.headers.extend(ids)
             reply.headers.append((b"x-ms-server-version", self.version))
             if self.cors:
-                self.add_cors(scope, reply)
+                reply.headers += self.cors.headers(scope["method"], scope["headers"])
             if reply.parts is None:
                 await send_reply(send, reply)
             else:
@@ -175,9 +178,12 @@ class App:
         assert script is not None
         request = Request(method, scope["path"], scope["query_string"].decode("latin-1"),
                           scope["headers"], body, scope.get("client"), scope.get("server"))
+        run = script.run
+        if monitoring.active():  # score.py's Collector joins rows by this request's id
+            run = monitoring.around(run, _header(scope["headers"], b"x-request-id") or b"")
         try:
             kwargs = script.arguments(request)
-            result, elapsed_ms = await state.pool.call(script.run, kwargs,
+            result, elapsed_ms = await state.pool.call(run, kwargs,
                                                        self.config.scoring_timeout_ms)
         except InputError as exc:
             return error(exc.status, exc.message)
@@ -227,26 +233,6 @@ class App:
         reason = failure.error if failure else "the scoring script is not loaded"
         return error(503, f"The scoring script is not ready: {reason}. "
                           "See GET /-/ready and the server log for the traceback.")
-
-    def add_cors(self, scope: Scope, reply: Reply) -> None:
-        """flask-cors' answers as azmlinfsrv configures it (methods GET and POST, any
-        request header, origins matched case-insensitively; ``*`` echoes the origin).
-        **devkit:** only a request with an ``Origin`` is a CORS request (W3C); flask-cors
-        also answers requests without one, listing every allowed origin."""
-        origin = _header(scope["headers"], b"origin")
-        if origin is None or not ("*" in self.cors or origin.decode("latin-1").lower()
-                                  in self.cors):
-            return
-        reply.headers.append((b"access-control-allow-origin", origin))
-        if scope["method"] == "OPTIONS":
-            method = _header(scope["headers"], b"access-control-request-method") or b""
-            if method.upper() in (b"GET", b"POST"):
-                asked = _header(scope["headers"], b"access-control-request-headers")
-                if asked:
-                    names = b", ".join(name.strip() for name in asked.split(b","))
-                    reply.headers.append((b"access-control-allow-headers", names))
-                reply.headers.append((b"access-control-allow-methods", b"GET, POST"))
-        reply.headers.append((b"vary", b"Origin"))
 
 
 def to_reply(result: Any) -> Reply:

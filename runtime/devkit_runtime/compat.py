@@ -4,7 +4,8 @@ Scoring scripts written for Azure ML import ``rawhttp`` / ``AMLRequest`` / ``AML
 from ``azureml.contrib.services.aml_request`` (old SDK) or
 ``azureml_inference_server_http.api.aml_request`` (the server package). A devkit image has
 neither package, and where one is installed its classes belong to a server that is not
-running. :func:`install` puts a ``sys.meta_path`` finder *first*, so these four leaf
+running. The same goes for ``azureml.ai.monitoring`` (``Collector``, data collection) and
+its ``.context``. :func:`install` puts a ``sys.meta_path`` finder *first*, so these leaf
 modules always come from here. Parent packages (``azureml``, ...) are left to the normal
 finders when they exist (``azureml-core`` and friends must keep working) and are
 synthesised as empty packages only when nothing else provides them.
@@ -24,6 +25,9 @@ ALIASES: dict[str, str] = {
     "azureml.contrib.services.aml_response": "devkit_runtime.amlresponse",
     "azureml_inference_server_http.api.aml_request": "devkit_runtime.amlrequest",
     "azureml_inference_server_http.api.aml_response": "devkit_runtime.amlresponse",
+    # azureml-ai-monitoring's data collection API (CONTRACT.md §7)
+    "azureml.ai.monitoring": "devkit_runtime.collection.monitoring",
+    "azureml.ai.monitoring.context": "devkit_runtime.collection.monitoring",
 }
 PARENTS = frozenset(
     ".".join(name.split(".")[:depth])
@@ -61,8 +65,9 @@ class AliasFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname in ALIASES:
-            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(ALIASES[fullname]))
+        if fullname in ALIASES:  # an alias may also be a parent (azureml.ai.monitoring)
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(ALIASES[fullname]),
+                                                  is_package=fullname in PARENTS)
         if fullname not in PARENTS or self._found_elsewhere(fullname, path):
             return None
         return importlib.machinery.ModuleSpec(fullname, _EmptyPackageLoader(), is_package=True)

@@ -25,6 +25,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TIMEOUT_MS = 3_600_000  # azmlinfsrv's default: one hour
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 DEFAULT_APP_ROOT = "/var/azureml-app"
+# Scoring scripts shipped with the runtime, chosen by DEVKIT_SCORER when a deployment has
+# no score.py of its own (a no-code MLflow model: CONTRACT.md §6).
+BUILTIN_SCORERS = {"mlflow": "mlflow_score.py"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class ServerConfig:
         script = env.get("AZUREML_ENTRY_SCRIPT", "")
         if script and not os.path.isabs(script):
             script = os.path.join(app_root or DEFAULT_APP_ROOT, script)
+        scorer = env.get("DEVKIT_SCORER", "")
+        if scorer and not script:
+            # The built-in script watches and reloads the model folder, its "code".
+            script, app_root = builtin_script(scorer), env.get("AZUREML_MODEL_DIR", "")
         debug = env.get("DEVKIT_DEBUG_PORT") or env.get("AZUREML_DEBUG_PORT")
         admin = env.get("DEVKIT_ADMIN_PORT")
         return cls(
@@ -111,6 +118,14 @@ class ServerConfig:
             raise ConfigError("no scoring script given: pass --entry_script PATH or set "
                               "AZUREML_ENTRY_SCRIPT (relative to AML_APP_ROOT)")
         return config
+
+
+def builtin_script(name: str) -> str:
+    """The path of a scoring script shipped with the runtime (``DEVKIT_SCORER=name``)."""
+    if name not in BUILTIN_SCORERS:
+        raise ConfigError(f"DEVKIT_SCORER={name!r} is not a built-in scorer; use one of "
+                          f"{', '.join(BUILTIN_SCORERS)} or unset it")
+    return str(Path(__file__).with_name(BUILTIN_SCORERS[name]))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,9 @@ HEALTHY_DESCRIPTION = ("If service is up and running, this response will be retu
 SCORED_DESCRIPTION = ("The service processed the input correctly and provided a result "
                       "prediction, if applicable.")
 INPUT_DESCRIPTION = "The input payload for executing the real-time machine learning service."
+# A run() carrying this attribute (a callable returning input and output schemas) describes
+# itself; the runtime's MLflow scorer uses it to document the model's signature.
+SCHEMAS_ATTR = "__devkit_schemas__"
 
 
 class SwaggerNotFound(Exception):
@@ -116,6 +119,10 @@ def _generated(version: str, run: Callable[..., Any]) -> Json | None:
 
 def _schemas(run: Callable[..., Any], version: str) -> tuple[Json, Json] | None:
     """Input and output schemas for ``version``, or None if the decorators exclude it."""
+    described = getattr(run, SCHEMAS_ATTR, None)
+    if callable(described):
+        inputs, outputs = described()
+        return inputs, outputs
     if "inference_schema" not in sys.modules:
         return _empty_schema(), _empty_schema()
     from inference_schema import schema_util

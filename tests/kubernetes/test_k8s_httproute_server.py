@@ -16,7 +16,7 @@ from conftest import ApiServer
 from k8s_specs import images, scaled_endpoint, write_endpoint
 
 from devkit.errors import SpecError
-from devkit.promote.kubernetes import apply, client, history, names, render, route
+from devkit.promote.kubernetes import apply, client, history, names, render, route, status
 from devkit.promote.kubernetes.errors import GatewayApiMissing, KubernetesError
 from devkit.promote.kubernetes.settings import ClusterSettings, GatewayParent
 from devkit.spec.model import Endpoint
@@ -211,3 +211,20 @@ def test_a_cluster_without_the_gateway_api_says_how_to_install_it(
     text = str(missing.value)
     assert "does not serve the Gateway API" in text
     assert "gateway-api/releases/download/" in text and "standard-install.yaml" in text
+
+
+def test_status_reads_the_endpoint_back_from_its_route(
+        api_server: ApiServer, tmp_path: Path) -> None:
+    settings = api_server.settings(hostnames=("seen.example.com",))
+    cluster = client.connect(settings)
+    endpoint = write_endpoint(tmp_path / "e", "seen", {"blue": 70, "green": 30})
+    assert status.endpoint_status(cluster, "seen") is None
+    apply.apply(cluster, "seen", _routes(endpoint, settings))
+    assert status.endpoint_names(cluster) == ["seen"]
+    found = status.endpoint_status(cluster, "seen")
+    assert found is not None
+    assert found.scoring_uri == "http://seen.example.com/score"
+    assert found.engine == "kubernetes:crd-test"
+    assert [(d.name, d.traffic) for d in found.deployments] == [("blue", 70), ("green", 30)]
+    # This server has no apps API, so no Deployment exists: said, not hidden.
+    assert all(d.error and "Deployment is missing" in d.error for d in found.deployments)

@@ -63,11 +63,13 @@ def test_the_release_record_keeps_its_previous_release_across_reapplies() -> Non
     v2 = [secret, _route(70)]
     first = history.stamp(_route(90), v1, None)
     assert history.previous(first) is None
-    second = history.stamp(_route(70), v2, first)
+    second = history.stamp(_route(70), v2, first, {"endpoint": "e", "note": "v2"})
     recorded = history.previous(second)
-    assert recorded is not None
-    assert recorded[1]["spec"] == _route(90)["spec"]
-    assert "data" not in recorded[0]  # keys never go into an annotation
-    again = history.stamp(_route(70), v2, second)
+    assert recorded is not None and recorded.release is None
+    assert recorded.objects[1]["spec"] == _route(90)["spec"]
+    assert "data" not in recorded.objects[0]  # keys never go into an annotation
+    now = history.current(second)
+    assert now is not None and now.release == {"endpoint": "e", "note": "v2"}
+    again = history.stamp(_route(70), v2, second, {"endpoint": "e", "note": "v2"})
     assert again["metadata"]["annotations"] == second["metadata"]["annotations"]
     assert history.release_id(v1) != history.release_id(v2)

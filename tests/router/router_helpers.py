@@ -3,8 +3,9 @@ process (``python -m devkit_runtime.router``) in front of them.
 
 The upstream is a tiny keep-alive HTTP/1.1 server on its own event loop in a thread. It
 answers ``{"deployment": NAME}`` and obeys an ``x-behave`` request header so a test can
-make it slow (``slow=MS``), fail (``status=CODE``) or crash (``crash``: close the
-connection without answering). It counts what it received, so tests can check where
+make it slow (``slow=MS``), fail (``status=CODE``), crash (``crash``: close the
+connection without answering) or stream events HTTP/1.0 style (``stream10``: the last one
+only once the test sets ``gate``). It counts what it received, so tests can check where
 requests (and mirror copies) actually landed.
 """
 
@@ -39,6 +40,7 @@ class Upstream:
         self.count = 0
         self.last_headers: dict[str, str] = {}
         self.connections = 0
+        self.gate = threading.Event()  # the ``stream10`` behaviour's handshake
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -95,6 +97,14 @@ class Upstream:
             return False
         if behave == "http10":  # no content-length: the body ends when the connection does
             writer.write(b"HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nold style")
+            await writer.drain()
+            return False
+        if behave == "stream10":  # events HTTP/1.0 style; the last one after ``gate`` is set
+            writer.write(b"HTTP/1.0 200 OK\r\ncontent-type: text/event-stream\r\n\r\n"
+                         b"data: first\n\n")
+            await writer.drain()
+            opened = await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 30)
+            writer.write(b"data: last\n\n" if opened else b"data: the gate never opened\n\n")
             await writer.drain()
             return False
         status = 200

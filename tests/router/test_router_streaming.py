@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from router_helpers import RouterProcess, write_config
+from router_helpers import RouterProcess, deployment_entry, write_config
 
 # The runtime's server helpers (a real ``python -m devkit_runtime`` on loopback).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
@@ -117,13 +117,32 @@ def test_a_client_leaving_the_router_closes_the_generator(tmp_path: Path) -> Non
             response = conn.getresponse()
             assert response.read1(65536) == b"first\n"
             conn.close()
+            # the router lets go at once, while the generator still waits for its gate
+            deadline = time.monotonic() + 30
+            while blue(router)["in_flight"] and time.monotonic() < deadline:
+                time.sleep(0.02)
+            metrics = blue(router)
+            assert (metrics["in_flight"], metrics["streams_cut"]) == (0, 1)
             gate.touch()
             outcome = tmp_path / "gate.outcome"
             deadline = time.monotonic() + 30
             while not (outcome.exists() and outcome.read_text()) and time.monotonic() < deadline:
                 time.sleep(0.02)
             assert outcome.read_text() == "closed"  # router -> replica -> generator.close()
-            metrics = blue(router)
-            assert (metrics["in_flight"], metrics["streams_cut"]) == (0, 1)
         finally:
             router.stop()
+
+
+def test_a_close_delimited_stream_is_relayed_part_by_part(upstreams, router) -> None:
+    """A bring-your-own-container server streaming HTTP/1.0 style (no length, no chunks:
+    the body ends when it closes) reaches the client part by part too."""
+    byoc = upstreams("byoc")
+    proc = router([deployment_entry("byoc", [byoc], 100)])
+    conn = http.client.HTTPConnection("127.0.0.1", proc.port, timeout=60)
+    conn.request("POST", "/score", body=b"{}", headers={"x-behave": "stream10"})
+    response = conn.getresponse()
+    assert response.getheader("content-type") == "text/event-stream"
+    assert response.read1(65536) == b"data: first\n\n"
+    byoc.gate.set()
+    assert response.read() == b"data: last\n\n"
+    conn.close()

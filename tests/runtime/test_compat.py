@@ -76,3 +76,16 @@ def test_amlresponse_matches_azmlinfsrv_shapes() -> None:
     assert [value for name, value in plain.headers if name == "X-A"] == ["1", "2"]
     typed = AMLResponse(b"\x00", 200, {"Content-Type": "image/png"})
     assert [v for n, v in typed.headers if n.lower() == "content-type"] == ["image/png"]
+
+
+def test_request_and_response_are_werkzeugs_as_flasks_are_in_azure() -> None:
+    from devkit_runtime.amlrequest import AMLRequest, environ
+    from werkzeug.wrappers import Request, Response
+
+    assert issubclass(AMLRequest, Request) and issubclass(AMLResponse, Response)
+    request = AMLRequest(environ("POST", "/score", "a=1&a=2", [("host", "h:1"),
+                                 ("content-type", "application/json"), ("x-a", "1"),
+                                 ("X-A", "2"), ("x_b", "dropped")], b'{"k": 1}'))
+    assert (request.url, request.json, request.args.getlist("a")) == (
+        "http://h:1/score?a=1&a=2", {"k": 1}, ["1", "2"])
+    assert request.headers["X-A"] == "1,2" and "x_b" not in request.headers

@@ -3,8 +3,9 @@
 The same scripts run in both servers (real subprocesses on loopback) and get the same
 bytes; the answers must match: multipart uploads (one file, several, curl's ``file[]``
 names), form fields, query args, cookies, JSON, the request stream, a binary response
-with a mimetype and a cookie, and a streamed ``text/event-stream`` response whose first
-event arrives before the script produced the last (a gate file is the handshake).
+with a mimetype and a cookie, the binary-in/binary-out ``score_rawhttp.py``, and a
+streamed ``text/event-stream`` response whose first event arrives before the script
+produced the last (a gate file is the handshake).
 
 Deliberate differences, asserted where they show: the ones every differential case has
 (see test_differential.py), and a plain run() returning a generator: azmlinfsrv cannot
@@ -159,5 +160,27 @@ def test_plain_generator_is_a_deliberate_difference(tmp_path: Path) -> None:
         theirs_reply = theirs.request("POST", "/score", json.dumps({"gate": str(gate)}))
         ours_reply = ours.request("POST", "/score", json.dumps({"gate": str(gate)}))
     assert theirs_reply.status == 500  # json.dumps(generator) fails inside azmlinfsrv
-    assert (ours_reply.status, ours_reply.body) == (200, b"first\nlast\n")
+    assert (ours_reply.status, ours_reply.body) == (200, b"first\nlast\nafter last\n")
     assert ours_reply.headers["transfer-encoding"] == "chunked"
+
+
+
+@pytest.fixture(scope="module")
+def sample_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    script = SCRIPTS / "score_rawhttp.py"
+    tmp = tmp_path_factory.mktemp("rawhttp-sample")
+    with azml_server(script, tmp) as theirs, devkit_server(script, tmp) as ours:
+        yield theirs, ours
+
+
+@pytest.mark.parametrize(("method", "path", "body", "headers"), [
+    ("POST", "/score", bytes(range(256)), {"Content-Type": "application/octet-stream"}),
+    ("POST", "/score", '{"k": [1]}', {"Content-Type": "application/json", "x-want": "json"}),
+    ("GET", "/score?k=a&k=b", None, {}),
+    ("POST", "/score", "x", {"x-want": "fail"}),
+], ids=["binary", "json", "query", "503"])
+def test_the_rawhttp_script(sample_pair: Pair, method: str, path: str, body: bytes | str,
+                            headers: dict[str, str]) -> None:
+    theirs, ours = both(sample_pair, method, path, body, headers)
+    assert_same(theirs, ours)
+    assert ours.headers.get("x-multi") == theirs.headers.get("x-multi")

@@ -89,3 +89,21 @@ def test_rawhttp_scripts_get_a_werkzeug_request(tmp_path: Path) -> None:
                                {"Content-Type": "multipart/form-data; boundary=b"})
     assert reply.json()["files"] == {"file": [{"filename": "x.txt", "size": 3,
                                                "content_type": None}]}
+
+
+def test_a_part_slower_than_the_scoring_timeout_cuts_the_stream(tmp_path: Path) -> None:
+    with devkit_server(SCRIPTS / "score_stream.py", tmp_path,
+                       env={"SCORING_TIMEOUT_MS": "500"}) as server:
+        conn = server.connect()
+        conn.request("POST", "/score", body=json.dumps({"gate": str(tmp_path / "never")}))
+        response = conn.getresponse()
+        assert response.read1(65536) == b"first\n"
+        try:
+            rest = response.read()
+        except http.client.IncompleteRead:
+            pass
+        else:
+            raise AssertionError(f"the timed-out stream ended as if complete: {rest!r}")
+        conn.close()
+        assert "the next part took longer than 500 ms" in server.log_text()
+        assert server.request("GET", "/").body == b"Healthy"  # a fresh run() thread serves

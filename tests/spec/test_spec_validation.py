@@ -209,6 +209,7 @@ def test_byoc_needs_no_code_configuration(project: Project) -> None:
 def test_mlflow_model_needs_no_code_or_environment(project: Project) -> None:
     project.write("blue.yml", "name: blue\nendpoint_name: my-endpoint\nmodel:\n  path: model\n"
                   "  type: mlflow_model\ninstance_type: Standard_DS3_v2\n")
+    project.write("model/MLmodel", "flavors:\n  python_function: {loader_module: m}\n")
     blue = project.load().deployments[0]
     assert blue.model is not None and blue.model.type == "mlflow_model"
     assert blue.code_configuration is None and blue.environment.image is None
@@ -259,7 +260,8 @@ app_insights_enabled: true""")
     assert blue.liveness_probe.timeout == 2  # default kept
     assert blue.scale_settings.type == "target_utilization"
     assert blue.scale_settings.max_instances == 3
-    assert blue.data_collector == {"collections": {"model_inputs": {"enabled": "True"}}}
+    assert blue.data_collector == {"collections": ["model_inputs"], "sampling_rate": 1.0,
+                                   "rolling_rate": "Hour"}
     assert blue.egress_public_network_access == "disabled" and blue.app_insights_enabled
 
 
@@ -273,13 +275,17 @@ def test_duplicate_deployment_names_across_files(project: Project) -> None:
 
 REFERENCES = [
     ("model:\n  path: model\n", "model: azureml:sklearn-model:1\n", 3, "model",
-     "'azureml:sklearn-model:1' refers to the Azure ML registry, which devkit cannot reach "
-     "offline; point `model.path` at a local folder instead"),
+     "'azureml:sklearn-model:1' cannot be resolved: model 'sklearn-model:1' is not "
+     "registered locally; register it with `devkit ml model create --name sklearn-model "
+     "--version 1 --path MODEL_FOLDER (or -f model.yml)`"),
     ("  path: model", "  path: azureml://datastores/workspaceblobstore/paths/m", 4,
      "model.path", "refers to the Azure ML registry"),
     ("environment:\n  image: python:3.11-slim\n  conda_file: conda.yml\n",
      "environment: azureml:AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest\n", 8,
-     "environment", "describe the environment inline with `image:` and `conda_file:`"),
+     "environment", "it is one of Azure's curated environments, which devkit cannot "
+     "download; register devkit's equivalent (Python 3.8, scikit-learn==1.0.2"),
+    ("model:\n  path: model\n", "model: azureml:/subscriptions/x/models/m/versions/1\n", 3,
+     "model", "refers to the Azure ML registry, which devkit cannot reach offline"),
     ("  code: src", "  code: azureml:my-code:2", 6, "code_configuration.code",
      "point `code_configuration.code` at a local folder instead"),
     ("  path: model", "  path: https://example.invalid/model.pkl", 4, "model.path",

@@ -39,6 +39,9 @@ def serve(script: str | None, entry_script: str | None, model_dir: str | None,
           admin_port: int | None, debug_port: int | None) -> None:
     """Serve an Azure ML scoring script (init()/run()) over HTTP, like azmlinfsrv.
 
+    Without a script, --model-dir may be an MLflow model folder (with an MLmodel file): it
+    is served with mlflow.pyfunc, as a no-code MLflow deployment is in Azure.
+
     Routes: POST/GET /score, GET / (Healthy), /swagger.json, /-/live, /-/ready,
     /metrics. Press Ctrl+C to stop.
 
@@ -46,15 +49,21 @@ def serve(script: str | None, entry_script: str | None, model_dir: str | None,
     Examples:
       devkit serve samples/regression/score.py --model-dir samples/regression/model
       devkit serve --entry_script score.py --model_dir model --worker_count 2 --port 5002
+      devkit serve --model-dir mlruns/0/abc/artifacts/model
     """
     from devkit_runtime import ServerConfig, ServerStartError
     from devkit_runtime import serve as run_server
 
-    path = Path(_pick_script(script, entry_script))
-    check_script(path)
     if model_dir is not None and not Path(model_dir).is_dir():
         raise ScriptError(f"model folder {model_dir} does not exist; pass the folder holding "
                           "the model files with --model-dir")
+    mlflow = not (script or entry_script) and model_dir is not None
+    if mlflow:
+        assert model_dir is not None
+        path = Path(_mlflow_scorer(Path(model_dir)))
+    else:
+        path = Path(_pick_script(script, entry_script))
+        check_script(path)
     overrides: dict[str, Any] = {
         "entry_script": str(path.resolve()), "model_dir": model_dir, "port": port,
         "host": host, "workers": workers, "scoring_timeout_ms": timeout_ms,
@@ -65,10 +74,26 @@ def serve(script: str | None, entry_script: str | None, model_dir: str | None,
                              if value is not None})
     if model_dir is not None:
         config = dataclasses.replace(config, model_dir=str(Path(model_dir).resolve()))
+    if mlflow:  # the model folder is what a save reloads
+        config = dataclasses.replace(config, app_root=config.model_dir)
     try:
         run_server(config)
     except ServerStartError as exc:
         raise EngineError(str(exc)) from exc
+
+
+def _mlflow_scorer(model_dir: Path) -> str:
+    """No script and an MLflow model folder: the runtime's own MLflow scorer serves it."""
+    from devkit_runtime.config import builtin_script
+
+    from devkit.spec.mlflow_model import read_mlflow_model
+
+    if not (model_dir / "MLmodel").is_file():
+        raise click.UsageError(f"no scoring script given and {model_dir} has no MLmodel file; "
+                               "run `devkit serve score.py --model-dir DIR`, or point "
+                               "--model-dir at an MLflow model folder")
+    read_mlflow_model(model_dir)
+    return builtin_script("mlflow")
 
 
 def _pick_script(script: str | None, entry_script: str | None) -> str:

@@ -23,12 +23,22 @@ def _say(message: str) -> None:
 @click.option("--gpu", is_flag=True, help="Give every replica an NVIDIA GPU.")
 @click.option("--no-watch", is_flag=True,
               help="Do not reload on save (reload with `devkit reload` instead).")
+@click.option("--set", "sets", multiple=True, metavar="[TARGET:]PATH=VALUE",
+              help="Override a spec field before validation, as az's --set (repeatable); "
+                   "TARGET is `endpoint` or a deployment name.")
+@click.option("-e", "--endpoint-name", default=None,
+              help="The endpoint's name: bring deployment files up without an endpoint file "
+                   "(key auth), or add them to this running endpoint.")
+@click.option("--all-traffic", is_flag=True,
+              help="Send 100% of live traffic to the deployment file given last.")
 def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool,
-       no_watch: bool) -> None:
+       no_watch: bool, sets: tuple[str, ...], endpoint_name: str | None,
+       all_traffic: bool) -> None:
     """Start (or update) the endpoint described by PATH and wait until it is ready.
 
     PATH is a folder holding one endpoint file and its deployment files, or an endpoint
-    file followed by deployment files (default: the current folder). Only what changed
+    file followed by deployment files (default: the current folder); with -e NAME,
+    deployment files alone (joining endpoint NAME when it runs). Only what changed
     since the last `up` is restarted. Every endpoint is fronted by its router, whose
     /score is the scoring URI printed at the end; the endpoint file's traffic is applied
     on every `up`, replacing weights set live with `devkit traffic` (`up` says so).
@@ -37,12 +47,22 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     Examples:
       devkit up samples/regression
       devkit up endpoint.yml blue.yml green.yml --engine process
+      devkit up samples/regression --set blue:instance_count=2 --set auth_mode=aml_token
+      devkit up green.yml -e regression --all-traffic
     """
     from devkit import actions
     from devkit.engines import RunSettings
-    from devkit.spec import load
+    from devkit.reload import recall_spec
+    from devkit.spec import load_recipe, plan
+    from devkit.spec.compose import extend
 
-    endpoint = load(list(paths) or [Path.cwd()])  # a SpecError stops here, nothing touched
+    # A SpecError stops here, before anything is touched.
+    recipe = plan(list(paths) or [Path.cwd()], sets=sets, endpoint_name=endpoint_name)
+    if endpoint_name is not None or all_traffic:
+        running = recall_spec(endpoint_name) if endpoint_name else None
+        recipe = extend(running, recipe, all_traffic=all_traffic)
+    endpoint = load_recipe(recipe)
+    # an endpoint that runs stays on its engine (actions.up finds it when none is named)
     result = actions.up(endpoint, engine=engine_name,
                         settings=RunSettings(gpu=gpu, watch=not no_watch), progress=_say)
     from devkit.cli.commands.status import render_table

@@ -15,6 +15,7 @@ from typing import Any
 import docker.types
 from docker.models.containers import Container
 
+from devkit import collection
 from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
 from devkit.engines.record import Wanted
@@ -28,6 +29,7 @@ GPU = "devkit.gpu"
 INSTANCES = "devkit.instance-count"
 IMAGE = "devkit.image"
 REPLICA_ROLE = "deployment"
+COLLECTS = "devkit.collects"  # writes collected data: stopped with SIGTERM before removal
 
 
 def network_name(endpoint: str) -> str:
@@ -70,6 +72,9 @@ def mounts(spec: DeploymentSpec) -> list[docker.types.Mount]:
     if spec.model is not None and target is not None:
         result.append(docker.types.Mount(str(target), str(spec.model.path), type="bind",
                                          read_only=True))
+    # Collected data, writable, at its host path (the settings name host paths).
+    result += [docker.types.Mount(folder, folder, type="bind", read_only=False)
+               for folder in collection.mount_dirs([spec])]
     return result
 
 
@@ -93,6 +98,8 @@ def create_kwargs(want: Wanted, replica: int, image: str, limits: Limits, networ
         kwargs["labels"][byoc.ROUTES_LABEL] = byoc.to_label(routes)
     else:
         kwargs.update(_runtime_kwargs(spec, run))
+    if collection.mount_dirs([spec]):
+        kwargs["labels"][COLLECTS] = "1"  # `down` stops it gracefully: its data is flushed
     _add_limits(kwargs, limits)
     return kwargs
 

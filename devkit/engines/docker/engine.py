@@ -9,9 +9,12 @@ fix it) and is reported unhealthy with the runtime's traceback.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import docker.errors
 from docker.models.containers import Container
 
 from devkit.engines import launch, routing
@@ -55,7 +58,8 @@ class DockerEngine(Engine):
     def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
         for d in endpoint.deployments:
             sku = lookup(d.instance_type)
-            if options.gpu or (sku is not None and sku.gpus):
+            if options.gpu or (sku is not None and sku.gpus) or (
+                    d.resources is not None and d.resources.gpus):
                 self.client.require_gpu(f"deployment '{d.name}' ({d.instance_type})")
 
     def _prepare(self, spec: DeploymentSpec, options: RunSettings,
@@ -64,7 +68,8 @@ class DockerEngine(Engine):
         from devkit.images.build import ensure_image  # lazily: the build code is large
 
         cpus, memory = self.client.host_resources()
-        limits = limits_for(spec.instance_type, cpus, memory, force_gpu=options.gpu)
+        limits = limits_for(spec.instance_type, cpus, memory, force_gpu=options.gpu,
+                            resources=spec.resources)
         for note in limits.notes:
             progress(f"{spec.name}: {note}")
         built = ensure_image(self.client.raw, spec, progress=progress)
@@ -89,7 +94,8 @@ class DockerEngine(Engine):
         spec = want.spec
         network = self._network(spec.endpoint_name)
         cpus, memory = self.client.host_resources()
-        limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu)
+        limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
+                            resources=spec.resources)
         image = prepared.artifact
         progress(f"{spec.name}: starting {spec.instance_count} replica(s) of {image}")
         started: list[Container] = []
@@ -176,7 +182,13 @@ class DockerEngine(Engine):
         return name
 
     def _remove_all(self, containers: Any) -> None:
-        for container in list(containers):
+        containers = list(containers)
+        collecting = [c for c in containers if c.labels.get(ct.COLLECTS) == "1"]
+        if collecting:
+            # SIGTERM first, all at once: their writers flush what was collected.
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(_stop_quietly, collecting))
+        for container in containers:
             self.client.remove_container(container)
 
     # -- what reload and debug need -------------------------------------------------------
@@ -261,3 +273,9 @@ def _source_name(view: ct.ReplicaView) -> str:
     if view.labels.get(dk.ROLE) == rt.ROLE:
         return "router"
     return f"{view.deployment}-{view.replica}"
+
+
+def _stop_quietly(container: Container) -> None:
+    """Stop with SIGTERM and a grace period; a container already gone is fine."""
+    with contextlib.suppress(docker.errors.DockerException):
+        container.stop(timeout=10)

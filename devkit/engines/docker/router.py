@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import docker.types
@@ -24,7 +25,7 @@ from docker.models.containers import Container
 
 from devkit.engines.docker import client as dk
 from devkit.engines.docker.client import DockerClient
-from devkit.engines.docker.containers import endpoint_labels, view
+from devkit.engines.docker.containers import COLLECTS, endpoint_labels, view
 from devkit.engines.routing import ROUTER_PORT
 from devkit.engines.status import Progress
 from devkit.errors import EngineError
@@ -51,7 +52,11 @@ def _user() -> str:
 
 def recipe(image: str, config_dir: str, network: str) -> str:
     """A short hash of everything that requires a new container when it changes."""
-    text = json.dumps([image, command(), config_dir, network, _user()])
+    parts: list[Any] = [image, command(), config_dir, network, _user()]
+    data_dirs = _data_dirs(config_dir)
+    if data_dirs:  # only then: routers of endpoints that collect nothing keep their recipe
+        parts.append(data_dirs)
+    text = json.dumps(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -59,17 +64,32 @@ def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
                   host_port: int | None) -> dict[str, Any]:
     labels = {**endpoint_labels(endpoint), dk.ROLE: ROLE,
               RECIPE: recipe(image, config_dir, network)}
+    if _data_dirs(config_dir):
+        labels[COLLECTS] = "1"
     return {
         "command": command(),
         "labels": labels,
         "mounts": [docker.types.Mount(CONFIG_MOUNT, config_dir, type="bind",
-                                      read_only=False)],
+                                      read_only=False),
+                   *(docker.types.Mount(folder, folder, type="bind", read_only=False)
+                     for folder in _data_dirs(config_dir))],
         "ports": {f"{ROUTER_PORT}/tcp": ("127.0.0.1", host_port)},
         "network": network,
         "user": _user(),
         "restart_policy": {"Name": "unless-stopped"},
         "detach": True,
     }
+
+
+def _data_dirs(config_dir: str) -> list[str]:
+    """The folders the router logs request/response payloads to, from its config (written
+    before the container is made), so a change of them recreates the container."""
+    try:
+        raw = json.loads((Path(config_dir) / "router.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return sorted({str(d["data_collection"]["dir"]) for d in raw.get("deployments", ())
+                   if d.get("data_collection")})
 
 
 def find(client: DockerClient, endpoint: str) -> Container | None:

@@ -242,7 +242,7 @@ def _spawn(spec: DeploymentSpec, venv: str, index: int, run: ReplicaRun) -> ps.R
     env["PATH"] = f"{venv}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"
     env.update(launch.server_env(spec, _host_paths(spec), host="127.0.0.1", port=port,
                                  admin_port=admin_port, watch=run.watch,
-                                 debug_port=run.debug_port))
+                                 debug_port=run.debug_port, instance=f"{spec.name}-{index}"))
     cwd = spec.code_configuration.code if spec.code_configuration else None
     with open(log, "ab") as out:
         proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,

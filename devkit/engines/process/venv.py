@@ -48,22 +48,23 @@ class Requirements:
     packages: tuple[str, ...]
     pip_options: tuple[str, ...]
     notices: tuple[str, ...]
+    source: Path | None = None  # the file the packages were read from
 
 
 def requirements_of(deployment: DeploymentSpec) -> Requirements:
-    conda_file = deployment.environment.conda_file
-    if conda_file is None:
-        return Requirements((), (), ())
-    from devkit.images.conda import load_conda_file
+    from devkit.images.mlflow_env import conda_environment
 
-    env = load_conda_file(conda_file)
+    env = conda_environment(deployment)
+    if env is None:
+        return Requirements((), (), ())
+    conda_file = env.path
     notices = list(env.notices)
     host = ".".join(map(str, sys.version_info[:3]))
     if env.python is not None and not env.python.allows(host):
         notices.append(f"{conda_file}:{env.python.line}: asks for python {env.python.spec} but "
                        f"the process engine runs the host's python {host}; use the docker "
                        "engine for the exact version")
-    return Requirements(env.requirements, env.pip_options, tuple(notices))
+    return Requirements(env.requirements, env.pip_options, tuple(notices), env.path)
 
 
 def venv_hash(reqs: Requirements) -> str:
@@ -114,7 +115,7 @@ def _pip(target: Venv, deployment: DeploymentSpec, args: list[str], progress: Pr
                 progress(f"{deployment.name}: {line.rstrip()}")
     if proc.returncode != 0:
         shutil.rmtree(target.path, ignore_errors=True)
-        where = deployment.environment.conda_file or deployment.source
+        where = requirements_of(deployment).source or deployment.source
         output = "\n".join(tail)
         raise ImageBuildError(
             f"Installing the environment of deployment '{deployment.name}' ({where}) failed; "

@@ -57,15 +57,17 @@ class Plan:
 Progress = Callable[[Change], None]
 
 
-def plan(cluster: Cluster, endpoint: str, manifests: list[Manifest]) -> Plan:
-    """What applying ``manifests`` for ``endpoint`` would change, from a server dry run."""
-    return _prepare(cluster, endpoint, manifests)[0]
+def plan(cluster: Cluster, endpoint: str, manifests: list[Manifest],
+         release: Mapping[str, Any] | None = None) -> Plan:
+    """What applying ``manifests`` for ``endpoint`` would change, from a server dry run.
+    ``release`` (plain JSON) is recorded with the objects for a later rollback."""
+    return _prepare(cluster, endpoint, manifests, release)[0]
 
 
 def apply(cluster: Cluster, endpoint: str, manifests: list[Manifest],
-          progress: Progress | None = None) -> Plan:
+          progress: Progress | None = None, release: Mapping[str, Any] | None = None) -> Plan:
     """Apply what changed and prune what is gone; returns the plan that was carried out."""
-    done, objects = _prepare(cluster, endpoint, manifests)
+    done, objects = _prepare(cluster, endpoint, manifests, release)
     for change in done.pending:
         obj = objects[(change.kind, change.name)]
         if change.action == DELETE:
@@ -78,9 +80,10 @@ def apply(cluster: Cluster, endpoint: str, manifests: list[Manifest],
 
 
 def _prepare(cluster: Cluster, endpoint: str, manifests: list[Manifest],
+             release: Mapping[str, Any] | None,
              ) -> tuple[Plan, dict[tuple[str, str], Manifest]]:
     """The plan, and by (kind, name) the object each change writes or deletes."""
-    wanted = _stamped(cluster, manifests)
+    wanted = _stamped(cluster, manifests, release)
     changes = []
     objects: dict[tuple[str, str], Manifest] = {}
     for manifest in wanted:
@@ -119,8 +122,10 @@ def set_traffic(cluster: Cluster, endpoint: str, traffic: Mapping[str, int] | No
     return cluster.apply(updated)
 
 
-def rollback(cluster: Cluster, endpoint: str, progress: Progress | None = None) -> Plan:
-    """Apply the release before the running one; the current keys stay."""
+def rollback(cluster: Cluster, endpoint: str, progress: Progress | None = None,
+             ) -> tuple[Plan, history.Record]:
+    """Apply the release before the running one; the current keys stay. Returns what was
+    done and the release gone back to."""
     live_route = cluster.get(GATEWAY_API, "HTTPRoute", names.object_name(endpoint))
     previous = history.previous(live_route)
     if previous is None:
@@ -128,7 +133,9 @@ def rollback(cluster: Cluster, endpoint: str, progress: Progress | None = None) 
             f"Endpoint '{endpoint}' on target '{cluster.settings.name}' has no earlier "
             "release to roll back to (it was promoted once); promote the release you want "
             "instead.")
-    return apply(cluster, endpoint, _with_live_keys(cluster, previous), progress)
+    done = apply(cluster, endpoint, _with_live_keys(cluster, previous.objects), progress,
+                 previous.release)
+    return done, previous
 
 
 def down(cluster: Cluster, endpoint: str) -> list[str]:
@@ -140,12 +147,13 @@ def down(cluster: Cluster, endpoint: str) -> list[str]:
     return removed
 
 
-def _stamped(cluster: Cluster, manifests: list[Manifest]) -> list[Manifest]:
+def _stamped(cluster: Cluster, manifests: list[Manifest],
+             release: Mapping[str, Any] | None) -> list[Manifest]:
     """The manifests with the release record on the HTTPRoute (from the live route)."""
     result = []
     for manifest in manifests:
         if manifest["kind"] == "HTTPRoute":
-            manifest = history.stamp(manifest, manifests, _live(cluster, manifest))
+            manifest = history.stamp(manifest, manifests, _live(cluster, manifest), release)
         result.append(manifest)
     return result
 

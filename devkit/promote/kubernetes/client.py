@@ -153,7 +153,7 @@ class Cluster:
             message = server_message(exc)
             raise KubernetesError(
                 f"Target '{target}' refused {what} ({status}): {message}; "
-                f"{_fix_for(status)}") from exc
+                f"{_fix_for(status, self.settings.namespace)}") from exc
         except HTTPError as exc:
             raise KubernetesError(
                 f"Target '{target}' is unreachable while {what} ({exc}); check that its API "
@@ -196,7 +196,10 @@ def server_message(exc: Exception) -> str:
     return str(getattr(exc, "reason", None) or exc).rstrip(".")
 
 
-def _fix_for(status: int | None) -> str:
+def _fix_for(status: int | None, namespace: str) -> str:
+    if status == 404:
+        return (f"if it names the namespace, create it (`kubectl create namespace "
+                f"{namespace}`) or set the target's namespace to one that exists")
     if status == 422:
         return "the rendered object is invalid for this cluster: fix the spec field it names"
     if status in (401, 403):

@@ -9,7 +9,8 @@ prunes what is gone, and waits for each changed Deployment's rollout with progre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from devkit.promote.kubernetes import apply, names, render, rollout
 from devkit.promote.kubernetes.client import Cluster
@@ -34,15 +35,17 @@ def require_credentials(cluster: Cluster, endpoint: str) -> Credentials:
     return found
 
 
-def converge(cluster: Cluster, release: EndpointRelease, progress: Progress) -> apply.Plan:
-    """Apply ``release`` and wait for every Deployment it changed to roll out."""
+def converge(cluster: Cluster, release: EndpointRelease, progress: Progress,
+             record: Mapping[str, Any] | None = None) -> apply.Plan:
+    """Apply ``release`` and wait for every Deployment it changed to roll out; ``record``
+    (plain JSON, the promote machinery's release) is kept for a later rollback."""
     keys = credentials(cluster, release.name) or Credentials.generate()
     manifests = render.render_release(release, cluster.settings, keys)
 
     def report(change: apply.Change) -> None:
         progress(f"{change.action} {change.kind} {change.name}")
 
-    done = apply.apply(cluster, release.name, manifests, report)
+    done = apply.apply(cluster, release.name, manifests, report, record)
     for change in done.pending:
         if change.kind == "Deployment" and change.action != apply.DELETE:
             rollout.wait(cluster, change.name,

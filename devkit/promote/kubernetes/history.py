@@ -5,7 +5,8 @@ annotations: ``devkit.release`` (a hash of the rendered objects), ``devkit.relea
 (those objects) and ``devkit.release.previous`` (the objects of the release before). Objects
 are stored as rendered, never as read back (no server defaults, no status), gzip+base64 JSON,
 and the Secret without its data: keys are never copied into an annotation, and a rollback
-keeps the current keys.
+keeps the current keys. A record may also carry the promote machinery's release (plain
+JSON), so a rollback can say what it went back to.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 Manifest = dict[str, Any]
@@ -23,6 +25,14 @@ RELEASE = "devkit.release"
 OBJECTS = "devkit.release.objects"
 PREVIOUS = "devkit.release.previous"
 _OURS = (RELEASE, OBJECTS, PREVIOUS)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One release as the HTTPRoute remembers it."""
+
+    objects: list[Manifest]
+    release: dict[str, Any] | None = None
 
 
 def recordable(manifests: list[Manifest]) -> list[Manifest]:
@@ -47,17 +57,19 @@ def release_id(manifests: list[Manifest]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode(manifests: list[Manifest]) -> str:
-    text = json.dumps(recordable(manifests), sort_keys=True, separators=(",", ":"))
+def encode(manifests: list[Manifest], release: Mapping[str, Any] | None = None) -> str:
+    payload = {"objects": recordable(manifests), "release": release}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode("ascii")
 
 
-def decode(text: str) -> list[Manifest]:
-    return list(json.loads(gzip.decompress(base64.b64decode(text))))
+def decode(text: str) -> Record:
+    payload = json.loads(gzip.decompress(base64.b64decode(text)))
+    return Record(list(payload["objects"]), payload.get("release"))
 
 
 def stamp(route: Manifest, manifests: list[Manifest], live_route: Mapping[str, Any] | None,
-          ) -> Manifest:
+          release: Mapping[str, Any] | None = None) -> Manifest:
     """``route`` with the record of this release; the previous one comes from the live route.
 
     Re-applying the release that runs keeps the live record as it is, so promoting the same
@@ -68,7 +80,7 @@ def stamp(route: Manifest, manifests: list[Manifest], live_route: Mapping[str, A
     new_id = release_id(manifests)
     live = dict((live_route or {}).get("metadata", {}).get("annotations") or {})
     annotations[RELEASE] = new_id
-    annotations[OBJECTS] = encode(manifests)
+    annotations[OBJECTS] = encode(manifests, release)
     if live.get(RELEASE) == new_id:
         if PREVIOUS in live:
             annotations[PREVIOUS] = live[PREVIOUS]
@@ -77,8 +89,17 @@ def stamp(route: Manifest, manifests: list[Manifest], live_route: Mapping[str, A
     return stamped
 
 
-def previous(live_route: Mapping[str, Any] | None) -> list[Manifest] | None:
-    """The objects of the release before the running one, or None when there is none."""
+def previous(live_route: Mapping[str, Any] | None) -> Record | None:
+    """The release before the running one, or None when there is none."""
+    return _read(live_route, PREVIOUS)
+
+
+def current(live_route: Mapping[str, Any] | None) -> Record | None:
+    """The release the route was last promoted with (None: not promoted by devkit)."""
+    return _read(live_route, OBJECTS)
+
+
+def _read(live_route: Mapping[str, Any] | None, key: str) -> Record | None:
     annotations = (live_route or {}).get("metadata", {}).get("annotations") or {}
-    text = annotations.get(PREVIOUS)
+    text = annotations.get(key)
     return decode(text) if text else None

@@ -10,7 +10,9 @@ Routes:
     GET /-/metrics.json                          per-deployment JSON (the TUI reads this)
 
 A raw ASGI callable rather than a framework: the router sits in front of every request,
-so its own cost is the number the overhead benchmark measures.
+so its own cost is the number the overhead benchmark measures. Answers are buffered,
+except chunked (streamed) ones, which :mod:`relay` passes on part by part; a stream
+counts as in flight, and is observed in the metrics, until its last part went out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from devkit_runtime.collection.payloads import PayloadLog
 from devkit_runtime.router import proxy
 from devkit_runtime.router.config import RouterConfig
 from devkit_runtime.router.metrics import DeploymentMetrics, RouterMetrics
@@ -55,9 +58,11 @@ class Router:
         self._watcher = ConfigWatcher(config_path, self._apply, listening)
         self._tasks: set[asyncio.Task[None]] = set()
         self._mirrors_in_flight = 0
+        self.payloads = PayloadLog()  # request/response data collection
 
     def _apply(self, config: RouterConfig) -> None:
         self.state = RouterState.build(config, self._pools, self._rng)
+        self.payloads.apply((d.name, d.data_collection) for d in config.deployments)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -141,6 +146,10 @@ class Router:
         else:  # a stream is observed when its last part went out (or it was cut off)
             outgoing.on_end.append(
                 lambda whole: metrics.observe(outgoing.status, time.perf_counter() - started))
+        if scoring:  # a streamed answer's body is not held: only its request is logged
+            self.payloads.record(decision.deployment, incoming.request_id, incoming.forwarded,
+                                 body, outgoing.headers,
+                                 outgoing.body if outgoing.stream is None else None)
         return outgoing
 
     async def _relay(self, send: Send, receive: Receive, outgoing: Outgoing) -> None:
@@ -241,6 +250,7 @@ class Router:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._pools.close()
+        self.payloads.close()  # flushes what was collected: a clean stop loses nothing
         self._watcher.forget()
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from devkit_runtime.collection.settings import CollectionSettings
 from devkit_runtime.errors import ConfigError  # the file is missing or invalid
 
 CONFIG_VERSION = 1
@@ -68,6 +69,8 @@ class DeploymentRoute:
     max_concurrent_requests_per_instance: int = 1
     instance_count: int = 1
     scoring_path: str = SCORE_PATH
+    # request/response payload logging (devkit_runtime.collection); None: off
+    data_collection: CollectionSettings | None = None
 
     @property
     def max_in_flight(self) -> int:
@@ -162,6 +165,8 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
             item.get("max_concurrent_requests_per_instance", 1)),
         instance_count=int(item.get("instance_count", 1)),
         scoring_path=str(item.get("scoring_path", SCORE_PATH)),
+        data_collection=(CollectionSettings.parse(item["data_collection"])
+                         if item.get("data_collection") else None),
     )
     if route.weight < 0 or route.mirror < 0 or route.request_timeout_ms <= 0:
         raise ValueError(f"deployment {route.name!r}: weight, mirror >= 0 and timeout > 0")

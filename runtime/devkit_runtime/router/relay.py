@@ -1,8 +1,9 @@
-"""Relaying a streamed (chunked) replica response to the client as it arrives.
+"""Relaying a streamed replica response to the client as it arrives.
 
 The router buffers ordinary responses (one write each way is what keeps its overhead
-small), but a response the replica sends chunked is a stream (tokens, server-sent events):
-each part goes to the client when it arrives, never held back for the whole body.
+small), but a response of unknown length (sent chunked, or ended by the replica closing)
+may be a stream (tokens, server-sent events): each part goes to the client, chunked, when
+it arrives, never held back for the whole body.
 
 The deployment's ``request_timeout_ms`` still bounds the whole request: the status line
 must arrive within it (else 408, in :mod:`app`), and so must the last part. A stream that
@@ -18,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from devkit_runtime.router.upstream import BodyStream, UpstreamError, within
+from devkit_runtime.router.upstream import BodyStream, UpstreamError
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -35,21 +36,29 @@ async def relay(send: Send, receive: Receive, status: int, headers: list[tuple[b
     loop = asyncio.get_running_loop()
     gone = asyncio.ensure_future(_disconnect(receive))
     try:
-        while not gone.done():
-            part = await within(max(deadline - loop.time(), 0.0), stream.read())
+        while True:
+            # Wait for the next part or the client leaving, whichever comes first, so a
+            # client that hung up frees its slot (and stops the replica) at once.
+            read = asyncio.ensure_future(stream.read())
+            await asyncio.wait((read, gone), timeout=max(deadline - loop.time(), 0.0),
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not read.done():
+                read.cancel()
+                if not gone.done():
+                    log.warning("deployment '%s': a streamed response was cut off at its "
+                                "request_timeout_ms", deployment)
+                return False
+            part = read.result()
             if not part:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 return True
             await send({"type": "http.response.body", "body": part, "more_body": True})
-    except asyncio.TimeoutError:
-        log.warning("deployment '%s': a streamed response was cut off at its "
-                    "request_timeout_ms", deployment)
     except UpstreamError as exc:
         log.warning("deployment '%s': a streamed response was cut off: %s", deployment, exc)
+        return False
     finally:
         gone.cancel()
         stream.close()
-    return False
 
 
 async def _disconnect(receive: Receive) -> None:

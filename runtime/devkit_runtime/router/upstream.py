@@ -5,9 +5,9 @@ scoring server's, for scripts), and a proxy lives or dies by upstream keep-alive
 loses 60% of its throughput without it). The client speaks just what the router needs:
 one buffered request and, parsed by httptools' C parser, one response on connections
 reused until the server closes them. The response is buffered, except that the live path
-(``stream=True``) gets a chunked one as soon as its headers arrive, its body as a
-:class:`BodyStream` (token streaming must reach the client part by part); the connection
-returns to the pool when that stream is closed.
+(``stream=True``) gets one of unknown length (chunked, or ended by the server closing) as
+soon as its headers arrive, its body as a :class:`BodyStream` (token streaming must reach
+the client part by part); the connection returns to the pool when that stream is closed.
 
 Failures are typed so the router can map them to the front end's status codes:
 :class:`ConnectFailed` (nothing listens: 502) and :class:`ConnectionDropped` (the server
@@ -32,6 +32,7 @@ MAX_IDLE_PER_REPLICA = 64
 # A streamed body buffered beyond HIGH bytes (the client reads slower than the replica
 # writes) pauses reading from the replica until it is down to LOW.
 STREAM_HIGH, STREAM_LOW = 1 << 20, 1 << 18
+_NO_BODY = frozenset((204, 304))  # never a body, whatever the headers say (RFC 9110)
 T = TypeVar("T")
 
 
@@ -156,7 +157,10 @@ class _Connection(asyncio.Protocol):
             # A response without length or chunking ends when the server closes (HTTP/1.0
             # style, seen in some bring-your-own-container servers).
             self.keep_alive = False
-            self._finish(self._parser.get_status_code())
+            if self._stream is not None:
+                self._stream.finish()
+            else:
+                self._finish(self._parser.get_status_code())
         if self._stream is not None and not self._stream.finished:
             self._stream.fail(ConnectionDropped("the replica closed the connection in the "
                                                 "middle of a streamed response"))
@@ -171,7 +175,10 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        if self._may_stream and self._chunked():
+        # Chunked, or delimited by the server closing: a body of unknown length, which may
+        # be a stream (a BYOC server streaming events HTTP/1.0 style is one).
+        if self._may_stream and (self._chunked() or not self._has_length()) \
+                and self._parser.get_status_code() not in _NO_BODY:
             assert self._transport is not None
             self._stream = BodyStream(self._transport)
             self._finish(self._parser.get_status_code())
@@ -234,7 +241,7 @@ class ReplicaPool:
 
     async def request(self, data: Sequence[bytes], stream: bool = False) -> UpstreamResponse:
         """Send one request (already serialised) and return the response: buffered, or
-        with ``stream`` a chunked one as soon as its headers arrive (the caller must
+        with ``stream`` one of unknown length as soon as its headers arrive (the caller must
         close ``response.stream``; the request counts as in flight until then)."""
         self.in_flight += 1
         response: UpstreamResponse | None = None
