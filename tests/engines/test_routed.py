@@ -43,10 +43,11 @@ def init():
     pass
 
 def run(data):
-    if json.loads(data) == "slow":  # longer than red's request_timeout_ms
+    request = json.loads(data)
+    if request == "slow":  # longer than red's request_timeout_ms
         time.sleep(1.5)
         return {"slept": True}
-    return [0.0]
+    return [0.0] * len(request["data"])  # one prediction per row, as the regression model
 """
 
 

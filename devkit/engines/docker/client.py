@@ -131,9 +131,19 @@ class DockerClient:
                 ", or drop `--gpu` and use a CPU instance_type.")
 
     def containers(self, **labels: str | None) -> list[Container]:
-        with translated("list containers"):
-            found = self.raw.containers.list(all=True, filters={"label": label_filter(**labels)})
-        return list(found)
+        # The SDK lists, then inspects each container: one removed in between (by another
+        # `down` on this shared engine) raises NotFound for a list that is simply shorter
+        # now. Listing again is the answer; three tries bound it.
+        for attempt in range(3):
+            try:
+                with translated("list containers"):
+                    found = self.raw.containers.list(
+                        all=True, filters={"label": label_filter(**labels)})
+                return list(found)
+            except EngineError as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, docker.errors.NotFound):
+                    raise
+        raise AssertionError("unreachable")
 
     def networks(self, **labels: str | None) -> list[Network]:
         with translated("list networks"):
