@@ -9,8 +9,9 @@ class with the same methods. Actions never ask which kind they hold.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from devkit.engines import available_engines, get_engine
@@ -89,10 +90,14 @@ class Place(Access, Protocol):
 @dataclass(frozen=True)
 class Scope:
     """The places an action looks at: one ``target`` (a remote place), or the local
-    engines named in ``engines`` (default: every engine that answers here)."""
+    engines named in ``engines`` (default: every engine that answers here). The engines
+    are connected once per scope (a docker client per poll would cost a connection and a
+    ping each time) and kept for its life."""
 
     engines: tuple[str, ...] | None = None
     target: Place | None = None
+    _connected: list[Place] = field(default_factory=list, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def of(cls, engines: Sequence[str] | None = None, target: Place | None = None) -> Scope:
@@ -101,9 +106,13 @@ class Scope:
     def places(self) -> list[Place]:
         if self.target is not None:
             return [self.target]
-        if self.engines is not None:
-            return [get_engine(name) for name in self.engines]
-        return list(available_engines())
+        with self._lock:
+            if not self._connected:
+                names = self.engines
+                found = [get_engine(n) for n in names] if names is not None else \
+                    available_engines()
+                self._connected.extend(found)
+            return list(self._connected)
 
     def locate(self, name: str) -> tuple[Place, EndpointStatus]:
         """The place running endpoint ``name`` and its status; EndpointNotFound naming
