@@ -15,6 +15,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples"
 IN_CI = bool(os.environ.get("CI"))
+# The test extra installs uvloop (tests/runtime/test_event_loop.py runs the worker on it),
+# but images run the runtime on plain asyncio: every other server the suite starts from
+# this venv uses that loop too, unless a test asks for another.
+os.environ.setdefault("DEVKIT_LOOP", "asyncio")
 
 
 def find_free_port() -> int:
