@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from devkit.engines import available_engines, get_engine
 from devkit.engines.base import EndpointStatus, Engine, Progress, RunSettings, not_found
-from devkit.errors import EndpointNotFound, EngineError
+from devkit.errors import DevkitError, EndpointNotFound, EngineError
 from devkit.router.control import TrafficChange
 from devkit.router.keys import EndpointKeys
 from devkit.router.tokens import IssuedToken
@@ -116,22 +116,32 @@ class Scope:
 
     def locate(self, name: str) -> tuple[Place, EndpointStatus]:
         """The place running endpoint ``name`` and its status; EndpointNotFound naming
-        what runs instead."""
+        what runs instead. A place that cannot answer (Docker failing mid-call) does not
+        hide the endpoint on another; its error is raised only when none has it."""
         places = self.places()
         running: list[str] = []
+        failure: DevkitError | None = None
         for place in places:
-            found = place.status(name)
-            if found:
-                return place, found[0]
-            running += place.names()
+            try:
+                found = place.status(name)
+                if found:
+                    return place, found[0]
+                running += place.names()
+            except DevkitError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         where = " or ".join(p.name for p in places)
         raise EndpointNotFound(not_found(name, where, running))
 
     def owner(self, name: str) -> Place:
         """The place running ``name``, found by name alone (no replica is probed)."""
         for place in self.places():
-            if name in place.names():
-                return place
+            try:
+                if name in place.names():
+                    return place
+            except DevkitError:
+                continue  # another place may run it; locate() says why if none does
         return self.locate(name)[0]  # raises EndpointNotFound naming what runs instead
 
     def access(self) -> Access:
