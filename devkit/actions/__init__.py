@@ -11,6 +11,15 @@ Each action takes typed inputs and returns a typed result, or raises a
     reload     reload, last_reload                -> ReloadReport / ReplicaReload
     debug      debug_on, debug_off, wait_for_debugger -> DebugSession
     logs       logs                               -> lines
+    compare    shadow_report                      -> ShadowReport (the router's shadow diff)
+    replay     load_requests, replay              -> ReplayReport (recorded requests, compared)
+    rollout    rollout                            -> RolloutOutcome (step-wise shift, checked)
+    promote    promote, rollback                  -> PromoteResult (a spec taken to a target)
+    targets    check_targets, status, traffic, logs, keys, token, down  (on a target)
+
+(compare, replay, rollout, promote and targets are imported by module: ``from
+devkit.actions.rollout import rollout``; they reach an endpoint through
+:class:`~devkit.actions.router_view.RouterView`.)
 
 Places: where an endpoint runs
 ------------------------------

@@ -29,6 +29,7 @@ from devkit import collection
 from devkit.errors import EndpointNotFound, RouterError
 from devkit.router import keys, tokens
 from devkit.router.files import read_json, router_config_path, write_json
+from devkit.router.shadow_settings import shadow_section
 from devkit.spec.model import AuthMode, DeploymentSpec, Endpoint
 
 
@@ -61,7 +62,7 @@ def build_router_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[
         weights = {endpoint.deployments[0].name: 100}
     mirrors = dict(endpoint.spec.mirror_traffic if mirror is None else mirror)
     collection.remember(endpoint.name, endpoint.deployments)
-    return {
+    payload = {
         "version": CONFIG_VERSION,
         "generation": 0,
         "endpoint": endpoint.name,
@@ -69,6 +70,10 @@ def build_router_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[
         "deployments": [_deployment(d, replica_urls.get(d.name, ()), weights, mirrors)
                         for d in endpoint.deployments],
     }
+    shadow = shadow_section(endpoint.spec)
+    if shadow:  # only then: other endpoints' configs stay byte for byte what they were
+        payload["shadow"] = shadow
+    return payload
 
 
 def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str, int],

@@ -28,6 +28,7 @@ PALETTE = (
     ("traffic", "Edit traffic", "Change live weights and mirror, applied by the router"),
     ("keys", "Keys", "Show or regenerate the endpoint's keys (or a token)"),
     ("logs_full", "Logs full screen", "Follow the selection's logs on a whole screen"),
+    ("side_by_side", "Side by side", "Deployments next to each other, with the shadow diff"),
 )
 
 

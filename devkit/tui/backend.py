@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 from devkit import actions
+from devkit.actions.compare import ShadowReport
+from devkit.actions.rollout import Event, RolloutOutcome, RolloutPlan
+from devkit.actions.router_view import RouterView
 from devkit.engines.base import EndpointStatus, Progress
-from devkit.errors import DevkitError, InvokeError, SpecError
+from devkit.errors import DevkitError, EndpointNotFound, InvokeError, SpecError
 from devkit.reload import ReplicaReload, recall_spec
 from devkit.spec import load
 from devkit.spec.model import Endpoint
+from devkit.tui import targets
 from devkit.tui.views import (
     EndpointView,
     InvokeResult,
@@ -73,7 +77,12 @@ class Backend:
                 specs[name] = recalled
         views = [from_status(s, specs.get(n)) for n, s in running.items()]
         views += [from_spec(spec) for name, spec in specs.items() if name not in running]
+        views += targets.views(errors)
         return Snapshot(tuple(sorted(views, key=lambda v: v.name)), tuple(errors))
+
+    def spec(self, name: str) -> Endpoint | None:
+        """The spec of endpoint ``name`` as last loaded or recalled, if any."""
+        return self._specs.get(name)
 
     def _load_specs(self, errors: list[str]) -> dict[str, Endpoint]:
         for path in self.spec_paths:
@@ -119,6 +128,32 @@ class Backend:
         if status is None or place is None or status.deployment(deployment) is None:
             return None
         return actions.last_reload(place, status, deployment, self._specs.get(view.name))
+
+    def side_by_side(self, view: EndpointView) -> ShadowReport:
+        """The router's per-deployment metrics and shadow diff, through the compare action."""
+        from devkit.actions.compare import shadow_report
+
+        return shadow_report(self.router_view(view))
+
+    def rollout(self, view: EndpointView, candidate: str, plan: RolloutPlan,
+                on_event: Callable[[Event], None], stop: threading.Event) -> RolloutOutcome:
+        """Run the rollout action to its end (or until ``stop`` is set)."""
+        from devkit.actions.rollout import rollout
+
+        return rollout(self.router_view(view), candidate, plan, on_event=on_event, stop=stop)
+
+    def router_view(self, view: EndpointView) -> RouterView:
+        """The endpoint's router as the actions reach it, from what the poll found (no
+        engine is asked again)."""
+        from devkit.actions.router_view import LocalTraffic
+
+        if not view.scoring_uri:
+            raise EndpointNotFound(f"Endpoint '{view.name}' is not running; start it (u).")
+        try:
+            auth = actions.authorization(view.name, scope=self.scope)
+        except DevkitError:
+            auth = {}  # no router config: nothing checks auth
+        return RouterView(view.name, view.scoring_uri, LocalTraffic(view.engine), auth)
 
     def log_feed(self, endpoint: str, deployment: str | None,
                  tail: int = 200) -> queue.Queue[str | None]:
@@ -176,6 +211,8 @@ class Backend:
     def set_traffic(self, endpoint: str, traffic: Mapping[str, int],
                     mirror: Mapping[str, int]) -> bool:
         """Apply weights live; True when a running router applied them."""
+        if targets.split(endpoint) is not None:  # an endpoint promoted to a target
+            return targets.set_traffic(endpoint, traffic, mirror)
         return actions.set_traffic(endpoint, traffic, mirror, scope=self.scope).applied
 
     def credentials(self, endpoint: str, regenerate: str | None = None) -> dict[str, str]:

@@ -55,7 +55,9 @@ def model_path(model_dir: str, folder: str | None = None) -> Path:
     candidates += [root, *sorted(p.parent for p in root.glob("*/MLmodel"))]
     for candidate in candidates:
         if (candidate / "MLmodel").is_file():
-            return candidate
+            # Resolved: the process engine shows the model through a symlink, and flavours
+            # refuse data files whose real path is outside the folder they were given.
+            return candidate.resolve()
     raise ModelLoadError(f"{root / (folder or '')}/MLmodel does not exist, so there is no "
                          "MLflow model to serve; point the model path at the folder that "
                          "mlflow.<flavor>.save_model wrote")

@@ -179,3 +179,37 @@ def test_a_model_that_fails_to_load_is_not_ready_with_one_sentence(
         error = ready.json()["error"]
         assert f"{broken}/MLmodel failed to load with mlflow.pyfunc.load_model" in error
         assert "save the model again" in error
+
+
+def test_devkit_serve_model_dir_serves_an_mlflow_folder(mlflow_models: Path,
+                                                        tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from runtime_server import RunningServer, find_free_port
+
+    port = find_free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devkit.cli.main", "serve", "--model-dir",
+             str(mlflow_models / "lightgbm"), "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT)
+    server = RunningServer(process, port, log)
+    try:
+        server.wait_live(60)
+        assert server.wait_ready(60).status == 200
+        reply = post(server, {"input_data": SPLIT})
+        assert reply.status == 200 and len(reply.json()) == 2
+    finally:
+        server.stop()
+
+
+def test_devkit_serve_refuses_a_folder_without_mlmodel(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "devkit.cli.main", "serve", "--model-dir",
+                             str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{tmp_path} has no MLmodel file" in result.stderr

@@ -170,10 +170,13 @@ def deployment_entry(name: str, upstreams: list[Upstream], weight: int = 0, mirr
 
 
 def write_config(path: Path, deployments: list[dict[str, Any]], generation: int = 1,
-                 auth: dict[str, Any] | None = None, endpoint: str = "test-ep") -> None:
+                 auth: dict[str, Any] | None = None, endpoint: str = "test-ep",
+                 shadow: dict[str, Any] | None = None) -> None:
     """Write a router config atomically, as the host side does."""
-    raw = {"version": 1, "generation": generation, "endpoint": endpoint,
-           "auth": auth or {"mode": "none"}, "deployments": deployments}
+    raw: dict[str, Any] = {"version": 1, "generation": generation, "endpoint": endpoint,
+                           "auth": auth or {"mode": "none"}, "deployments": deployments}
+    if shadow is not None:
+        raw["shadow"] = shadow
     temp = path.with_name(path.name + ".tmp")
     temp.write_text(json.dumps(raw))
     temp.replace(path)

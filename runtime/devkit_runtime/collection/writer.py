@@ -8,7 +8,8 @@ with the date part cut to the ``rolling_rate`` (Year: ``yyyy``; Month: ``yyyy/MM
 Day: ``yyyy/MM/dd``; Hour: ``yyyy/MM/dd/HH``; Minute: ``yyyy/MM/dd/HH/mm``), in UTC, from
 the time each event was collected. A new partition folder is a new file: that is the roll.
 
-The request path only enqueues (``submit``); when the queue is full the event is dropped
+The request path only appends to a deque (``submit``); the thread drains it every
+``INTERVAL`` (or at once on ``flush``/``close``). When it is full the event is dropped
 and counted rather than blocking a request. A write that fails (full disk, unwritable
 folder) is one warning naming the folder and the fix, and scoring goes on; the counters
 say how much was lost. ``close`` drains the queue: clean shutdowns lose nothing.
@@ -19,13 +20,14 @@ The clock is injectable so rolling is tested without waiting for the hour to tur
 from __future__ import annotations
 
 import atexit
+import functools
+import itertools
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 from devkit_runtime.collection.events import Pending, render
@@ -33,16 +35,22 @@ from devkit_runtime.collection.settings import CollectionSettings
 
 log = logging.getLogger("devkit_runtime.collection")
 
-MAX_QUEUE = 10_000
+MAX_QUEUE = 10_000  # events waiting per writer; beyond that new ones are dropped
 BATCH = 512
+YIELD_EVERY = 4
+INTERVAL = 0.2  # seconds between the writer's rounds when nobody asks for a flush
 FORMATS = {"Year": "%Y", "Month": "%Y/%m", "Day": "%Y/%m/%d", "Hour": "%Y/%m/%d/%H",
            "Minute": "%Y/%m/%d/%H/%M"}
-_STOP = object()
 
 
 def partition(rolling_rate: str, when: float) -> str:
     """The date folders of an event collected at ``when`` (seconds since the epoch)."""
-    return datetime.fromtimestamp(when, timezone.utc).strftime(FORMATS[rolling_rate])
+    return _partition(rolling_rate, int(when))
+
+
+@functools.lru_cache(maxsize=16)
+def _partition(rolling_rate: str, second: int) -> str:
+    return time.strftime(FORMATS[rolling_rate], time.gmtime(second))
 
 
 class EventWriter:
@@ -52,9 +60,18 @@ class EventWriter:
                  max_queue: int = MAX_QUEUE) -> None:
         self.settings = settings
         self.clock = clock
+        self.max_queue = max_queue
         self.written = 0
         self.dropped = 0
-        self._queue: queue.Queue[object] = queue.Queue(max_queue)
+        # A deque, not a queue.Queue: append is atomic and takes no lock, and the writer
+        # wakes on a timer instead of once per event (a thread switch per request would
+        # cost the server more than the writing does).
+        self._pending: deque[Pending] = deque()
+        self._submitted = itertools.count(1)
+        self._last_submitted = 0
+        self._handled = 0
+        self._wake = threading.Event()
+        self._stopping = False
         self._warned: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="devkit-collection",
                                         daemon=True)
@@ -63,50 +80,58 @@ class EventWriter:
 
     def submit(self, pending: Pending) -> None:
         """Queue one event; never blocks, never raises."""
-        try:
-            self._queue.put_nowait(pending)
-        except queue.Full:
+        if len(self._pending) >= self.max_queue:
             self.dropped += 1
             self._warn_once("full", f"data collection for {self.settings.deployment} is "
-                            f"{self._queue.maxsize} events behind; dropping new events "
-                            "until the writer catches up (is the disk slow?)")
+                            f"{self.max_queue} events behind; dropping new events until the "
+                            "writer catches up (is the disk slow?)")
+            return
+        self._pending.append(pending)
+        self._last_submitted = next(self._submitted)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is on disk (or ``timeout`` passed)."""
+        target = self._last_submitted
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self._queue.unfinished_tasks
+        self._wake.set()
+        while self._handled < target and self._thread.is_alive() \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._handled >= target
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop the thread."""
+        _OPEN.discard(self)
         if not self._thread.is_alive():
             return
-        self._queue.put(_STOP)
+        self._stopping = True
+        self._wake.set()
         self._thread.join(timeout)
-        _OPEN.discard(self)
 
     # -- the writer thread ----------------------------------------------------------
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(item is _STOP for item in batch)
-            self._write([item for item in batch if isinstance(item, Pending)])
-            for _ in batch:
-                self._queue.task_done()
-            if stop:
+            self._wake.wait(INTERVAL)
+            self._wake.clear()
+            stopping = self._stopping
+            while self._pending:
+                batch = [self._pending.popleft()
+                         for _ in range(min(BATCH, len(self._pending)))]
+                self._write(batch)
+                self._handled += len(batch)
+            if stopping:
                 return
 
     def _write(self, batch: list[Pending]) -> None:
         settings = self.settings
         lines: dict[Path, list[str]] = {}
-        for pending in batch:
+        for index, pending in enumerate(batch):
+            if index % YIELD_EVERY == 0:
+                # Hand the GIL back now and then: a thread that keeps it for a whole batch
+                # makes the server's event loop wait a switch interval (5 ms) each time it
+                # wakes, which costs throughput far beyond the rendering itself.
+                time.sleep(0)
             folder = f"{pending.collection}/{partition(settings.rolling_rate, pending.time)}"
             try:
                 event = render(pending, settings.source, settings.model_version,

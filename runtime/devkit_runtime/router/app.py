@@ -8,6 +8,7 @@ Routes:
     GET /-/config                                the applied config, without secrets
     GET /metrics                                 Prometheus text
     GET /-/metrics.json                          per-deployment JSON (the TUI reads this)
+    GET /-/shadow.json                           the shadow diff of mirrored requests
 
 A raw ASGI callable rather than a framework: the router sits in front of every request,
 so its own cost is the number the overhead benchmark measures. Answers are buffered,
@@ -27,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from devkit_runtime.collection.payloads import PayloadLog
-from devkit_runtime.router import proxy
+from devkit_runtime.router import proxy, shadow
 from devkit_runtime.router.config import RouterConfig
-from devkit_runtime.router.metrics import DeploymentMetrics, RouterMetrics
+from devkit_runtime.router.metrics import BUCKETS_S, DeploymentMetrics, RouterMetrics
 from devkit_runtime.router.proxy import Incoming, Outgoing
 from devkit_runtime.router.relay import relay
+from devkit_runtime.router.shadow import Pending, ShadowBook
 from devkit_runtime.router.state import ConfigWatcher, RouterState
 from devkit_runtime.router.upstream import PoolRegistry, UpstreamError, within
 
@@ -52,6 +54,7 @@ class Router:
     def __init__(self, config_path: Path, rng: random.Random | None = None,
                  listening: Callable[[], bool] = lambda: True) -> None:
         self.metrics = RouterMetrics()
+        self.shadow = ShadowBook()
         self.state: RouterState | None = None
         self._rng = rng
         self._pools = PoolRegistry()
@@ -62,6 +65,7 @@ class Router:
 
     def _apply(self, config: RouterConfig) -> None:
         self.state = RouterState.build(config, self._pools, self._rng)
+        self.shadow.configure(shadow.with_data_dir(config))
         self.payloads.apply((d.name, d.data_collection) for d in config.deployments)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,11 +100,15 @@ class Router:
             described = state.config.describe() if state else {"generation": None}
             return proxy.json_response({**described, "last_error": self._watcher.last_error})
         if path == "/metrics":
-            text = self.metrics.prometheus(state.config.endpoint if state else "")
+            endpoint = state.config.endpoint if state else ""
+            text = self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
             return Outgoing(200, [(b"content-type", b"text/plain; version=0.0.4")],
                             text.encode("utf-8"))
         if path == "/-/metrics.json":
             return proxy.json_response(self._metrics_json(state))
+        if path == "/-/shadow.json":
+            return proxy.json_response(self.shadow.as_json(state.config.endpoint if state
+                                                           else ""))
         return proxy.error(404, f"Path {path} not found; the endpoint serves /score.")
 
     def _metrics_json(self, state: RouterState | None) -> dict[str, Any]:
@@ -112,6 +120,7 @@ class Router:
                              replicas=len(route.replicas))
         return {"endpoint": state.config.endpoint if state else None,
                 "generation": state.config.generation if state else None,
+                "latency_buckets_s": list(BUCKETS_S),
                 "deployments": deployments}
 
     async def _forward(self, scope: Scope, receive: Receive, scoring: bool) -> Outgoing:
@@ -136,16 +145,23 @@ class Router:
             target = _target(scope, _scoring_path(state, name) if scoring else None)
             return proxy.serialise(scope["method"], target, b"router", incoming, body)
 
+        pair = None
         if decision.mirror is not None:
-            self._mirror(state, decision.mirror, request_for(decision.mirror))
+            pair = self._mirror(state, decision.deployment, decision.mirror,
+                                request_for(decision.mirror), incoming)
         outgoing = await self._call(state, decision.deployment, request_for(decision.deployment),
                                     incoming, scoring)
         metrics = self.metrics.of(decision.deployment)
         if outgoing.stream is None:
-            metrics.observe(outgoing.status, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            metrics.observe(outgoing.status, elapsed)
+            if pair is not None:
+                pair.live_done(shadow.live_answer(outgoing, elapsed))
         else:  # a stream is observed when its last part went out (or it was cut off)
             outgoing.on_end.append(
                 lambda whole: metrics.observe(outgoing.status, time.perf_counter() - started))
+            if pair is not None:  # a streamed body is not kept: compared on its status
+                pair.live_done(shadow.live_answer(outgoing, time.perf_counter() - started))
         if scoring:  # a streamed answer's body is not held: only its request is logged
             self.payloads.record(decision.deployment, incoming.request_id, incoming.forwarded,
                                  body, outgoing.headers,
@@ -203,31 +219,47 @@ class Router:
             outgoing.on_end.append(lambda whole: _stream_ended(metrics, whole))
         return outgoing
 
-    def _mirror(self, state: RouterState, name: str, data: list[bytes]) -> None:
-        """Send a copy in the background; its answer is discarded, its failures counted."""
+    def _mirror(self, state: RouterState, live: str, name: str, data: list[bytes],
+                incoming: Incoming) -> Pending | None:
+        """Send a copy in the background; its answer never reaches the client, its
+        failures are counted, and it is compared with the live answer (the returned
+        pair) unless comparing is off."""
         metrics = self.metrics.of(name)
         if self._mirrors_in_flight >= state.config.mirror_max_in_flight:
             metrics.mirror_dropped += 1
-            return
+            return None
         self._mirrors_in_flight += 1
         metrics.mirrored += 1
-        task = asyncio.create_task(self._send_mirror(state, name, data))
+        pair = self.shadow.begin(live, name, incoming.request_id)
+        task = asyncio.create_task(self._send_mirror(state, name, data, pair))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return pair
 
-    async def _send_mirror(self, state: RouterState, name: str, data: list[bytes]) -> None:
+    async def _send_mirror(self, state: RouterState, name: str, data: list[bytes],
+                           pair: Pending | None) -> None:
         route = state.config.deployment(name)
         pool = state.balancers[name].pick()
+        started = time.perf_counter()
+        answer = None
         try:
             if route is None or pool is None:
                 raise UpstreamError("no replica")
             response = await within(route.request_timeout_ms / 1000, pool.request(data))
             if response.status >= 400:
                 self.metrics.of(name).mirror_failed += 1
-        except (asyncio.TimeoutError, UpstreamError):
+            answer = shadow.upstream_answer(response, time.perf_counter() - started)
+        except asyncio.TimeoutError:
             self.metrics.of(name).mirror_failed += 1
+            answer = shadow.failed_answer(408, "timeout", time.perf_counter() - started)
+        except UpstreamError as exc:
+            self.metrics.of(name).mirror_failed += 1
+            status = 503 if str(exc) == "no replica" else 502
+            answer = shadow.failed_answer(status, str(exc), time.perf_counter() - started)
         finally:
             self._mirrors_in_flight -= 1
+            if pair is not None and answer is not None:
+                pair.shadow_done(answer)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         watch: asyncio.Task[None] | None = None

@@ -21,6 +21,14 @@ Format (``version`` 1)::
 bring-your-own-container image serves its own route (``inference_config.scoring_route``),
 so the endpoint's ``/score`` is forwarded there, query string kept.
 
+``shadow`` (optional) tunes the shadow diff of mirrored requests
+(:mod:`devkit_runtime.router.shadow`): ``{"compare": true, "atol": 1e-9, "rtol": 1e-6,
+"ignore": ["$.generated_at"], "log_dir": "shadow"}``. Numbers agree when
+``|live - shadow| <= atol + rtol * |live|``; ``ignore`` lists JSON paths that never count
+(array indices may be written ``[*]``); ``log_dir`` (relative to the config's folder, or
+absolute) receives each disagreement as a JSON line; ``compare: false`` mirrors without
+comparing. The host fills it from the endpoint's ``devkit.shadow.*`` tags.
+
 ``token_secret_file`` is relative to the config's folder so the same file works on the
 host and inside a container that mounts the folder elsewhere.
 """
@@ -35,6 +43,7 @@ from urllib.parse import urlsplit
 
 from devkit_runtime.collection.settings import CollectionSettings
 from devkit_runtime.errors import ConfigError  # the file is missing or invalid
+from devkit_runtime.router.diff import Tolerance
 
 CONFIG_VERSION = 1
 SCORE_PATH = "/score"
@@ -86,12 +95,22 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class ShadowSettings:
+    """The config's ``shadow`` section: tolerance, whether to compare, where to log."""
+
+    tolerance: Tolerance = Tolerance()
+    compare: bool = True
+    log_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class RouterConfig:
     endpoint: str
     generation: int
     auth: AuthConfig
     deployments: tuple[DeploymentRoute, ...]
     mirror_max_in_flight: int = 64
+    shadow: ShadowSettings = ShadowSettings()
 
     def deployment(self, name: str) -> DeploymentRoute | None:
         for deployment in self.deployments:
@@ -151,7 +170,22 @@ def parse_config(raw: dict[str, Any], base: Path) -> RouterConfig:
         auth=_parse_auth(raw.get("auth", {"mode": "none"}), base),
         deployments=deployments,
         mirror_max_in_flight=int(raw.get("mirror_max_in_flight", 64)),
+        shadow=_parse_shadow(raw.get("shadow", {}), base),
     )
+
+
+def _parse_shadow(raw: dict[str, Any], base: Path) -> ShadowSettings:
+    unknown = set(raw) - {"compare", "atol", "rtol", "ignore", "log_dir"}
+    if unknown:
+        raise ValueError(f"'shadow' has unknown fields {sorted(unknown)}")
+    tolerance = Tolerance(atol=float(raw.get("atol", Tolerance.atol)),
+                          rtol=float(raw.get("rtol", Tolerance.rtol)),
+                          ignore=tuple(str(p) for p in raw.get("ignore", ())))
+    if tolerance.atol < 0 or tolerance.rtol < 0:
+        raise ValueError("'shadow' atol and rtol must be >= 0")
+    log_dir = raw.get("log_dir")
+    return ShadowSettings(tolerance=tolerance, compare=bool(raw.get("compare", True)),
+                          log_dir=base / str(log_dir) if log_dir else None)
 
 
 def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:

@@ -9,10 +9,58 @@ Prometheus' ``histogram_quantile`` would, which is all a dashboard needs.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Histogram:
+    """Latency in the fixed ``BUCKETS_S`` buckets (one overflow bucket past the last)."""
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(BUCKETS_S) + 1)
+        self.sum = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.sum += seconds
+        self.counts[bisect.bisect_left(BUCKETS_S, seconds)] += 1
+
+    def quantile(self, q: float) -> float | None:
+        return quantile_of(self.counts, q)
+
+    def prometheus(self, name: str, labels: str) -> list[str]:
+        lines = []
+        cumulative = 0
+        for index, bound in enumerate(BUCKETS_S):
+            cumulative += self.counts[index]
+            lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {cumulative}')
+        cumulative += self.counts[-1]
+        lines.append(f'{name}_bucket{{{labels},le="+Inf"}} {cumulative}')
+        lines.append(f"{name}_sum{{{labels}}} {self.sum:.6f}")
+        lines.append(f"{name}_count{{{labels}}} {cumulative}")
+        return lines
+
+
+def quantile_of(counts: Sequence[int], q: float) -> float | None:
+    """Estimated quantile in seconds from per-bucket ``counts`` (``BUCKETS_S`` plus the
+    overflow), or None when they are all 0. Also used on the difference of two snapshots,
+    which is how ``devkit rollout`` gets the latency of one window."""
+    total = sum(counts)
+    if not total:
+        return None
+    rank = q * total
+    seen = 0
+    lower = 0.0
+    for index, count in enumerate(counts):
+        upper = BUCKETS_S[index] if index < len(BUCKETS_S) else BUCKETS_S[-1]
+        if count and seen + count >= rank:
+            return lower + (upper - lower) * (rank - seen) / count
+        seen += count
+        lower = upper
+    return BUCKETS_S[-1]
 
 
 class DeploymentMetrics:
@@ -20,8 +68,7 @@ class DeploymentMetrics:
 
     def __init__(self) -> None:
         self.by_status: Counter[int] = Counter()
-        self.bucket_counts = [0] * (len(BUCKETS_S) + 1)
-        self.latency_sum = 0.0
+        self.latency = Histogram()
         self.in_flight = 0
         self.mirrored = 0
         self.mirror_failed = 0
@@ -30,12 +77,7 @@ class DeploymentMetrics:
 
     def observe(self, status: int, seconds: float) -> None:
         self.by_status[status] += 1
-        self.latency_sum += seconds
-        for index, bound in enumerate(BUCKETS_S):
-            if seconds <= bound:
-                self.bucket_counts[index] += 1
-                return
-        self.bucket_counts[-1] += 1
+        self.latency.observe(seconds)
 
     @property
     def requests(self) -> int:
@@ -47,19 +89,7 @@ class DeploymentMetrics:
 
     def quantile(self, q: float) -> float | None:
         """Estimated latency quantile in seconds, or None before the first request."""
-        total = sum(self.bucket_counts)
-        if not total:
-            return None
-        rank = q * total
-        seen = 0
-        lower = 0.0
-        for index, count in enumerate(self.bucket_counts):
-            upper = BUCKETS_S[index] if index < len(BUCKETS_S) else BUCKETS_S[-1]
-            if count and seen + count >= rank:
-                return lower + (upper - lower) * (rank - seen) / count
-            seen += count
-            lower = upper
-        return BUCKETS_S[-1]
+        return self.latency.quantile(q)
 
     def as_json(self) -> dict[str, Any]:
         p50, p99 = self.quantile(0.5), self.quantile(0.99)
@@ -71,6 +101,7 @@ class DeploymentMetrics:
             "p99_ms": None if p99 is None else round(p99 * 1000, 3),
             "mirrored": self.mirrored, "mirror_failed": self.mirror_failed,
             "mirror_dropped": self.mirror_dropped, "streams_cut": self.streams_cut,
+            "bucket_counts": list(self.latency.counts),
         }
 
 
@@ -111,17 +142,7 @@ def _labels(endpoint: str, deployment: str) -> str:
 
 
 def _histogram(labels: str, m: DeploymentMetrics) -> list[str]:
-    name = "devkit_router_request_duration_seconds"
-    lines = []
-    cumulative = 0
-    for index, bound in enumerate(BUCKETS_S):
-        cumulative += m.bucket_counts[index]
-        lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {cumulative}')
-    cumulative += m.bucket_counts[-1]
-    lines.append(f'{name}_bucket{{{labels},le="+Inf"}} {cumulative}')
-    lines.append(f"{name}_sum{{{labels}}} {m.latency_sum:.6f}")
-    lines.append(f"{name}_count{{{labels}}} {cumulative}")
-    return lines
+    return m.latency.prometheus("devkit_router_request_duration_seconds", labels)
 
 
 def _gauges(endpoint: str, deployments: dict[str, DeploymentMetrics]) -> list[str]:
