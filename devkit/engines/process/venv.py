@@ -68,9 +68,13 @@ def requirements_of(deployment: DeploymentSpec) -> Requirements:
 
 
 def venv_hash(reqs: Requirements) -> str:
+    source = runtime_source()
+    # The runtime's own dependencies are part of the venv: a runtime that gained one
+    # (werkzeug) must not reuse a venv built without it.
+    project = (source / "pyproject.toml").read_text(encoding="utf-8") if source else ""
     digest = hashlib.sha256()
     for part in (*reqs.packages, "--", *reqs.pip_options, "--", sys.version,
-                 runtime_version(), str(runtime_source()), RUNTIME_EXTRAS):
+                 runtime_version(), str(source), project, RUNTIME_EXTRAS):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
