@@ -39,11 +39,20 @@ class UpResult:
     def raise_if_broken(self) -> None:
         """ScriptError naming the first unhealthy deployment and the fix."""
         if self.broken:
-            first = self.broken[0]
-            raise ScriptError(
-                f"Deployment '{first.name}' is unhealthy: {first.error}\nFix score.py "
-                f"(saving it reloads the server) or see `devkit logs {self.status.name} -d "
-                f"{first.name}`.")
+            raise ScriptError(unhealthy_sentence(self.status.name, self.broken[0]))
+
+
+def unhealthy_sentence(endpoint: str, deployment: DeploymentStatus) -> str:
+    """What to fix, by the runtime's diagnosis: score.py (a save reloads it) or the
+    environment (installed packages; only a rebuild with other versions fixes that)."""
+    logs = f"`devkit logs {endpoint} -d {deployment.name}`"
+    if deployment.cause == "environment":
+        return (f"Deployment '{deployment.name}' is unhealthy: {deployment.error}\nFix the "
+                "environment (the package versions in its conda file or Dockerfile; a save "
+                f"of score.py cannot fix installed packages) and run `devkit up` again, or "
+                f"see {logs}.")
+    return (f"Deployment '{deployment.name}' is unhealthy: {deployment.error}\nFix score.py "
+            f"(saving it reloads the server) or see {logs}.")
 
 
 def up(endpoint: Endpoint, *, engine: str | None = None, settings: RunSettings | None = None,

@@ -30,6 +30,7 @@ class Probe:
 
     state: DeploymentState
     error: str | None = None
+    cause: str | None = None  # "script" or "environment", as the runtime diagnosed it
 
 
 def probe_once(url: str, timeout: float = 1.0) -> Probe:
@@ -45,9 +46,10 @@ def probe_once(url: str, timeout: float = 1.0) -> Probe:
         return Probe(DeploymentState.STARTING)
     if response.status_code == 200:
         return Probe(DeploymentState.READY)
-    error = Readiness.parse(response.content).error_text()
+    ready = Readiness.parse(response.content)
+    error = ready.error_text()
     if error:
-        return Probe(DeploymentState.UNHEALTHY, error)
+        return Probe(DeploymentState.UNHEALTHY, error, ready.cause)
     return Probe(DeploymentState.STARTING)
 
 

@@ -39,6 +39,7 @@ class ReplicaStatus:
     ident: str  # container id or pid, as text
     admin_url: str | None = None  # loopback admin port (POST /-/reload), when reachable
     error: str | None = None  # readiness error with traceback, when unhealthy
+    cause: str | None = None  # "script" | "environment": whose fault an init() failure is
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class DeploymentStatus:
     error: str | None = None
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
+    cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class DeploymentStatus:
             "image": self.image,
             "urls": list(self.urls),
             "error": self.error,
+            "cause": self.cause,
         }
 
 
@@ -120,4 +123,5 @@ def deployment_status(name: str, replicas: Sequence[ReplicaStatus], image: str,
         error=next((r.error for r in replicas if r.error), None),
         replica_status=tuple(replicas),
         env_hash=env_hash,
+        cause=next((r.cause for r in replicas if r.error), None),
     )

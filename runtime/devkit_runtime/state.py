@@ -97,7 +97,7 @@ class WorkerState:
             _restore_module(previous)
             sys.modules.update(helpers)
             outcome = ReloadOutcome(self.generation, False, _ms(start), exc.message, exc.file,
-                                    exc.line, exc.traceback)
+                                    exc.line, exc.traceback, exc.cause)
         except Exception as exc:  # e.g. a broken swagger*.json: still the user's files
             _restore_module(previous)
             sys.modules.update(helpers)
@@ -118,7 +118,8 @@ class WorkerState:
             script=str(self.config.script_path), reload=self.last,
             debugger=debug.describe(self.config),
             error=failure.error if failure else None,
-            traceback=failure.traceback if failure else None)
+            traceback=failure.traceback if failure else None,
+            cause=failure.cause if failure else None)
         return (200 if self.health is Health.READY else 503), body.to_json()
 
 

@@ -42,6 +42,7 @@ class ReloadOutcome:
     file: str | None = None
     line: int | None = None
     traceback: str | None = None  # kept in the log and the readiness error, never sent
+    cause: str = "script"  # or "environment": installed packages failed, not score.py
     pid: int | None = None
     workers: int | None = None
     failed_workers: int | None = None
@@ -67,7 +68,7 @@ class ReloadOutcome:
         return cls(_int(raw.get("generation")) or 0, raw["ok"],
                    float(ms) if isinstance(ms, int | float) else 0.0,
                    _text(raw.get("error")), _text(raw.get("file")), _int(raw.get("line")),
-                   None, _int(raw.get("pid")), _int(raw.get("workers")),
+                   None, "script", _int(raw.get("pid")), _int(raw.get("workers")),
                    _int(raw.get("failed_workers")))
 
 
@@ -93,6 +94,7 @@ class Readiness:
     debugger: Debugger | None = None
     error: str | None = None
     traceback: str | None = None
+    cause: str | None = None  # of ``error``: "script" or "environment" (envcheck)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -105,6 +107,7 @@ class Readiness:
         if self.error is not None:
             body["error"] = self.error
             body["traceback"] = self.traceback
+            body["cause"] = self.cause
         return body
 
     @classmethod
@@ -119,7 +122,9 @@ class Readiness:
                    Debugger(_int(debugger.get("port")) or 0, debugger.get("attached") is True)
                    if isinstance(debugger, dict) else None,
                    str(raw["error"]) if raw.get("error") else None,
-                   _text(raw.get("traceback")))
+                   _text(raw.get("traceback")),
+                   # older runtimes say nothing: the script is at fault
+                   "environment" if raw.get("cause") == "environment" else "script")
 
     @classmethod
     def parse(cls, text: str | bytes) -> Readiness:

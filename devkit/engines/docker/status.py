@@ -56,6 +56,7 @@ def replica_status(view: ReplicaView) -> ReplicaStatus:
     # A BYOC image has no admin port (reload, debug) and answers readiness on its route.
     admin = None if routes else view.host_url(launch.ADMIN_PORT)
     container = view.container
+    cause = None
     if container.status in ("created", "restarting"):
         state, error = DeploymentState.STARTING, None
     elif not view.running or not url:
@@ -67,8 +68,8 @@ def replica_status(view: ReplicaView) -> ReplicaStatus:
         state, error = probe.state, probe.error
     else:
         probe = probe_once(url)
-        state, error = probe.state, probe.error
-    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error)
+        state, error, cause = probe.state, probe.error, probe.cause
+    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error, cause)
 
 
 def deployment_status(name: str, replicas: list[ReplicaView],

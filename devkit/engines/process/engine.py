@@ -308,7 +308,7 @@ def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
                              None, f"process {replica.pid} is not running")
     probe = probe_once(url)
     return ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
-                         _url(replica.admin_port), probe.error)
+                         _url(replica.admin_port), probe.error, probe.cause)
 
 
 def _deployment_status(dep: ps.DeploymentRecord, live: LiveView) -> DeploymentStatus:

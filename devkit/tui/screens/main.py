@@ -23,6 +23,7 @@ from devkit.spec import format_weights
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
+from devkit.tui.screens.data import show_latest
 from devkit.tui.screens.guards import need_deployment, need_view
 from devkit.tui.screens.keys import KeysScreen
 from devkit.tui.screens.logs import LogsScreen
@@ -66,6 +67,7 @@ class MainScreen(Screen[None]):
         Binding("p", "pause_logs", "Pause/resume logs", show=False),
         Binding("h", "probes", "Show/hide probe lines in logs", show=False),
         Binding("c", "copy_logs", "Copy shown log lines", show=False),
+        Binding("a", "data", "Latest collected data (data_collector)", show=False),
     ]
 
     @dataclass
@@ -270,22 +272,9 @@ class MainScreen(Screen[None]):
         self._start((view.name, None), None, apply)
 
     def action_promote(self) -> None:
-        view = need_view(self)
-        if view is None or view.spec_dir is None:
-            self.notify("Select an endpoint whose spec folder is known to promote it.",
-                        severity="warning")
-            return
-        from devkit.tui.screens.promote import PromoteScreen
-        from devkit.tui.targets import target_for
+        from devkit.tui.screens.promote import open_promote
 
-        spec = self.backend.spec(view.name)
-        try:
-            target = target_for(view.spec_dir, spec.spec.compute if spec else None)
-        except DevkitError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return
-        self.app.push_screen(PromoteScreen(view.spec_dir, target.name),
-                             lambda note: self.notify(note) if note else None)
+        open_promote(self, need_view(self))
 
     def action_keys(self) -> None:
         view = need_view(self)
@@ -318,6 +307,11 @@ class MainScreen(Screen[None]):
         if view is not None:
             deployment = self.selection.deployment if self.selection else None
             self.app.push_screen(LogsScreen(self.backend, view.name, deployment))
+
+    def action_data(self) -> None:
+        view = need_view(self)
+        if view is not None:
+            show_latest(self, view.name, self.selection.deployment if self.selection else None)
 
     def action_side_by_side(self) -> None:
         view = need_view(self, running=True)
