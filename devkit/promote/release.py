@@ -150,10 +150,11 @@ def build_release(client: DockerClient, endpoint: Endpoint, target: Target,
 
     deployments = []
     for spec in endpoint.deployments:
-        env_tag = ensure_image(client.raw, spec, progress=progress).tag
-        tag = ensure_release_image(client.raw, env_tag,
+        env = ensure_image(client.raw, spec, progress=progress)
+        tag = ensure_release_image(client.raw, env.tag,
                                    repository(target, endpoint.name, spec.name),
-                                   _layers(spec), _labels(endpoint.name, spec.name), progress)
+                                   _layers(spec), _labels(endpoint.name, spec.name), progress,
+                                   base_hash=None if spec.environment.is_byoc else env.env_hash)
         deployments.append(deployment_release(spec, tag))
     router = ensure_router_image(client.raw, progress=progress)
     router_tag = f"{target.registry}/devkit/router:{router.split(':', 1)[1]}"

@@ -46,7 +46,8 @@ def settings_for(target: Target) -> ClusterSettings:
 
 
 def from_release(release: Release) -> EndpointRelease:
-    """The promote machinery's release as the renderer's input (the same facts)."""
+    """The promote machinery's release as the renderer's input (the same facts; a BYOC
+    deployment's one ``port`` serves its scoring and probe routes alike)."""
     workloads = tuple(Workload(
         endpoint=release.endpoint, name=d.name, image=d.image, instance_type=d.instance_type,
         replicas=d.replicas, env={k: v for k, v in d.env.items() if k not in LOCAL_ONLY},
