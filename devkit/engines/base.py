@@ -36,6 +36,7 @@ from devkit.engines.status import (
     no_progress,
 )
 from devkit.errors import DevkitError, EndpointNotFound, EngineError, ReadinessTimeout
+from devkit.secrets import delivery
 from devkit.spec.model import DeploymentSpec, Endpoint
 
 __all__ = [
@@ -92,6 +93,9 @@ class Engine(RouterAccess, abc.ABC):
         (see :mod:`devkit.engines.routing`)."""
         endpoint = options.applied_to(endpoint)
         self._refuse(endpoint, options)
+        # Secret references resolve here, at every replica start whatever the caller
+        # (up, debug, restart): a missing one stops `up` before anything changes.
+        options = options.with_secrets(delivery.deliver(endpoint))
         prepared = {d.name: self._prepare(d, options, progress) for d in endpoint.deployments}
         wanted = [Wanted(d, run_hash(d, options.fingerprint(d.name)), prepared[d.name].env_hash,
                          prepared[d.name].gpu) for d in endpoint.deployments]

@@ -136,10 +136,12 @@ def live_view(name: str) -> LiveView:
 
 
 def forget_router_state(name: str) -> None:
-    """Remove the router's folder and the endpoint's keys (``down``)."""
+    """Remove the router's folder, the endpoint's keys and its secrets files (``down``)."""
     from devkit.router.files import router_dir
     from devkit.router.keys import keys_path
+    from devkit.secrets import delivery
 
+    delivery.forget(name)
     shutil.rmtree(router_dir(name), ignore_errors=True)
     keys_path(name).unlink(missing_ok=True)
     folder = endpoint_state_dir(name)

@@ -10,8 +10,10 @@ other settings restarts exactly the deployments they change.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from devkit.secrets.delivery import Delivered
 from devkit.spec.model import DeploymentSpec, Endpoint
 
 DEBUG_TIMEOUT_MS = 24 * 3600 * 1000  # a day: "lifted", while still a valid setting
@@ -31,6 +33,7 @@ class ReplicaRun:
 
     watch: bool = True  # reload on save (the runtime watches its code root)
     debug_port: int | None = None  # host port debugpy is reached at, when debugged
+    secrets_file: str | None = None  # host path of its resolved secrets (0600, in memory)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class RunSettings:
     gpu: bool = False
     watch: bool = True
     debug: DebugSettings | None = None
+    # Per deployment, its resolved secrets as delivered (never persisted: see to_json).
+    secrets: Mapping[str, Delivered] = field(default_factory=dict)
+
+    def with_secrets(self, delivered: Mapping[str, Delivered]) -> RunSettings:
+        return dataclasses.replace(self, secrets=dict(delivered))
 
     def applied_to(self, endpoint: Endpoint) -> Endpoint:
         """The spec as the engine runs it: a debugged deployment has one replica and
@@ -52,7 +60,9 @@ class RunSettings:
 
     def replica(self, deployment: str) -> ReplicaRun:
         debugged = self.debug is not None and self.debug.deployment == deployment
-        return ReplicaRun(self.watch, self.debug.port if debugged and self.debug else None)
+        secrets = self.secrets.get(deployment)
+        return ReplicaRun(self.watch, self.debug.port if debugged and self.debug else None,
+                          secrets.file if secrets is not None else None)
 
     def fingerprint(self, deployment: str) -> str:
         """What these settings change for ``deployment``, for change detection ("" when
@@ -60,6 +70,9 @@ class RunSettings:
         run = self.replica(deployment)
         parts = ([] if run.watch else ["nowatch"]) + (
             [f"debug{run.debug_port}"] if run.debug_port is not None else [])
+        secrets = self.secrets.get(deployment)
+        if secrets is not None:  # a rotated value restarts exactly this deployment
+            parts.append(f"secrets{secrets.digest}")
         return "+".join(parts)
 
     def to_json(self) -> dict[str, object]:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from devkit.paths import runtime_dir
-from devkit.secrets.resolve import ResolvedSecrets
+from devkit.secrets.resolve import ResolvedSecrets, SecretMissing, resolve_endpoint
+from devkit.spec.model import Endpoint
 
 CONTAINER_PATH = "/run/devkit/secrets.json"
 ENV = "DEVKIT_SECRETS_FILE"
@@ -47,3 +49,30 @@ def write(endpoint: str, deployment: str, resolved: ResolvedSecrets) -> Path | N
 def forget(endpoint: str) -> None:
     """Remove every secrets file of the endpoint (``down``)."""
     shutil.rmtree(runtime_dir() / "secrets" / endpoint, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One deployment's secrets as handed over: the file and the values' digest."""
+
+    file: str
+    digest: str
+
+
+def deliver(endpoint: Endpoint) -> dict[str, Delivered]:
+    """Resolve every deployment's references (SecretMissing before anything starts) and
+    write the files of those that have any."""
+    delivered: dict[str, Delivered] = {}
+    for name, resolved in resolve_endpoint(endpoint).items():
+        spec = endpoint.deployment(name)
+        if resolved and spec.environment.is_byoc:
+            raise SecretMissing(
+                f"deployment '{name}' is a bring-your-own-container image, which does not run "
+                "devkit's runtime (the part that hands resolved secrets to score.py); set the "
+                "value directly for local runs or use devkit's runtime in the image",
+                file=str(spec.source.file), line=spec.source.line,
+                field="environment_variables")
+        path = write(endpoint.name, name, resolved)
+        if path is not None:
+            delivered[name] = Delivered(str(path), resolved.digest)
+    return delivered

@@ -21,6 +21,7 @@ from devkit.engines.docker import client as dk
 from devkit.engines.record import Wanted
 from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import Limits
+from devkit.secrets import delivery
 from devkit.spec.model import DeploymentSpec, InferenceConfig
 
 SPEC_HASH = "devkit.spec-hash"
@@ -116,7 +117,12 @@ def _runtime_kwargs(spec: DeploymentSpec, run: ReplicaRun) -> dict[str, Any]:
                              f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)}
     if run.debug_port is not None:
         ports[f"{launch.DEBUG_PORT}/tcp"] = ("127.0.0.1", run.debug_port)
-    return {"command": launch.server_command(), "environment": env, "ports": ports}
+    extra: dict[str, Any] = {}
+    if run.secrets_file is not None:  # the values: a read-only file, never Config.Env
+        env[delivery.ENV] = delivery.CONTAINER_PATH
+        extra["mounts"] = mounts(spec) + [docker.types.Mount(
+            delivery.CONTAINER_PATH, run.secrets_file, type="bind", read_only=True)]
+    return {"command": launch.server_command(), "environment": env, "ports": ports, **extra}
 
 
 def _add_limits(kwargs: dict[str, Any], limits: Limits) -> None:

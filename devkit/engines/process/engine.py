@@ -49,6 +49,7 @@ from devkit.engines.streams import Source, merge
 from devkit.errors import EndpointNotFound, GpuUnavailable
 from devkit.paths import endpoint_state_dir
 from devkit.ports import free_port
+from devkit.secrets import delivery
 from devkit.spec.model import DeploymentSpec, Endpoint
 
 KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
@@ -243,6 +244,8 @@ def _spawn(spec: DeploymentSpec, venv: str, index: int, run: ReplicaRun) -> ps.R
     env.update(launch.server_env(spec, _host_paths(spec), host="127.0.0.1", port=port,
                                  admin_port=admin_port, watch=run.watch,
                                  debug_port=run.debug_port, instance=f"{spec.name}-{index}"))
+    if run.secrets_file is not None:  # the values stay in the file, out of this environ
+        env[delivery.ENV] = run.secrets_file
     cwd = spec.code_configuration.code if spec.code_configuration else None
     with open(log, "ab") as out:
         proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,
