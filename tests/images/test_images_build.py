@@ -51,7 +51,7 @@ def test_conda_environment_builds_once_and_serves_runtime(
     assert any("azureml-defaults replaced by devkit's runtime" in n for n in first.notices)
     assert any(AZUREML_IMAGE in n and base_image in n for n in first.notices)
     assert any(line.startswith("Step 1/") for line in lines)
-    assert any("Successfully installed" in line for line in lines)
+    assert any(line.strip().startswith("+ six==") for line in lines)  # uv's install list
     assert run_in(docker_client, first.tag, "python", "-c",
                   "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
     assert "usage" in run_in(docker_client, first.tag, "python", "-m", "devkit_runtime",
@@ -61,6 +61,21 @@ def test_conda_environment_builds_once_and_serves_runtime(
 
     second = ensure_image(docker_client, deployment)
     assert (second.built, second.tag, second.notices) == (False, first.tag, [])
+
+
+def test_devkit_installer_pip_builds_the_same_environment_with_pip(
+        docker_client: Any, base_image: str, tmp_path: Path, fresh: Fresh,
+        make_deployment: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVKIT_INSTALLER", "pip")
+    env = conda_env(tmp_path / "env", "dependencies:\n  - pip:\n    - six\n", image=None)
+    deployment = fresh(make_deployment(tmp_path, env))
+    lines: list[str] = []
+
+    built = ensure_image(docker_client, deployment, progress=lines.append)
+
+    assert built.built and any("Successfully installed" in line for line in lines)
+    assert run_in(docker_client, built.tag, "python", "-c",
+                  "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
 
 
 def test_code_only_change_keeps_the_hash_and_image(
