@@ -36,6 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "regression"
 SMALL_PACKAGE = "six"
 _BUILT = re.compile(r"building (devkit-env:[0-9a-f]{16})")
+# devkit's progress display: "[3/12] RUN ..." when a step starts ("[3/12] done in" ends it).
+_STEP = re.compile(r"\[\d+/\d+\] (?!done in)")
 
 
 @dataclass
@@ -49,13 +51,14 @@ class Run:
     def steps(self) -> list[tuple[str, float]]:
         """(phase, seconds): before the build, each Dockerfile step, after the build."""
         marks = [(t, line.strip()) for t, line in self.lines
-                 if re.search(r"Step \d+/\d+ :|building devkit-env|built devkit-env", line)]
+                 if _STEP.search(line) or re.search(r"building devkit-env|built devkit-env",
+                                                    line)]
         if not marks:
             return [("up (no build)", self.seconds)]
         phases = [("before the build", marks[0][0])]
         for (start, label), (end, _) in zip(marks, marks[1:], strict=False):
-            if "Step" in label:
-                phases.append((label.split(" : ", 1)[-1][:60], end - start))
+            if _STEP.search(label):
+                phases.append((label.split("] ", 1)[-1][:60], end - start))
         phases.append(("start + readiness", self.seconds - marks[-1][0]))
         return phases
 

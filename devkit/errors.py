@@ -20,7 +20,11 @@ the TUI shows the same sentences as notifications.
     ├── ReadinessTimeout          a deployment did not become ready in time (with its last logs)
     ├── RouterError               the router refused an operation (traffic change, auth)
     ├── DebugError                a debug session cannot start or no debugger attached
-    └── RolloutFailed             a rollout's check failed and traffic was rolled back
+    ├── RolloutFailed             a rollout's check failed and traffic was rolled back
+    └── TargetError               a promote target refused or failed (names target + object)
+        ├── TargetUnavailable     the target does not answer, or is not in a targets file
+        ├── RegistryError         the target's registry refused a push or a lookup
+        └── CapacityError         the plan does not fit the target's nodes
 """
 
 from __future__ import annotations
@@ -122,3 +126,22 @@ class RolloutFailed(DevkitError):
     which), or it was stopped before the last step."""
 
     exit_code = 9
+
+
+class TargetError(DevkitError):
+    """A promote target (a swarm, a cluster) refused or failed an operation; the message
+    names the target and the object."""
+
+    exit_code = 10
+
+
+class TargetUnavailable(TargetError):
+    """The target is not in any targets file, or does not answer."""
+
+
+class RegistryError(TargetError):
+    """The target's registry refused a push, or cannot be reached."""
+
+
+class CapacityError(TargetError):
+    """What the plan needs does not fit the target's nodes (``--overcommit`` proceeds)."""

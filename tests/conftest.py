@@ -71,3 +71,22 @@ def base_image(docker_client: Any) -> str:
         pytest.skip(f"{tag} is missing and building it needs root")
     build_base_image(docker_client, BaseImageOptions(tag=tag))
     return tag
+
+
+# Flask 2.0.3 asks for Werkzeug>=2.0 and nothing more; Werkzeug 3 removed url_quote, which
+# it imports. A real clash, as pip produces it when Flask is pinned and Werkzeug is not.
+CLASH = ("flask==2.0.3", "werkzeug==3.0.6", "itsdangerous==2.2.0", "jinja2==3.1.6",
+         "click==8.1.8", "markupsafe==3.0.2")
+
+
+@pytest.fixture(scope="session")
+def clashing_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder named ``site-packages`` holding that clash, installed by pip."""
+    import subprocess
+    import sys
+
+    site = tmp_path_factory.mktemp("env") / "site-packages"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--disable-pip-version-check", "--target", str(site), *CLASH],
+                   check=True)
+    return site

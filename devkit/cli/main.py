@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "token": "token:token",
     "reload": "reload:reload",
     "debug": "debug:debug",
+    "targets": "targets:targets",
+    "promote": "promote:promote",
     "compare": "compare:compare",
     "replay": "replay:replay",
     "rollout": "rollout:rollout",

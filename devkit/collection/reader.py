@@ -31,6 +31,16 @@ class Collected:
         return {"deployment": self.deployment, "collection": self.collection, **self.event}
 
 
+def describe(item: Collected, width: int = 100) -> str:
+    """One event on one line: time, deployment, collection, correlation id, payload."""
+    event = item.event
+    payload = json.dumps(event["data"]) if "data" in event else f"-> {event.get('dataref')}"
+    if len(payload) > width:
+        payload = payload[:width - 3] + "..."
+    return (f"{event.get('time', '')}  {item.deployment}  {item.collection:<13}  "
+            f"{event.get('correlationid', '')}  {payload}")
+
+
 def folders_of(endpoint: str, deployment: str | None = None) -> dict[str, Path]:
     """The collecting deployments' folders; EndpointNotFound naming the fix when none."""
     found = remembered(endpoint)

@@ -50,6 +50,7 @@ class ReplicaStatus:
     ident: str  # container id or pid, as text
     admin_url: str | None = None  # loopback admin port (POST /-/reload), when reachable
     error: str | None = None  # readiness error with traceback, when unhealthy
+    cause: str | None = None  # "script" | "environment": whose fault an init() failure is
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class DeploymentStatus:
     error: str | None = None
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
+    cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +77,7 @@ class DeploymentStatus:
             "image": self.image,
             "urls": list(self.urls),
             "error": self.error,
+            "cause": self.cause,
         }
 
 

@@ -33,6 +33,7 @@ class Probe:
 
     state: DeploymentState
     error: str | None = None
+    cause: str | None = None  # "script" or "environment", as the runtime diagnosed it
 
 
 def probe_once(url: str, timeout: float = 1.0) -> Probe:
@@ -46,7 +47,7 @@ def probe_once(url: str, timeout: float = 1.0) -> Probe:
         return Probe(DeploymentState.READY)
     error = _error_text(response)
     if error:
-        return Probe(DeploymentState.UNHEALTHY, error)
+        return Probe(DeploymentState.UNHEALTHY, error, _cause(response))
     return Probe(DeploymentState.STARTING)
 
 
@@ -74,6 +75,13 @@ def _error_text(response: httpx.Response) -> str | None:
     traceback = body.get("traceback")
     text = str(body["error"])
     return f"{text}\n{traceback}" if traceback else text
+
+
+def _cause(response: httpx.Response) -> str:
+    """Whose fault an init() failure is: the runtime says "environment" when installed
+    packages failed (devkit_runtime.envcheck); older runtimes say nothing: the script."""
+    body = response.json()
+    return "environment" if body.get("cause") == "environment" else "script"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from devkit.images.mirror import host_mirror
 
 DEFAULT_BASE_IMAGE = "devkit/base:bookworm"
 BASE_LABEL = "devkit.base"
-FULL_PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates")
+# libgomp1: the OpenMP runtime LightGBM's wheels link and do not bundle (Azure's images have it)
+FULL_PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates", "libgomp1")
 # devkit installs pip from the wheelhouse, so python3 alone is enough to build on.
 PYTHON_ONLY_PACKAGES = ("python3", "ca-certificates")
 SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"

@@ -5,8 +5,14 @@ Three environment kinds (CONTRACT.md §4):
 * ``image`` (+ ``conda_file``): a generated Dockerfile FROM that image (or devkit's base
   image for an Azure ML image that cannot be pulled) installs the conda file's pip packages
   and devkit's runtime into ``/opt/devkit/venv`` from a host-resolved wheelhouse.
-* ``build``: the user's Dockerfile is built first, then the same thin runtime layer on top.
+* ``build``: the user's Dockerfile is built first, rewritten to build offline (Azure ML
+  ``FROM`` images replaced by devkit's base, ``pip install`` steps served from the
+  wheelhouse: :mod:`devkit.images.userbuild`), then the same thin runtime layer on top.
 * BYOC (``inference_config``): the image is used as is.
+
+Packages are resolved so they load together (numpy's ABI rule, :mod:`devkit.images.abi`),
+and the environment's own packages are smoke-imported as a build step
+(:mod:`devkit.images.smoke`): a clash fails the build with its sentence.
 
 Built images are tagged ``devkit-env:<hash16>`` by :func:`environment_hash`; when that tag
 exists nothing runs. Builds never reach a network: the wheelhouse is copied into the build
@@ -28,15 +34,18 @@ import docker
 import docker.errors
 
 from devkit.errors import ImageBuildError
+from devkit.images import userbuild
+from devkit.images.abi import resolve_compatible
 from devkit.images.base import ensure_base_image
 from devkit.images.conda import CondaEnvironment
 from devkit.images.docker_build import docker_build, image_exists
-from devkit.images.envhash import environment_hash, uses_base_image
+from devkit.images.envhash import AZUREML_IMAGE_PREFIX, environment_hash, uses_base_image
 from devkit.images.installer import Installer, choose_installer, split_shared, uv_steps
 from devkit.images.mlflow_env import conda_environment
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
-from devkit.images.wheelhouse import Resolution, Target, resolve
+from devkit.images.smoke import distribution_names, dockerfile_step
+from devkit.images.wheelhouse import Resolution, Target
 from devkit.spec.model import DeploymentSpec
 
 __all__ = ["BuiltImage", "ensure_image", "environment_hash", "ENV_REPOSITORY"]
@@ -62,6 +71,7 @@ RUN python3 -m venv --system-site-packages --without-pip {venv} \\
  && {venv}/bin/python /opt/devkit/wheels/{pip_wheel}/pip install --no-index \\
     --find-links /opt/devkit/wheels --no-cache-dir --disable-pip-version-check \\
     --no-warn-script-location -r /opt/devkit/wheels/requirements.txt
+{smoke}
 
 FROM {base}
 COPY --from=wheels {venv} {venv}
@@ -120,11 +130,13 @@ def ensure_image(client: docker.DockerClient, deployment: DeploymentSpec, *,
         return BuiltImage(job.tag, False, job.notices, job.env_hash)
     say(f"building {job.tag} for deployment {deployment.name} ({deployment.source})")
     if environment.build is not None:
-        base, conda = _build_user_image(job), None
+        base, smoke = _build_user_image(job)
+        conda = None
     else:
         base = _resolve_from_image(job, environment.image)
         conda = conda_environment(deployment)
-    _build_runtime_layer(job, base, conda)
+        smoke = distribution_names(conda.requirements) if conda else []
+    _build_runtime_layer(job, base, conda, smoke)
     return BuiltImage(job.tag, True, job.notices, job.env_hash)
 
 
@@ -177,22 +189,75 @@ def _resolve_from_image(job: _Job, image: str | None) -> str:
     return base
 
 
-def _build_user_image(job: _Job) -> str:
+def _build_user_image(job: _Job) -> tuple[str, list[str]]:
+    """Build the user's Dockerfile, rewritten to build offline (:mod:`userbuild`); returns
+    the image and the distributions its last stage pip-installs (to smoke-import)."""
     build = job.deployment.environment.build
     assert build is not None
     tag = f"{USER_REPOSITORY}:{job.env_hash[:16]}"
-    if not (build.path / build.dockerfile_path).is_file():
-        raise ImageBuildError(f"{job.deployment.source}: the Dockerfile "
-                              f"{build.path / build.dockerfile_path} does not exist; fix "
-                              "environment.build.path or dockerfile_path.")
-    job.say(f"building your Dockerfile {build.path / build.dockerfile_path}")
-    docker_build(job.client, build.path, tag, labels=job.labels("user-build"),
-                 progress=job.say, dockerfile=build.dockerfile_path,
-                 what=f"Dockerfile of deployment {job.deployment.name}")
-    return tag
+    dockerfile = build.path / build.dockerfile_path
+    if not dockerfile.is_file():
+        raise ImageBuildError(f"{job.deployment.source}: the Dockerfile {dockerfile} does "
+                              "not exist; fix environment.build.path or dockerfile_path.")
+    items = userbuild.instructions(dockerfile.read_text(encoding="utf-8"))
+    stages = userbuild.stages(items, dockerfile, build.path)
+    bases = {s.line: _stand_in(job, dockerfile, items[s.line].number, s.image)
+             for s in stages if _needs_stand_in(job, s.image)}
+    job.say(f"building your Dockerfile {dockerfile}")
+    with tempfile.TemporaryDirectory(prefix="devkit-user-build-") as scratch:
+        context = Path(scratch) / "context"
+        userbuild.copy_context(build.path, context, _link_or_copy)
+        with_wheels = _stage_wheels(job, stages, bases, context / userbuild.WHEELS_DIR)
+        (context / userbuild.DOCKERFILE_NAME).write_text(
+            userbuild.rewrite(items, stages, bases, with_wheels))
+        docker_build(job.client, context, tag, labels=job.labels("user-build"),
+                     progress=job.say, dockerfile=userbuild.DOCKERFILE_NAME,
+                     what=f"Dockerfile of deployment {job.deployment.name}")
+    return tag, distribution_names(stages[-1].requirements if stages else [])
 
 
-def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None) -> None:
+def _needs_stand_in(job: _Job, image: str) -> bool:
+    return image.startswith(AZUREML_IMAGE_PREFIX) and not image_exists(job.client, image)
+
+
+def _stand_in(job: _Job, dockerfile: Path, line: int, image: str) -> str:
+    """devkit's base image in place of an Azure ML one, said once with the Python it runs."""
+    base = ensure_base_image(job.client)
+    python = probe_image(job.client, base).python
+    wanted = userbuild.python_in_name(image)
+    instead = (f"; it runs Python {python}, not the {wanted} that image has, and packages "
+               f"are resolved for {python}" if wanted and not python.startswith(wanted + ".")
+               else "")
+    job.notice(f"{dockerfile}:{line}: FROM {image} is built on devkit's base image {base} "
+               f"instead (devkit's runtime replaces the Azure ML server){instead}.")
+    return base
+
+
+def _stage_wheels(job: _Job, stages: list[userbuild.Stage], bases: dict[int, str],
+                  wheels: Path) -> set[int]:
+    """Resolve each stage's pip requirements on the host into ``wheels``; the stages that
+    got some."""
+    wheels.mkdir()
+    served: set[int] = set()
+    for stage in stages:
+        image = bases.get(stage.line, stage.image)
+        if not stage.requirements or not image_exists(job.client, image):
+            continue  # FROM an earlier stage: its packages are installed already
+        facts = probe_image(job.client, image)
+        target = Target(python=facts.python_minor, machine=facts.machine, glibc=facts.glibc)
+        compatible = resolve_compatible(stage.requirements, target,
+                                        pip_options=stage.pip_options, progress=job.say)
+        for text in compatible.notices:
+            job.notice(text)
+        for wheel in compatible.resolution.wheels:
+            if not (wheels / wheel.name).exists():
+                _link_or_copy(wheel, wheels / wheel.name)
+        served.add(stage.line)
+    return served
+
+
+def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
+                         smoke: list[str]) -> None:
     facts = probe_image(job.client, base)
     job.say(f"{base}: Python {facts.python}, glibc {facts.glibc}, {facts.machine}")
     if conda is not None:
@@ -204,19 +269,23 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None) -
                     *RUNTIME_EXTRAS]
     target = Target(python=facts.python_minor, machine=facts.machine, glibc=facts.glibc)
     try:
-        resolution = resolve(requirements, target,
-                             pip_options=conda.pip_options if conda else (), progress=job.say)
+        compatible = resolve_compatible(requirements, target,
+                                        pip_options=conda.pip_options if conda else (),
+                                        progress=job.say)
     except ImageBuildError as exc:
         if conda is None:
             raise
         raise ImageBuildError(f"{conda.path}: {exc}") from exc  # name the file to fix
+    for text in compatible.notices:
+        job.notice(text)
     installer, unavailable = choose_installer(target, job.say)
     if unavailable:
         job.notice(unavailable)
     with tempfile.TemporaryDirectory(prefix="devkit-build-") as scratch:
         context = Path(scratch)
-        _write_context(context, job, base, resolution, wheel,
-                       list(conda.requirements) if conda else [], installer)
+        wanted = [*(conda.requirements if conda else ()), *compatible.pins]
+        _write_context(context, job, base, compatible.resolution, wheel, wanted,
+                       dockerfile_step(f"{VENV}/bin/python", smoke), installer)
         docker_build(job.client, context, job.tag, labels={}, progress=job.say,
                      what=f"image of deployment {job.deployment.name}")
     _prune_wheel_stage(job)
@@ -241,7 +310,10 @@ def _check_python(job: _Job, conda: CondaEnvironment, facts: ImageFacts, base: s
 
 
 def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
-                   runtime: Path, requirements: list[str], installer: Installer) -> None:
+                   runtime: Path, requirements: list[str], smoke: str,
+                   installer: Installer) -> None:
+    """The build context: wheels, the uv binary when uv installs, and the Dockerfile whose
+    ``smoke`` step runs right after the install."""
     wheels = context / "wheels"
     wheels.mkdir()
     pip_wheel = next((w.name for w in resolution.wheels if w.name.startswith("pip-")), None)
@@ -253,13 +325,13 @@ def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
         shared: list[Path] = []
         steps = PIP_STAGES.format(base=base, env_hash=job.env_hash, venv=VENV,
                                   pip_wheel=pip_wheel, managed=MANAGED_LABEL,
-                                  hash_label=HASH_LABEL)
+                                  hash_label=HASH_LABEL, smoke=smoke)
     else:
         # pip stays out of a uv image, as it stayed out of the pip-built venv.
         shared, everything = split_shared([w for w in everything if w.name != pip_wheel])
         (context / "shared").mkdir()
         _link_or_copy(installer.uv, context / "uv")
-        steps = uv_steps(base, VENV, shared)
+        steps = uv_steps(base, VENV, shared) + (smoke + "\n" if smoke else "")
     for source in everything:
         _link_or_copy(source, wheels / source.name)
     for source in shared:

@@ -12,6 +12,10 @@ package is mapped to its PyPI name. Decisions, made once here:
   ``gcc``...) are errors naming file and line: dropping them would silently change what the
   environment is, and pip has nothing to install in their place.
 * Microsoft's own server packages are dropped and replaced by devkit's runtime (one notice).
+
+Where pip's choice diverges from conda's so that packages cannot load together (numpy 2.x
+under a wheel compiled against numpy 1.x), :mod:`devkit.images.abi` corrects it when the
+wheelhouse is resolved, and the smoke import catches what that rule cannot see.
 """
 
 from __future__ import annotations

@@ -1,48 +1,116 @@
-"""Run one ``docker build`` and stream it: each Dockerfile step and pip line goes to the
-caller's progress callback, and any failure becomes an ImageBuildError carrying the failing
-step and its last output lines (docker SDK errors are translated here, nowhere else).
+"""Run one ``docker build`` and show it as progress, not as docker's log.
+
+The caller's progress callback gets one line per Dockerfile step as it starts
+(``[3/7] RUN pip install flask``), its time when it ends if it took a second or more
+(``[3/7] done in 4.2 s``) and a summary with the cached count; docker's own output (every
+pip line, every layer id) goes to a log file under ``cache_dir()/logs/`` whose path is
+said once. A failing step becomes an ImageBuildError
+naming the step, with its last output lines and the log's path; a failed smoke import
+(:mod:`devkit_runtime.envcheck`) becomes its own sentence instead. docker SDK errors are
+translated here, nowhere else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import docker
 import docker.errors
+from devkit_runtime.envcheck import PREFIX as ENVCHECK_PREFIX
 
 from devkit.errors import ImageBuildError
+from devkit.paths import cache_dir
 
 Progress = Callable[[str], None]
 TAIL_LINES = 12
+SHOW_STEP_TIME = 1.0  # seconds: a step that took longer gets its own "done in" line
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder colours a step's stderr
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+
+
+@dataclass
+class _Display:
+    """Turns docker's stream into step lines; keeps the tail and the envcheck verdicts."""
+
+    say: Progress
+    log: IO[str]
+    started: float = field(default_factory=time.monotonic)
+    step: str = ""
+    step_started: float = 0.0
+    cached: bool = False
+    steps: int = 0
+    cached_steps: int = 0
+    tail: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+
+    def line(self, text: str) -> None:
+        self.log.write(text + "\n")
+        match = _STEP.match(text)
+        if match:
+            self.end_step()
+            self.step, self.step_started, self.cached = text, time.monotonic(), False
+            self.tail = []
+            self.say(f"[{match.group(1)}/{match.group(2)}] {_short(match.group(3))}")
+            return
+        self.tail = (self.tail + [text])[-TAIL_LINES:]
+        if text.strip() == "---> Using cache":
+            self.cached = True
+        if text.startswith(ENVCHECK_PREFIX):
+            self.verdicts.append(text[len(ENVCHECK_PREFIX):])
+
+    def end_step(self) -> None:
+        match = _STEP.match(self.step)
+        if not match:
+            return
+        self.steps += 1
+        self.cached_steps += self.cached
+        took = time.monotonic() - self.step_started
+        if took >= SHOW_STEP_TIME and not self.cached:  # quick steps: the summary counts them
+            self.say(f"[{match.group(1)}/{match.group(2)}] done in {took:.1f} s")
+        self.step = ""
 
 
 def docker_build(client: docker.DockerClient, context: Path, tag: str, *,
                  labels: Mapping[str, str], progress: Progress,
-                 dockerfile: str = "Dockerfile", what: str = "image") -> str:
+                 dockerfile: str = "Dockerfile", what: str = "image",
+                 buildargs: Mapping[str, str] | None = None) -> str:
     """Build ``context`` as ``tag`` and return the image id."""
-    tail: list[str] = []
-    step = ""
-    error = ""
-    try:
-        stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag,
-                                  labels=dict(labels), rm=True, forcerm=True, decode=True,
-                                  pull=False)
-        # The stream is read to its end even after an error, so its connection closes.
-        for message in stream:
-            if "error" in message:
-                error = str(message["error"]).strip()
-            for line in _lines(message):
-                tail.append(line)
-                del tail[:-TAIL_LINES]
-                if line.startswith("Step "):
-                    step = line
-                progress(line)
+    log_path = build_log(tag)
+    with log_path.open("w", encoding="utf-8") as log:
+        display = _Display(progress, log)
+        progress(f"building the {what}; docker's full output goes to {log_path}")
+        error = ""
+        try:
+            stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag,
+                                      labels=dict(labels), rm=True, forcerm=True,
+                                      decode=True, pull=False, buildargs=dict(buildargs or {}))
+            # The stream is read to its end even after an error, so its connection closes.
+            for message in stream:
+                if "error" in message:
+                    error = str(message["error"]).strip()
+                    log.write(error + "\n")
+                for line in _lines(message):
+                    display.line(line)
+        except docker.errors.DockerException as exc:
+            raise _failed(what, display, str(exc), log_path) from exc
         if error:
-            raise _failed(what, step, tail + [error])
-        return str(client.images.get(tag).id)
-    except docker.errors.DockerException as exc:
-        raise _failed(what, step, tail + [str(exc)]) from exc
+            raise _failed(what, display, error, log_path)
+        display.end_step()
+    total = time.monotonic() - display.started
+    progress(f"built the {what} in {total:.1f} s ({display.steps} steps, "
+             f"{display.cached_steps} cached)")
+    return str(client.images.get(tag).id)
+
+
+def build_log(tag: str) -> Path:
+    folder = cache_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"build-{re.sub(r'[^A-Za-z0-9_.-]+', '-', tag)}.log"
 
 
 def image_exists(client: docker.DockerClient, tag: str) -> bool:
@@ -57,15 +125,24 @@ def image_exists(client: docker.DockerClient, tag: str) -> bool:
                               "with `devkit doctor`.") from exc
 
 
-def _lines(message: Mapping[str, object]) -> list[str]:
-    text = message.get("stream") or message.get("status") or ""
-    return [line.rstrip() for line in str(text).splitlines() if line.strip()]
+def _lines(message: Mapping[str, object]) -> Iterator[str]:
+    text = _ANSI.sub("", str(message.get("stream") or message.get("status") or ""))
+    return (line.rstrip() for line in text.splitlines() if line.strip())
 
 
-def _failed(what: str, step: str, tail: list[str]) -> ImageBuildError:
-    at = f" at '{step}'" if step else ""
-    output = " | ".join(tail[-TAIL_LINES:])
+def _short(instruction: str, width: int = 90) -> str:
+    one = " ".join(instruction.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
+def _failed(what: str, display: _Display, error: str, log_path: Path) -> ImageBuildError:
+    if display.verdicts:
+        return ImageBuildError(f"the {what} was built but its packages do not import: "
+                               f"{'; '.join(display.verdicts)}.")
+    at = f" at '{display.step}'" if display.step else ""
+    output = " | ".join([*display.tail, error][-TAIL_LINES:])
     return ImageBuildError(
-        f"building the {what} failed{at}: {output}; fix the step above (containers have no "
-        "network while building, so packages must come from devkit's wheelhouse) and rerun."
+        f"building the {what} failed{at}: {output}; fix that step (containers have no "
+        "network while building, so packages must come from devkit's wheelhouse) and rerun "
+        f"(full log: {log_path})."
     )

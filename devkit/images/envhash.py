@@ -19,7 +19,8 @@ from devkit.images.runtime_wheel import runtime_fingerprint
 from devkit.spec.model import DeploymentSpec, EnvironmentSpec
 
 # Bump when the generated Dockerfile changes, so old images are not reused.
-RECIPE_VERSION = "2"  # 2: debugpy and watchdog in every image
+# 2: debugpy and watchdog in every image; 3: smoke import, offline user Dockerfiles
+RECIPE_VERSION = "3"
 AZUREML_IMAGE_PREFIX = "mcr.microsoft.com/azureml/"
 
 
@@ -44,7 +45,9 @@ def _parts(environment: EnvironmentSpec) -> list[str | bytes]:
     parts: list[str | bytes] = [runtime_fingerprint()]
     if environment.build is not None:
         context = environment.build.path
-        parts += ["build", environment.build.dockerfile_path, *_tree_parts(context)]
+        # The base image may stand in for the Dockerfile's FROM (devkit.images.userbuild).
+        parts += ["build", environment.build.dockerfile_path, base_image_tag(),
+                  *_tree_parts(context)]
         return parts
     parts += ["image", environment.image or ""]
     if uses_base_image(environment.image):

@@ -29,6 +29,7 @@ from devkit.errors import DevkitError, EndpointNotFound, EngineError, InvokeErro
 from devkit.reload import ReplicaReload, recall_spec, reload_now
 from devkit.spec import load, validate_traffic
 from devkit.spec.model import Endpoint
+from devkit.tui import targets
 from devkit.tui.views import (
     EndpointView,
     InvokeResult,
@@ -88,7 +89,12 @@ class Backend:
                 specs[name] = recalled
         views = [from_status(s, specs.get(n)) for n, s in running.items()]
         views += [from_spec(spec) for name, spec in specs.items() if name not in running]
+        views += targets.views(errors)
         return Snapshot(tuple(sorted(views, key=lambda v: v.name)), tuple(errors))
+
+    def spec(self, name: str) -> Endpoint | None:
+        """The spec of endpoint ``name`` as last loaded or recalled, if any."""
+        return self._specs.get(name)
 
     def _load_specs(self, errors: list[str]) -> dict[str, Endpoint]:
         for path in self.spec_paths:
@@ -238,6 +244,8 @@ class Backend:
         """Apply weights live; True when a running router applied them."""
         from devkit.router import set_traffic
 
+        if targets.split(endpoint) is not None:  # an endpoint promoted to a target
+            return targets.set_traffic(endpoint, traffic, mirror)
         view_names = self._deployment_names(endpoint)
         validate_traffic(view_names, dict(traffic), dict(mirror))
         try:

@@ -44,14 +44,18 @@ class InputKind(enum.Enum):
 
 
 class ScriptLoadError(Exception):
-    """Loading the module or running init() failed; carries where and the traceback."""
+    """Loading the module or running init() failed; carries where, the traceback, and
+    whose fault it is: ``"script"``, or ``"environment"`` when installed packages broke
+    (:func:`devkit_runtime.envcheck.blame`)."""
 
-    def __init__(self, message: str, file: str | None, line: int | None, tb: str) -> None:
+    def __init__(self, message: str, file: str | None, line: int | None, tb: str,
+                 cause: str = "script") -> None:
         super().__init__(message)
         self.message = message
         self.file = file
         self.line = line
         self.traceback = tb
+        self.cause = cause
 
 
 class InputError(Exception):
@@ -131,11 +135,11 @@ def load(path: Path, code_root: Path) -> Script:
     except ScriptLoadError:
         raise
     except BaseException as exc:  # a script may raise anything, SystemExit included
-        raise _load_error(f"importing {path.name} failed", exc, code_root) from exc
+        raise _load_error(f"importing {path.name} failed", exc, code_root, path) from exc
     try:
         module.init()
     except BaseException as exc:
-        raise _load_error(f"init() in {path.name} failed", exc, code_root) from exc
+        raise _load_error(f"init() in {path.name} failed", exc, code_root, path) from exc
     return script
 
 
@@ -197,11 +201,18 @@ def _forget_schemas() -> None:
             del table[key]
 
 
-def _load_error(what: str, exc: BaseException, code_root: Path) -> ScriptLoadError:
+def _load_error(what: str, exc: BaseException, code_root: Path,
+                script: Path) -> ScriptLoadError:
+    from devkit_runtime import envcheck  # only on failure: it reads package metadata
+
     file, line = locate(exc, code_root)
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    diagnosis = envcheck.blame(exc)
+    if diagnosis is not None:
+        message = f"{what} in the environment, not in {script.name}: {diagnosis}"
+        return ScriptLoadError(message, file, line, tb, cause="environment")
     where = f" at {file}:{line}" if file else ""
     message = f"{what}{where}: {type(exc).__name__}: {exc}"
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return ScriptLoadError(message, file, line, tb)
 
 

@@ -45,6 +45,7 @@ class ReloadOutcome:
     file: str | None = None
     line: int | None = None
     traceback: str | None = None
+    cause: str = "script"  # or "environment": installed packages failed, not score.py
 
     def as_dict(self) -> dict[str, Any]:
         return {"generation": self.generation, "ok": self.ok, "ms": round(self.ms, 1),
@@ -114,7 +115,7 @@ class WorkerState:
             _restore_module(previous)
             sys.modules.update(helpers)
             outcome = ReloadOutcome(self.generation, False, _ms(start), exc.message, exc.file,
-                                    exc.line, exc.traceback)
+                                    exc.line, exc.traceback, exc.cause)
         except Exception as exc:  # e.g. a broken swagger*.json: still the user's files
             _restore_module(previous)
             sys.modules.update(helpers)
@@ -139,6 +140,7 @@ class WorkerState:
         if self.failure is not None:
             body["error"] = self.failure.error
             body["traceback"] = self.failure.traceback
+            body["cause"] = self.failure.cause
         return (200 if self.health is Health.READY else 503), body
 
 

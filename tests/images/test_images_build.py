@@ -11,6 +11,7 @@ import pytest
 
 from devkit.errors import ImageBuildError
 from devkit.images.build import ensure_image, environment_hash
+from devkit.images.docker_build import build_log
 from devkit.spec.model import (
     BuildSpec,
     DeploymentSpec,
@@ -50,8 +51,11 @@ def test_conda_environment_builds_once_and_serves_runtime(
     assert first.built and first.tag == f"devkit-env:{first.env_hash[:16]}"
     assert any("azureml-defaults replaced by devkit's runtime" in n for n in first.notices)
     assert any(AZUREML_IMAGE in n and base_image in n for n in first.notices)
-    assert any(line.startswith("Step 1/") for line in lines)
-    assert any(line.strip().startswith("+ six==") for line in lines)  # uv's install list
+    # Progress is one line per step, not docker's log; that goes to the log file.
+    assert any(line.startswith("[1/") for line in lines)
+    assert not any(" + six==" in line for line in lines)
+    assert any(line.startswith("built the image of deployment blue in ") for line in lines)
+    assert " + six==" in build_log(first.tag).read_text()  # uv's list of what it installed
     assert run_in(docker_client, first.tag, "python", "-c",
                   "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
     assert "usage" in run_in(docker_client, first.tag, "python", "-m", "devkit_runtime",
@@ -73,7 +77,7 @@ def test_devkit_installer_pip_builds_the_same_environment_with_pip(
 
     built = ensure_image(docker_client, deployment, progress=lines.append)
 
-    assert built.built and any("Successfully installed" in line for line in lines)
+    assert built.built and "Successfully installed" in build_log(built.tag).read_text()
     assert run_in(docker_client, built.tag, "python", "-c",
                   "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
 
@@ -104,7 +108,7 @@ def test_conda_python_the_base_lacks_is_a_notice(
     env = conda_env(tmp_path / "env", "dependencies:\n  - python=3.8\n  - pip:\n"
                     "    - six\n", image=None)
     result = ensure_image(docker_client, fresh(make_deployment(tmp_path, env)))
-    notice = next(n for n in result.notices if "python 3.8" in n)
+    [notice] = [n for n in result.notices if "python 3.8" in n]  # said once
     assert "conda.yml:2" in notice and "Python 3." in notice and base_image in notice
 
 
@@ -120,7 +124,7 @@ def test_dockerfile_build_gets_the_runtime_layer(
     lines: list[str] = []
     result = ensure_image(docker_client, deployment, progress=lines.append)
     assert result.built
-    assert any("RUN echo from-user" in line for line in lines)
+    assert any(line.endswith("] RUN echo from-user > /marker") for line in lines)
     assert run_in(docker_client, result.tag, "sh", "-c",
                   "cat /marker && python -c 'import devkit_runtime'").strip() == "from-user"
     config = docker_client.images.get(result.tag).attrs["Config"]
@@ -153,6 +157,7 @@ def test_failing_dockerfile_step_is_named(
     message = str(info.value)
     assert "failed at 'Step 2/" in message and ": RUN echo about-to-fail && exit 3'" in message
     assert "about-to-fail" in message and "code: 3" in message
+    assert "full log: " in message
 
 
 def test_non_pip_conda_package_fails_before_building(

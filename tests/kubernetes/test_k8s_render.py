@@ -4,6 +4,7 @@ schemas (strict), golden files a reviewer can read, and the rules behind each fi
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 from pathlib import Path
 
@@ -115,6 +116,14 @@ def test_sizes_replicas_autoscaling_and_disruption_budgets(tmp_path: Path) -> No
     assert by_key[("PodDisruptionBudget", "scaled-cpu")]["spec"]["maxUnavailable"] == 1
     assert ("PodDisruptionBudget", "scaled-gpu") in by_key  # min_instances 2
     assert ("PodDisruptionBudget", "scaled-byoc") not in by_key
+
+
+def test_a_capped_size_replaces_the_skus(tmp_path: Path) -> None:
+    endpoint = scaled_endpoint(tmp_path)
+    work = inputs.workload(endpoint.deployment("gpu"), "img@sha256:" + "b" * 64)
+    capped = dataclasses.replace(work, cores=1.5, memory_bytes=3 * 1024**3)
+    assert workload.resources(capped)["limits"] == {"cpu": "1500m", "memory": "3072Mi",
+                                                    "nvidia.com/gpu": "1"}
 
 
 def test_the_pod_checks_its_callers_with_the_deployments_settings(tmp_path: Path) -> None:

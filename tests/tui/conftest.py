@@ -16,6 +16,15 @@ from devkit.spec import load
 from devkit.spec.model import Endpoint
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_user_targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The TUI lists the endpoints of every promote target in the user's targets file;
+    the tests see none, whatever this machine's user has configured."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEVKIT_CONFIG_DIR", str(tmp_path_factory.mktemp("no-targets")))
+        yield
+
+
 @pytest.fixture
 def regression_spec() -> Endpoint:
     return load([REGRESSION])

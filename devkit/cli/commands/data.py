@@ -9,8 +9,6 @@ import click
 from devkit.collection import reader
 from devkit.collection.reader import Collected, folders_of, latest
 
-PREVIEW = 100
-
 
 @click.command("data")
 @click.argument("endpoint")
@@ -49,11 +47,4 @@ def data(endpoint: str, deployment: str | None, collection: str | None, follow: 
 
 
 def _line(item: Collected, as_json: bool) -> str:
-    if as_json:
-        return json.dumps(item.as_json())
-    event = item.event
-    payload = json.dumps(event["data"]) if "data" in event else f"-> {event.get('dataref')}"
-    if len(payload) > PREVIEW:
-        payload = payload[:PREVIEW - 3] + "..."
-    return (f"{event.get('time', '')}  {item.deployment}  {item.collection:<13}  "
-            f"{event.get('correlationid', '')}  {payload}")
+    return json.dumps(item.as_json()) if as_json else reader.describe(item)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import click
 
+from devkit.cli import targeted
+from devkit.cli.targeted import TARGET_HELP
+
 
 @click.command("down")
 @click.argument("endpoint", required=False)
 @click.option("--all", "everything", is_flag=True, help="Stop every devkit endpoint.")
-def down(endpoint: str | None, everything: bool) -> None:
+@click.option("--target", "target", default=None, metavar="T", help=TARGET_HELP)
+def down(endpoint: str | None, everything: bool, target: str | None) -> None:
     """Stop ENDPOINT (or --all) and remove its containers, networks and state.
 
     \b
@@ -16,6 +20,10 @@ def down(endpoint: str | None, everything: bool) -> None:
       devkit down regression
       devkit down --all
     """
+    if target is not None:
+        if endpoint is None or everything:
+            raise click.UsageError("--target needs an ENDPOINT (and no --all).")
+        return targeted.down(target, endpoint)
     from devkit.engines import available_engines, find_endpoint
     from devkit.reload import forget_spec
 

@@ -6,6 +6,9 @@ import json
 
 import click
 
+from devkit.cli import targeted
+from devkit.cli.targeted import TARGET_HELP
+
 
 @click.command("keys")
 @click.argument("endpoint")
@@ -13,7 +16,8 @@ import click
               help="Replace this key (the other stays valid) and update the router live.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"primary": ..., "secondary": ...}.')
-def keys(endpoint: str, regenerate: str | None, as_json: bool) -> None:
+@click.option("--target", "target", default=None, metavar="T", help=TARGET_HELP)
+def keys(endpoint: str, regenerate: str | None, as_json: bool, target: str | None) -> None:
     """Print ENDPOINT's keys; clients send one as 'Authorization: Bearer KEY'.
 
     \b
@@ -21,6 +25,8 @@ def keys(endpoint: str, regenerate: str | None, as_json: bool) -> None:
       devkit keys regression
       devkit keys regression --regenerate secondary --json
     """
+    if target is not None:
+        return targeted.keys(target, endpoint, regenerate, as_json)
     from devkit.errors import RouterError
     from devkit.router import keys as endpoint_keys
     from devkit.router import read_router_config

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from devkit.cli import targeted
+from devkit.cli.targeted import TARGET_HELP
+
 
 @click.command("logs")
 @click.argument("endpoint")
@@ -11,7 +14,9 @@ import click
 @click.option("--follow", "-f", is_flag=True, help="Keep streaming new lines (Ctrl-C stops).")
 @click.option("--tail", "-n", type=int, default=100, show_default=True,
               help="Lines from the end of each replica's log (-1: all).")
-def logs(endpoint: str, deployment: str | None, follow: bool, tail: int) -> None:
+@click.option("--target", "target", default=None, metavar="T", help=TARGET_HELP)
+def logs(endpoint: str, deployment: str | None, follow: bool, tail: int,
+         target: str | None) -> None:
     """Print the logs of ENDPOINT's replicas (score.py's print() output included).
 
     \b
@@ -19,6 +24,8 @@ def logs(endpoint: str, deployment: str | None, follow: bool, tail: int) -> None
       devkit logs regression
       devkit logs regression -d green -f
     """
+    if target is not None:
+        return targeted.logs(target, endpoint, deployment, follow, tail)
     from devkit.engines import find_endpoint
 
     engine, _ = find_endpoint(endpoint)

@@ -6,13 +6,16 @@ import json
 
 import click
 
+from devkit.cli import targeted
+from devkit.cli.targeted import TARGET_HELP
 from devkit.engines.base import EndpointStatus
 
 
 @click.command("status")
 @click.argument("endpoint", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of endpoints.")
-def status(endpoint: str | None, as_json: bool) -> None:
+@click.option("--target", "target", default=None, metavar="T", help=TARGET_HELP)
+def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
     """Show endpoints, their deployments, health, replicas and traffic.
 
     \b
@@ -20,6 +23,8 @@ def status(endpoint: str | None, as_json: bool) -> None:
       devkit status
       devkit status regression --json
     """
+    if target is not None:
+        return targeted.status(target, endpoint, as_json)
     from devkit.engines import available_engines, find_endpoint
 
     if endpoint is not None:

@@ -6,13 +6,17 @@ import json
 
 import click
 
+from devkit.cli import targeted
+from devkit.cli.targeted import TARGET_HELP
+
 
 @click.command("token")
 @click.argument("endpoint")
 @click.option("--lifetime", type=click.IntRange(min=1), default=3600, show_default=True,
               help="Seconds until the token expires.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"token": ..., "expires_at": ...}.')
-def token(endpoint: str, lifetime: int, as_json: bool) -> None:
+@click.option("--target", "target", default=None, metavar="T", help=TARGET_HELP)
+def token(endpoint: str, lifetime: int, as_json: bool, target: str | None) -> None:
     """Print a token for ENDPOINT; clients send it as 'Authorization: Bearer TOKEN'.
 
     \b
@@ -20,6 +24,8 @@ def token(endpoint: str, lifetime: int, as_json: bool) -> None:
       devkit token regression
       devkit token regression --json --lifetime 600
     """
+    if target is not None:
+        return targeted.token(target, endpoint, lifetime, as_json)
     from devkit.errors import RouterError
     from devkit.router import read_router_config
     from devkit.router.tokens import issue_token

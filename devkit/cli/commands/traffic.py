@@ -6,6 +6,9 @@ import json
 
 import click
 
+from devkit.cli import targeted
+from devkit.cli.targeted import TARGET_HELP
+
 
 @click.command("traffic")
 @click.argument("endpoint")
@@ -13,8 +16,9 @@ import click
 @click.option("--mirror", "mirror", multiple=True, metavar="NAME=PERCENT",
               help="Copy PERCENT (<= 50) of live requests to NAME; NAME=0 stops mirroring.")
 @click.option("--json", "as_json", is_flag=True, help="Print the weights as JSON.")
+@click.option("--target", "target", default=None, metavar="T", help=TARGET_HELP)
 def traffic(endpoint: str, weights: tuple[str, ...], mirror: tuple[str, ...],
-            as_json: bool) -> None:
+            as_json: bool, target: str | None) -> None:
     """Show ENDPOINT's traffic, or set it live with WEIGHTS (deployments not named get 0).
 
     The router applies the change without dropping a request; the rules are the spec's
@@ -28,6 +32,8 @@ def traffic(endpoint: str, weights: tuple[str, ...], mirror: tuple[str, ...],
       devkit traffic regression blue=90 green=10
       devkit traffic regression blue=100 --mirror green=20
     """
+    if target is not None:
+        return targeted.traffic(target, endpoint, weights, mirror, as_json)
     from devkit.router import current_traffic, set_traffic
     from devkit.spec import parse_traffic_args
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from devkit.engines import ENGINES
+from devkit.engines import ENGINES, DeploymentStatus
 
 
 def _say(message: str) -> None:
@@ -82,10 +82,20 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     if attach:
         _attach(engine, endpoint.name)
     if broken:
-        raise ScriptError(
-            f"Deployment '{broken[0].name}' is unhealthy: {broken[0].error}\nFix score.py "
-            f"(saving it reloads the server) or see `devkit logs {endpoint.name} -d "
-            f"{broken[0].name}`.")
+        raise ScriptError(unhealthy_sentence(endpoint.name, broken[0]))
+
+
+def unhealthy_sentence(endpoint: str, deployment: DeploymentStatus) -> str:
+    """What to fix, by the runtime's diagnosis: score.py (a save reloads it) or the
+    environment (installed packages; only a rebuild with other versions fixes that)."""
+    logs = f"`devkit logs {endpoint} -d {deployment.name}`"
+    if deployment.cause == "environment":
+        return (f"Deployment '{deployment.name}' is unhealthy: {deployment.error}\nFix the "
+                "environment (the package versions in its conda file or Dockerfile; a save "
+                f"of score.py cannot fix installed packages) and run `devkit up` again, or "
+                f"see {logs}.")
+    return (f"Deployment '{deployment.name}' is unhealthy: {deployment.error}\nFix score.py "
+            f"(saving it reloads the server) or see {logs}.")
 
 
 def _attach(engine: object, name: str) -> None:

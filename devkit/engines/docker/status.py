@@ -64,6 +64,7 @@ def replica_status(view: ReplicaView) -> ReplicaStatus:
     # A BYOC image has no admin port (reload, debug) and answers readiness on its route.
     admin = None if routes else view.host_url(launch.ADMIN_PORT)
     container = view.container
+    cause = None
     if container.status in ("created", "restarting"):
         state, error = DeploymentState.STARTING, None
     elif not view.running or not url:
@@ -75,15 +76,16 @@ def replica_status(view: ReplicaView) -> ReplicaStatus:
         state, error = probe.state, probe.error
     else:
         probe = probe_once(url)
-        state, error = probe.state, probe.error
-    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error)
+        state, error, cause = probe.state, probe.error, probe.cause
+    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error, cause)
 
 
 def deployment_status(name: str, replicas: list[ReplicaView],
                       record: EndpointRecord) -> DeploymentStatus:
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(replica_status, replicas))
-    error = next((s.error for s in states if s.error), None)
+    failing = next((s for s in states if s.error), None)
+    error, cause = (failing.error, failing.cause) if failing else (None, None)
     return DeploymentStatus(
         name=name,
         state=aggregate([s.state for s in states]),
@@ -95,6 +97,7 @@ def deployment_status(name: str, replicas: list[ReplicaView],
         error=error,
         replica_status=tuple(states),
         env_hash=replicas[0].labels.get(ENV_HASH, ""),
+        cause=cause,
     )
 
 

@@ -320,7 +320,7 @@ def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
                              None, f"process {replica.pid} is not running")
     probe = probe_once(url)
     return ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
-                         _url(replica.admin_port), probe.error)
+                         _url(replica.admin_port), probe.error, probe.cause)
 
 
 def _deployment_status(dep: ps.DeploymentRecord, record: EndpointRecord) -> DeploymentStatus:
@@ -335,6 +335,7 @@ def _deployment_status(dep: ps.DeploymentRecord, record: EndpointRecord) -> Depl
         image=dep.venv,
         urls=tuple(s.url for s in states if s.state is not DeploymentState.STOPPED),
         error=next((s.error for s in states if s.error), None),
+        cause=next((s.cause for s in states if s.error), None),
         replica_status=tuple(states),
         env_hash=dep.env_hash,
     )

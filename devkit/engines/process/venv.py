@@ -8,14 +8,22 @@ would in its image. The hash covers what decides the venv's content — the requ
 pip options, the host Python and the runtime's version — so an unchanged environment is
 reused and a changed one gets a fresh venv beside the old.
 
+The packages are resolved as an image's are (:func:`devkit.images.abi.resolve_compatible`
+for the host's Python and platform, so numpy's ABI rule adds the same ``numpy<2``), pip
+installs them preferring those wheels, and the environment's packages are smoke-imported
+(:func:`devkit.images.smoke.check_venv`): a clash fails ``up`` with its sentence instead of
+starting a replica that cannot import them.
+
 A venv is complete only when its marker file exists: an interrupted install is retried
-from scratch rather than half-used.
+from scratch rather than half-used. A ``python=`` pin the host cannot honour is said when
+the venv is made, once, with the Python that runs instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import platform
 import shutil
 import subprocess
 import sys
@@ -25,6 +33,8 @@ from pathlib import Path
 
 from devkit.engines.base import Progress
 from devkit.errors import ImageBuildError
+from devkit.images.smoke import check_venv, distribution_names
+from devkit.images.wheelhouse import Target
 from devkit.paths import cache_dir
 from devkit.spec.model import DeploymentSpec
 
@@ -91,20 +101,50 @@ def venv_hash(reqs: Requirements) -> str:
 
 
 def ensure_venv(deployment: DeploymentSpec, progress: Progress) -> Venv:
-    """The deployment's venv, created and filled if missing."""
+    """The deployment's venv, created, filled and smoke-imported if missing."""
     reqs = requirements_of(deployment)
-    for notice in reqs.notices:
-        progress(f"{deployment.name}: {notice}")
     env_hash = venv_hash(reqs)
     target = Venv(cache_dir() / "venvs" / env_hash, env_hash)
     if (target.path / MARKER).is_file():
         return target
+    for notice in reqs.notices:
+        progress(f"{deployment.name}: {notice}")
     progress(f"{deployment.name}: creating venv {target.path} (once per environment)")
     shutil.rmtree(target.path, ignore_errors=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(target.path)
-    _pip(target, deployment, [*_runtime_args(), *reqs.pip_options, *reqs.packages], progress)
+    packages = _compatible(deployment, reqs, progress)
+    _pip(target, deployment, [*_runtime_args(), *reqs.pip_options, *packages], progress)
+    try:
+        check_venv(target.python, distribution_names(reqs.packages),
+                   f"venv of deployment '{deployment.name}' ({reqs.source or deployment.source})")
+    except ImageBuildError:
+        shutil.rmtree(target.path, ignore_errors=True)
+        raise
     (target.path / MARKER).write_text(env_hash + "\n", encoding="utf-8")
     return target
+
+
+def _compatible(deployment: DeploymentSpec, reqs: Requirements,
+                progress: Progress) -> list[str]:
+    """The packages plus the pins numpy's ABI rule adds, and ``--find-links`` to the wheels
+    resolved for this host, so pip installs what was checked."""
+    if not reqs.packages:
+        return []
+    from devkit.images.abi import resolve_compatible
+
+    compatible = resolve_compatible(reqs.packages, host_target(), pip_options=reqs.pip_options,
+                                    progress=lambda line: progress(f"{deployment.name}: {line}"))
+    for notice in compatible.notices:
+        progress(f"{deployment.name}: notice: {notice}")
+    return ["--find-links", str(compatible.resolution.directory), *reqs.packages,
+            *compatible.pins]
+
+
+def host_target() -> Target:
+    """This interpreter's Python, machine and glibc, as a wheelhouse target."""
+    glibc = platform.libc_ver()[1] or "2.17"
+    return Target(python=f"{sys.version_info[0]}.{sys.version_info[1]}",
+                  machine=platform.machine(), glibc=".".join(glibc.split(".")[:2]))
 
 
 def _runtime_args() -> list[str]:

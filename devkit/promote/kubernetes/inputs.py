@@ -53,6 +53,9 @@ class Workload:
     byoc: bool = False
     autoscale: Autoscale | None = None
     source: str = ""  # where it was written, for messages ("blue.yml:1")
+    # Per replica, instead of the SKU's size: what ``promote --overcommit`` caps it to.
+    cores: float | None = None
+    memory_bytes: int | None = None
 
     @property
     def least_replicas(self) -> int:

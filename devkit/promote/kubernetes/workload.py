@@ -118,14 +118,18 @@ def env(work: Workload, auth_mode: str) -> dict[str, str]:
 
 
 def resources(work: Workload) -> dict[str, dict[str, str]]:
-    """Requests = limits = the SKU's size; an unknown SKU is refused, not guessed."""
+    """Requests = limits = the SKU's size (or the workload's capped size); an unknown SKU
+    is refused, not guessed."""
     found = sku.lookup(work.instance_type)
     if found is None:
         raise KubernetesError(
             f"Deployment '{work.name}' ({work.source}) has instance_type "
             f"'{work.instance_type}', which is not in devkit's SKU table, so its pods would "
             "get no CPU or memory size; use a listed Azure SKU (see devkit/engines/sku.py).")
-    size = {"cpu": str(found.cores), "memory": f"{round(found.memory_gib * 1024)}Mi"}
+    cpu = f"{found.cores}" if work.cores is None else f"{round(work.cores * 1000)}m"
+    mib = round(found.memory_gib * 1024) if work.memory_bytes is None else \
+        work.memory_bytes // (1024 * 1024)
+    size = {"cpu": cpu, "memory": f"{mib}Mi"}
     if found.gpus:
         size["nvidia.com/gpu"] = str(found.gpus)
     return {"requests": dict(size), "limits": dict(size)}

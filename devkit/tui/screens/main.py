@@ -27,6 +27,7 @@ from devkit.reload import ReplicaReload, summary
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
+from devkit.tui.screens.data import show_latest
 from devkit.tui.screens.keys import KeysScreen
 from devkit.tui.screens.logs import LogsScreen
 from devkit.tui.screens.side_by_side import SideBySideScreen
@@ -59,6 +60,7 @@ class MainScreen(Screen[None]):
         Binding("g", "debug", "Debug"),
         Binding("t", "traffic", "Traffic"),
         Binding("k", "keys", "Keys"),
+        Binding("P", "promote", "Promote to a target"),
         Binding("l", "logs_full", "Logs full screen"),
         Binding("v", "side_by_side", "Side by side"),
         Binding("o", "tab('overview')", "Overview tab", show=False),
@@ -68,6 +70,7 @@ class MainScreen(Screen[None]):
         Binding("p", "pause_logs", "Pause/resume logs", show=False),
         Binding("h", "probes", "Show/hide probe lines in logs", show=False),
         Binding("c", "copy_logs", "Copy shown log lines", show=False),
+        Binding("a", "data", "Latest collected data (data_collector)", show=False),
     ]
 
     @dataclass
@@ -280,6 +283,24 @@ class MainScreen(Screen[None]):
                      "saved; it applies when the router runs."))
         self._start((view.name, None), None, apply)
 
+    def action_promote(self) -> None:
+        view = self._need_view()
+        if view is None or view.spec_dir is None:
+            self.notify("Select an endpoint whose spec folder is known to promote it.",
+                        severity="warning")
+            return
+        from devkit.tui.screens.promote import PromoteScreen
+        from devkit.tui.targets import target_for
+
+        spec = self.backend.spec(view.name)
+        try:
+            target = target_for(view.spec_dir, spec.spec.compute if spec else None)
+        except DevkitError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.app.push_screen(PromoteScreen(view.spec_dir, target.name),
+                             lambda note: self.notify(note) if note else None)
+
     def action_keys(self) -> None:
         view = self._need_view()
         if view is not None:
@@ -312,6 +333,11 @@ class MainScreen(Screen[None]):
         if view is not None:
             deployment = self.selection.deployment if self.selection else None
             self.app.push_screen(LogsScreen(self.backend, view.name, deployment))
+
+    def action_data(self) -> None:
+        view = self._need_view()
+        if view is not None:
+            show_latest(self, view.name, self.selection.deployment if self.selection else None)
 
     def action_side_by_side(self) -> None:
         view = self._need_view(running=True)
