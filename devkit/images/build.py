@@ -36,7 +36,7 @@ import docker.errors
 from devkit.errors import ImageBuildError
 from devkit.images import userbuild
 from devkit.images.abi import resolve_compatible
-from devkit.images.base import ensure_base_image
+from devkit.images.base import BASE_LABEL, ensure_base_image
 from devkit.images.conda import CondaEnvironment
 from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.envhash import AZUREML_IMAGE_PREFIX, environment_hash, uses_base_image
@@ -278,7 +278,7 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
         raise ImageBuildError(f"{conda.path}: {exc}") from exc  # name the file to fix
     for text in compatible.notices:
         job.notice(text)
-    installer, unavailable = choose_installer(target, job.say)
+    installer, unavailable = _installer(job, base, target)
     if unavailable:
         job.notice(unavailable)
     with tempfile.TemporaryDirectory(prefix="devkit-build-") as scratch:
@@ -290,6 +290,16 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
                      what=f"image of deployment {job.deployment.name}")
     _prune_wheel_stage(job)
     job.say(f"built {job.tag}")
+
+
+def _installer(job: _Job, base: str, target: Target) -> tuple[Installer, str | None]:
+    """uv on devkit's base image only: uv ignores packages the base image already has in its
+    system site-packages (pip honours them, and a user's Dockerfile may pin them), so any
+    other base keeps pip and what it installs stays as before."""
+    labels = job.client.images.get(base).labels or {}
+    if labels.get(BASE_LABEL) != "1":
+        return Installer(None), None
+    return choose_installer(target, job.say)
 
 
 def _prune_wheel_stage(job: _Job) -> None:
