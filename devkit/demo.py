@@ -29,21 +29,32 @@ def step(*args: str) -> None:
 def choose_engine() -> str:
     """docker when an engine answers (with the base image built if missing), else process."""
     from devkit.engines import get_engine
-    from devkit.engines.docker.client import DockerClient
-    from devkit.errors import ImageBuildError
-    from devkit.images.base import ensure_base_image
 
     engine = get_engine(None, progress=lambda line: print(line, flush=True))
-    if engine.name == "docker":
-        client = DockerClient.connect()
-        try:
-            ensure_base_image(client.raw)
-        except ImageBuildError:
-            print("devkit's base image is missing; building it from Debian packages (~1 min).")
-            step("base-image")
-        finally:
-            client.close()
+    if base_image_present() is False:  # None: no Docker engine, nothing to build
+        print("devkit's base image is missing; building it from Debian packages (~1 min).")
+        step("base-image")
     return engine.name
+
+
+def base_image_present() -> bool | None:
+    """Whether the local Docker engine has (or can pull) devkit's base image; None when no
+    engine answers (the process engine needs no image)."""
+    from devkit.engines.docker.client import DockerClient
+    from devkit.errors import EngineUnavailable, ImageBuildError
+    from devkit.images.base import ensure_base_image
+
+    try:
+        client = DockerClient.connect()
+    except EngineUnavailable:
+        return None
+    try:
+        ensure_base_image(client.raw)
+    except ImageBuildError:
+        return False
+    finally:
+        client.close()
+    return True
 
 
 def main() -> None:

@@ -33,14 +33,14 @@ def send_traffic(scoring_uri: str, key: str, seconds: float = 4.0) -> None:
 
 
 async def capture(engine: str) -> None:
-    from devkit.engines import UpOptions, get_engine, no_progress
+    from devkit.engines import RunSettings, get_engine, no_progress
     from devkit.router import keys
     from devkit.spec import load
     from devkit.tui import create_app
 
     endpoint = load([SAMPLE])
     runner = get_engine(engine)
-    status = runner.up(endpoint, UpOptions(), no_progress)
+    status = runner.up(endpoint, RunSettings(), no_progress)
     try:
         assert status.scoring_uri is not None
         app = create_app([SAMPLE], engines=[engine], poll_s=1.0)

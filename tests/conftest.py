@@ -1,5 +1,6 @@
 """Fixtures shared by every test package. Package-specific fixtures live in the
-package's own ``conftest.py`` (tests/runtime/, tests/spec/, ...)."""
+package's own ``conftest.py`` (tests/engines/, tests/images/, tests/router/, tests/spec/,
+tests/tui/); tests/runtime/ starts its servers with the helpers in ``runtime_server.py``."""
 
 from __future__ import annotations
 
@@ -14,12 +15,33 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples"
 IN_CI = bool(os.environ.get("CI"))
+# The test extra installs uvloop (tests/runtime/test_event_loop.py runs the worker on it),
+# but images run the runtime on plain asyncio: every other server the suite starts from
+# this venv uses that loop too, unless a test asks for another.
+os.environ.setdefault("DEVKIT_LOOP", "asyncio")
 
 
 def find_free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose precondition (root, debootstrap, uvloop, an engine without the
+    NVIDIA runtime) does not hold here, but fail it under CI: CI is where every path must
+    run, so a missing precondition there is a broken CI machine, not a reason to pass."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI is set but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(name="require")
+def require_fixture() -> Any:
+    """:func:`require`, for test folders that cannot import this conftest by name."""
+    return require
 
 
 @pytest.fixture

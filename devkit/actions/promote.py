@@ -121,6 +121,10 @@ def _render(target: Target, release: Release, options: PromoteOptions) -> Path:
         from devkit.promote.swarm.specs import write_stack
 
         return write_stack(release, options.dry_run, target.published_port)
+    if target.kind == "kubernetes":
+        from devkit.promote.kubernetes.target import write_manifests
+
+        return write_manifests(target, release, options.dry_run)
     raise SpecError(f"--dry-run for target kind '{target.kind}' is not available yet.")
 
 

@@ -81,9 +81,9 @@ class RouterView:
 
 
 class LocalTraffic:
-    """Traffic of a local endpoint: the router's config, recorded in the engine too (so
-    ``devkit status`` shows it). ``engine`` names the engine running it, when known, so a
-    change does not have to ask every engine first."""
+    """Traffic of a local endpoint: the router's config, its one live record (``devkit
+    status`` reads it there too), so no engine is asked. ``engine`` names the engine
+    running it, when known."""
 
     def __init__(self, engine: str | None = None) -> None:
         self.engine = engine
@@ -95,22 +95,18 @@ class LocalTraffic:
 
     def set_traffic(self, name: str, traffic: Mapping[str, int],
                     mirror: Mapping[str, int] | None = None) -> TrafficChange:
-        from devkit.engines import find_endpoint
         from devkit.router import set_traffic
 
-        change = set_traffic(name, traffic, mirror)
-        engine, _ = find_endpoint(name, self.engine)
-        engine.set_traffic(name, change.traffic, change.mirror)
-        return change
+        return set_traffic(name, traffic, mirror)
 
 
 def local_view(name: str) -> RouterView:
     """The view of endpoint ``name`` running on a local engine; EndpointNotFound when
     none runs it, RouterError when it has no router."""
-    from devkit.engines import find_endpoint
-    from devkit.router.clients import authorization
+    from devkit.actions.access import authorization
+    from devkit.actions.place import LOCAL
 
-    engine, status = find_endpoint(name)
+    engine, status = LOCAL.locate(name)
     if not status.scoring_uri:
         raise RouterError(f"Endpoint '{name}' has no running router; bring it up again "
                           f"with `devkit up` and check `devkit status {name}`.")

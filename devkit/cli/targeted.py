@@ -29,7 +29,7 @@ def status(target: str, endpoint: str | None, as_json: bool) -> None:
 def traffic(target: str, endpoint: str, weights: tuple[str, ...], mirror: tuple[str, ...],
             as_json: bool) -> None:
     from devkit.actions.targets import traffic as change
-    from devkit.spec import parse_traffic_args
+    from devkit.spec import format_weights, parse_traffic_args
 
     live = parse_traffic_args(weights) if weights else None
     new_mirror = parse_traffic_args(mirror, what="--mirror") if mirror else None
@@ -37,10 +37,7 @@ def traffic(target: str, endpoint: str, weights: tuple[str, ...], mirror: tuple[
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    text = " ".join(f"{n}={w}" for n, w in result["traffic"].items())
-    if result["mirror"]:
-        text += "  mirror " + " ".join(f"{n}={p}" for n, p in result["mirror"].items())
-    click.echo(text)
+    click.echo(format_weights(result["traffic"], result["mirror"]))
     if weights or mirror:
         click.echo(f"Applied live on {target} in {result.get('seconds', 0):.2f} s.")
 

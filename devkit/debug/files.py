@@ -1,9 +1,17 @@
 """The VS Code files ``devkit debug`` writes: ``.vscode/launch.json`` (merged) and
-``.devcontainer/devcontainer.json``, both filled from the templates in ``devcontainer/``.
+``.devcontainer/devcontainer.json``, both filled from the templates in
+``devkit/debug/templates/`` (their one copy, shipped as package data, so a wheel install
+has them too; ``tests/debug/test_templates.py`` checks an installed wheel fills them).
 
-``devcontainer/`` at the top of the repository is where the templates are edited; the
-package reads its copy in ``devkit/debug/templates/`` (package data, so a wheel install
-has them too). ``tests/debug/test_templates.py`` fails until the two are identical.
+* ``launch.json.tmpl``: attach to debugpy on the loopback port, with ``pathMappings`` from
+  the local code folder to the server's (``/var/azureml-app/<code dir>`` in a container;
+  the same folder for the process engine).
+* ``devcontainer.json.tmpl``: the deployment's image (for the process engine, the image
+  ``devkit up --engine docker`` builds for it) with code and model mounted where Azure
+  mounts them, the server's environment, ports 5001 and 5678 forwarded.
+
+``${name}`` placeholders are replaced by JSON-safe values (``${mounts}`` and ``${env}`` by
+whole JSON values).
 
 ``launch.json`` is the user's file: it may hold other configurations and comments (VS Code
 reads JSON with comments), so it is merged, never overwritten: comments and trailing

@@ -1,38 +1,32 @@
 """Turning a deployment into a debuggable one and back, through the engine's own ``up``.
 
-A debug session is the deployment's spec with a few changes — one replica, debugpy on a
-port (``DEVKIT_DEBUG_PORT``; for Docker also published on a loopback host port), request
-timeouts lifted so a paused breakpoint is not answered 408/500 (``request_timeout_ms``,
-which feeds the router and ``SCORING_TIMEOUT_MS``) — brought up with
-:meth:`Engine.up`. The engine sees a changed spec hash and restarts that deployment only;
-``--off`` brings the recorded spec back the same way. No engine needs a debug mode.
+A debug session is :class:`~devkit.engines.settings.RunSettings` with a
+:class:`~devkit.engines.settings.DebugSettings`: the engine runs that deployment with one
+replica, debugpy on a loopback port and request timeouts lifted (so a paused breakpoint
+is not answered 408/500), and, because the settings are part of the hash it compares,
+restarts that deployment only. ``--off`` brings the recorded settings back the same way.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import socket
 import time
 
 import httpx
 
-from devkit.debug.target import CONTAINER_DEBUG_PORT, DebugTarget
+from devkit.debug.target import DebugTarget
 from devkit.engines import launch
-from devkit.engines.base import EndpointStatus, Engine, Progress, UpOptions
+from devkit.engines.base import EndpointStatus, Engine, Progress
+from devkit.engines.settings import DEBUG_TIMEOUT_MS, DebugSettings, RunSettings
 from devkit.errors import DebugError, EndpointNotFound
+from devkit.ports import free_port
 from devkit.spec.model import DeploymentSpec, Endpoint
 
-DEBUG_TIMEOUT_MS = 24 * 3600 * 1000  # a day: "lifted", while still a valid setting
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def debug_spec(endpoint: Endpoint, deployment: str, engine: str, port: int) -> Endpoint:
-    """``endpoint`` with ``deployment`` set up for a debugger on host port ``port``."""
+def debug_settings(endpoint: Endpoint, deployment: str, port: int,
+                   base: RunSettings | None = None) -> RunSettings:
+    """``base`` (default: plain) with ``deployment`` under debugpy on host port ``port``;
+    DebugError for a deployment that brings its own server."""
     spec = _deployment(endpoint, deployment)
     if spec.environment.inference_config is not None:
         raise DebugError(f"Deployment '{deployment}' ({spec.source}) brings its own container "
@@ -40,36 +34,28 @@ def debug_spec(endpoint: Endpoint, deployment: str, engine: str, port: int) -> E
                          "call debugpy.listen() itself, or debug its score.py with devkit's "
                          "server by giving the deployment a code_configuration and an image "
                          "without inference_config.")
-    inside = port if engine == "process" else CONTAINER_DEBUG_PORT
-    env = {**spec.environment_variables, "DEVKIT_DEBUG_PORT": str(inside),
-           "SCORING_TIMEOUT_MS": str(DEBUG_TIMEOUT_MS)}
-    if engine != "process":
-        env["DEVKIT_DEBUG_HOST_PORT"] = str(port)
-    changed = dataclasses.replace(
-        spec, instance_count=1, environment_variables=env,
-        request_settings=dataclasses.replace(spec.request_settings,
-                                             request_timeout_ms=DEBUG_TIMEOUT_MS))
-    return _with(endpoint, changed)
+    return dataclasses.replace(base or RunSettings(), debug=DebugSettings(deployment, port))
 
 
 def start(engine: Engine, endpoint: Endpoint, deployment: str, progress: Progress,
-          port: int | None = None) -> DebugTarget:
+          port: int | None = None, base: RunSettings | None = None) -> DebugTarget:
     """Restart ``deployment`` under debugpy and return where to attach."""
     port = port or free_port()
+    settings = debug_settings(endpoint, deployment, port, base)
     progress(f"{deployment}: restarting with debugpy on 127.0.0.1:{port}")
-    status = engine.up(debug_spec(endpoint, deployment, engine.name, port), UpOptions(),
-                       progress)
-    return target_of(endpoint, deployment, status, port)
+    status = engine.up(endpoint, settings, progress)
+    return target_of(engine, endpoint, deployment, status, port)
 
 
-def stop(engine: Engine, endpoint: Endpoint, deployment: str, progress: Progress) -> None:
+def stop(engine: Engine, endpoint: Endpoint, deployment: str, progress: Progress,
+         base: RunSettings | None = None) -> None:
     """Bring the deployment back to its spec (debugger off, replicas and timeouts back)."""
     _deployment(endpoint, deployment)
     progress(f"{deployment}: restarting without the debugger")
-    engine.up(endpoint, UpOptions(), progress)
+    engine.up(endpoint, base or RunSettings(), progress)
 
 
-def target_of(endpoint: Endpoint, deployment: str, status: EndpointStatus,
+def target_of(engine: Engine, endpoint: Endpoint, deployment: str, status: EndpointStatus,
               port: int) -> DebugTarget:
     spec = _deployment(endpoint, deployment)
     running = status.deployment(deployment)
@@ -81,24 +67,24 @@ def target_of(endpoint: Endpoint, deployment: str, status: EndpointStatus,
         raise DebugError(f"Deployment '{deployment}' ({spec.source}) has no "
                          "code_configuration, so there is no score.py to debug.")
     local = str(code.code)
-    in_container = str(launch.container_code_dir(spec))
-    remote = local if status.engine == "process" else in_container
-    image = running.image if status.engine == "docker" else _image_of(spec)
-    return DebugTarget(endpoint.name, deployment, status.engine, port, local, remote,
-                       image=image, container_root=in_container, replica_url=running.urls[0],
-                       mounts=_mounts(spec), env=_env(spec))
+    return DebugTarget(endpoint.name, deployment, status.engine, port, local,
+                       engine.code_root(spec) or local, image=engine.debug_image(spec, running),
+                       container_root=str(launch.container_code_dir(spec)),
+                       replica_url=running.urls[0], mounts=_mounts(spec), env=_env(spec))
 
 
 def wait_for_client(target: DebugTarget, timeout_s: float | None = None,
                     interval_s: float = 0.2) -> None:
     """Block until a debugger is attached (the replica's ``/-/ready`` says so)."""
+    from devkit_runtime.wire import READY_PATH, Readiness  # see engines.readiness
+
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while deadline is None or time.monotonic() < deadline:
         try:
-            body = httpx.get(f"{target.replica_url}/-/ready", timeout=5).json()
-            if (body.get("debugger") or {}).get("attached"):
+            ready = Readiness.parse(httpx.get(target.replica_url + READY_PATH, timeout=5).content)
+            if ready.debugger is not None and ready.debugger.attached:
                 return
-        except (httpx.HTTPError, ValueError):
+        except httpx.HTTPError:
             pass
         time.sleep(interval_s)
     raise DebugError(f"No debugger attached to {target.host}:{target.port} within "
@@ -114,11 +100,6 @@ def _deployment(endpoint: Endpoint, name: str) -> DeploymentSpec:
                                f"(deployments: {names}); pick one of those.") from None
 
 
-def _with(endpoint: Endpoint, changed: DeploymentSpec) -> Endpoint:
-    return dataclasses.replace(endpoint, deployments=tuple(
-        changed if d.name == changed.name else d for d in endpoint.deployments))
-
-
 def _mounts(spec: DeploymentSpec) -> tuple[str, ...]:
     """The model mount for the dev container (the code is its workspace)."""
     target = launch.container_model_target(spec)
@@ -127,21 +108,10 @@ def _mounts(spec: DeploymentSpec) -> tuple[str, ...]:
     return (f"source={spec.model.path},target={target},type=bind,readonly",)
 
 
-def _image_of(spec: DeploymentSpec) -> str:
-    """The image the docker engine runs this deployment as (built by `devkit up
-    --engine docker`); a BYOC image as named."""
-    if spec.environment.is_byoc and spec.environment.image:
-        return spec.environment.image
-    from devkit.images.build import ENV_REPOSITORY
-    from devkit.images.envhash import environment_hash
-
-    return f"{ENV_REPOSITORY}:{environment_hash(spec)[:16]}"
-
-
 def _env(spec: DeploymentSpec) -> dict[str, str]:
     """The server's environment inside the dev container, debugger on."""
     env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
-                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)
-    env["DEVKIT_DEBUG_PORT"] = str(CONTAINER_DEBUG_PORT)
+                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT,
+                            debug_port=launch.DEBUG_PORT)
     env["SCORING_TIMEOUT_MS"] = str(DEBUG_TIMEOUT_MS)
     return env

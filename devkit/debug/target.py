@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 DEBUG_HOST = "127.0.0.1"
-CONTAINER_DEBUG_PORT = 5678
+CONTAINER_DEBUG_PORT = 5678  # = devkit.engines.launch.DEBUG_PORT (kept import-free)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from devkit.engines.base import (
     Engine,
     Progress,
     ReplicaStatus,
-    UpOptions,
+    RunSettings,
     no_progress,
-    not_found,
 )
-from devkit.errors import EndpointNotFound, EngineError, EngineUnavailable
+from devkit.errors import EngineError, EngineUnavailable
+
+UpOptions = RunSettings  # its name before it carried watch and debug too
 
 # engine name -> "module:class"; add a line per engine.
 ENGINES: dict[str, str] = {
@@ -31,7 +32,7 @@ ENGINES: dict[str, str] = {
 
 __all__ = [
     "ENGINES", "DeploymentState", "DeploymentStatus", "Engine", "EndpointStatus", "Progress",
-    "ReplicaStatus", "UpOptions", "available_engines", "find_endpoint", "get_engine",
+    "ReplicaStatus", "RunSettings", "UpOptions", "available_engines", "get_engine",
     "no_progress",
 ]
 
@@ -66,20 +67,6 @@ def available_engines() -> list[Engine]:
         except EngineUnavailable:
             continue
     return engines
-
-
-def find_endpoint(name: str, engine: str | None = None) -> tuple[Engine, EndpointStatus]:
-    """The engine running endpoint ``name`` and its status; EndpointNotFound naming the
-    running endpoints otherwise."""
-    engines = [_load(engine)] if engine else available_engines()
-    running: list[str] = []
-    for candidate in engines:
-        found = candidate.status(name)
-        if found:
-            return candidate, found[0]
-        running += [s.name for s in candidate.status()]
-    where = engine or " or ".join(e.name for e in engines)
-    raise EndpointNotFound(not_found(name, where, running))
 
 
 def _first_clause(exc: Exception) -> str:

@@ -1,124 +1,220 @@
-"""The one interface every engine implements, and the typed status it reports.
+"""The one interface every engine implements, and the reconcile every ``up`` runs.
 
 An engine turns an :class:`~devkit.spec.model.Endpoint` into running servers (containers
 or host processes) and reads their state back from where it keeps it (Docker labels, a
 state file), so ``status`` tells the truth from any shell, after the CLI exits and after a
-reboot. The CLI, the TUI, reload and debug talk to engines only through :class:`Engine`.
+reboot. Actions, reload and debug talk to engines only through :class:`Engine`; none of
+them asks which engine it holds.
+
+``up`` is written once, here: refuse what cannot run → prepare environments (images,
+venvs) → plan (keep, start, restart, remove) → start replicas → wait for readiness →
+point the router at what runs → return the status. The docker and process engines fill
+in the hooks (the ``_``-methods marked abstract); the sentences a user reads on failure
+are built here too, so both engines say the same thing.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from enum import Enum
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from devkit.errors import EndpointNotFound
-from devkit.spec.model import Endpoint
+from devkit.engines import routing
+from devkit.engines.access import RouterAccess
+from devkit.engines.readiness import ReadinessWait, WaitOutcome, settle
+from devkit.engines.record import Running, Wanted, make_plan, run_hash
+from devkit.engines.settings import ReplicaRun, RunSettings
+from devkit.engines.status import (
+    DeploymentState,
+    DeploymentStatus,
+    EndpointStatus,
+    Progress,
+    ReplicaStatus,
+    aggregate,
+    no_progress,
+)
+from devkit.errors import DevkitError, EndpointNotFound, EngineError, ReadinessTimeout
+from devkit.spec.model import DeploymentSpec, Endpoint
 
-# Engines report what they do, one line at a time; the CLI prints, the TUI shows.
-Progress = Callable[[str], None]
-
-
-def no_progress(message: str) -> None:
-    """A :data:`Progress` that discards messages (for tests and quiet callers)."""
-
-
-class DeploymentState(str, Enum):
-    BUILDING = "building"
-    STARTING = "starting"
-    READY = "ready"
-    UNHEALTHY = "unhealthy"
-    STOPPED = "stopped"
-
+__all__ = [
+    "DeploymentState", "DeploymentStatus", "EndpointStatus", "Engine", "Prepared",
+    "Progress", "ReplicaStatus", "RouterHandle", "RunSettings", "aggregate", "no_deployment",
+    "no_progress", "not_found",
+]
 
 @dataclass(frozen=True)
-class UpOptions:
-    """Flags of ``devkit up`` that are not part of the spec."""
+class Prepared:
+    """A deployment's environment, ready to start replicas from: the image tag (docker)
+    or venv path (process), its environment hash, and whether it gets a GPU."""
 
+    artifact: str
+    env_hash: str
     gpu: bool = False
 
 
 @dataclass(frozen=True)
-class ReplicaStatus:
-    """One server of a deployment: where it answers and what it runs as."""
+class RouterHandle:
+    """The endpoint's running router: where it answers, whether this ``up`` (re)started
+    it, and how to tell that it stopped (None while it runs, else why)."""
 
-    index: int
-    url: str  # http://127.0.0.1:PORT on the host
-    state: DeploymentState
-    ident: str  # container id or pid, as text
-    admin_url: str | None = None  # loopback admin port (POST /-/reload), when reachable
-    error: str | None = None  # readiness error with traceback, when unhealthy
-    cause: str | None = None  # "script" | "environment": whose fault an init() failure is
+    url: str
+    fresh: bool
+    stopped: Callable[[], str | None]
 
 
 @dataclass(frozen=True)
-class DeploymentStatus:
-    name: str
-    state: DeploymentState
-    replicas: int
-    traffic: int
-    mirror: int
-    image: str  # image tag (docker) or venv path (process)
-    urls: tuple[str, ...] = ()
-    error: str | None = None
-    replica_status: tuple[ReplicaStatus, ...] = ()
-    env_hash: str = ""  # the environment hash it was started with (rebuild detection)
-    cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
+class PostMortem:
+    """What is said about a replica that died or never got ready: what was cleaned up,
+    where its output is, and its last lines."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "state": self.state.value,
-            "replicas": self.replicas,
-            "traffic": self.traffic,
-            "mirror": self.mirror,
-            "image": self.image,
-            "urls": list(self.urls),
-            "error": self.error,
-            "cause": self.cause,
-        }
+    cleaned: str
+    where: str
+    lines: str
 
 
-@dataclass(frozen=True)
-class EndpointStatus:
-    name: str
-    scoring_uri: str | None
-    auth_mode: str
-    engine: str
-    deployments: tuple[DeploymentStatus, ...] = field(default_factory=tuple)
-
-    def deployment(self, name: str) -> DeploymentStatus | None:
-        return next((d for d in self.deployments if d.name == name), None)
-
-    @property
-    def healthy(self) -> bool:
-        return all(d.state is DeploymentState.READY for d in self.deployments)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "scoring_uri": self.scoring_uri,
-            "auth_mode": self.auth_mode,
-            "engine": self.engine,
-            "deployments": [d.to_json() for d in self.deployments],
-        }
-
-
-class Engine(abc.ABC):
-    """What ``up``/``status``/``logs``/``down``, reload and debug need from an engine."""
+class Engine(RouterAccess, abc.ABC):
+    """What actions, reload and debug need from an engine. An engine is a
+    :class:`devkit.actions.Place`: traffic and credentials come from
+    :class:`~devkit.engines.access.RouterAccess` (the router config is the same for both
+    engines)."""
 
     name: str
+    cleaned_note: str  # "its containers were removed" / "its processes were stopped"
 
-    @abc.abstractmethod
-    def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
+    # -- up: the reconcile skeleton ------------------------------------------------------
+    def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
         """Bring the endpoint to the spec: start what is missing, restart what changed,
         remove deployments no longer in the spec, wait for readiness, then point the
         endpoint's router at the replicas (starting it if it does not run; a running one
         applies the new config live) and return. The spec's traffic replaces live weights
         (see :mod:`devkit.engines.routing`)."""
+        endpoint = options.applied_to(endpoint)
+        self._refuse(endpoint, options)
+        prepared = {d.name: self._prepare(d, options, progress) for d in endpoint.deployments}
+        wanted = [Wanted(d, run_hash(d, options.fingerprint(d.name)), prepared[d.name].env_hash,
+                         prepared[d.name].gpu) for d in endpoint.deployments]
+        plan = make_plan(wanted, self._running(endpoint.name))
+        for name in plan.keep:
+            progress(f"{name}: unchanged, left running")
+        for name in plan.remove + plan.restart:
+            progress(f"{name}: {'removing' if name in plan.remove else 'restarting'}")
+            self._remove(endpoint.name, name)
+        to_start = [w for w in wanted if w.spec.name in plan.start + plan.restart]
+        try:
+            self._start_all(endpoint, to_start, prepared, options, progress)
+        except DevkitError:
+            # A running router follows what is left running; a failed first `up` creates
+            # nothing more. Either way the first error is the news.
+            if self._router_alive(endpoint.name):
+                with contextlib.suppress(DevkitError):
+                    self._route(endpoint, progress)
+            raise
+        self._route(endpoint, progress)
+        return self.status(endpoint.name)[0]
 
+    def _start_all(self, endpoint: Endpoint, to_start: Sequence[Wanted],
+                   prepared: dict[str, Prepared], options: RunSettings,
+                   progress: Progress) -> None:
+        """Start every new replica, then wait for all of them at once. Dead or never-ready
+        replicas take their whole deployment down with them; unhealthy ones (init()
+        failed) stay up so hot reload can fix them."""
+        if not to_start:
+            return
+        started: dict[str, list[Any]] = {}
+        for want in to_start:
+            name = want.spec.name
+            started[name] = self._start(want, prepared[name], options.replica(name), progress)
+        specs = {w.spec.name: w.spec for w in to_start}
+        jobs = [(name, replica) for name, replicas in started.items() for replica in replicas]
+        failed = settle(jobs, lambda job: self._wait_ready(specs[job[0]], job[1]),
+                        lambda name, replica, outcome: self._failure(specs[name], replica,
+                                                                     outcome), progress)
+        for name, replicas in started.items():
+            if name in failed:
+                self._discard(endpoint.name, name, replicas)
+                progress(f"{name}: failed, {self.cleaned_note}")
+            else:
+                progress(f"{name}: up")
+        if failed:
+            raise next(iter(failed.values()))
+
+    def _route(self, endpoint: Endpoint, progress: Progress) -> None:
+        """Point the router at the running replicas and make sure it runs and serves that
+        config (a fresh or changed one is waited for)."""
+        sync = routing.sync_config(endpoint, self._replica_urls(endpoint), progress)
+        router = self._ensure_router(endpoint, sync, progress)
+        if router.fresh or sync.changed:
+            routing.await_router(endpoint.name, sync.generation, router.stopped)
+        state = "started" if router.fresh else ("updated live" if sync.changed else "unchanged")
+        progress(f"router: {state} at {router.url}/score (config generation "
+                 f"{sync.generation})")
+
+    def _failure(self, spec: DeploymentSpec, replica: Any, outcome: WaitOutcome) -> DevkitError:
+        """The sentence for a replica that died or never got ready, with its last lines."""
+        seen = self._post_mortem(replica)
+        fix = (f"{seen.cleaned}; fix the cause shown in {seen.where} and run `devkit up` "
+               f"again:\n{seen.lines or '(no output)'}")
+        if outcome.state is DeploymentState.STARTING:
+            budget = ReadinessWait(spec.readiness_probe).budget
+            last = f", {outcome.error}" if outcome.error else ""
+            return ReadinessTimeout(
+                f"Deployment '{spec.name}' did not become ready within {budget:g} s "
+                f"(readiness_probe of {spec.source}{last}); {fix}")
+        return EngineError(f"Deployment '{spec.name}' stopped while starting "
+                           f"({outcome.error}); {fix}")
+
+    # -- hooks of up ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
+        """Raise before anything starts or stops when this engine cannot run the spec
+        (no GPU, an image it cannot run)."""
+
+    @abc.abstractmethod
+    def _prepare(self, spec: DeploymentSpec, options: RunSettings,
+                 progress: Progress) -> Prepared:
+        """Build (or find cached) the deployment's environment."""
+
+    @abc.abstractmethod
+    def _running(self, name: str) -> list[Running]:
+        """The endpoint's deployments as they run now, with the hashes they started with."""
+
+    @abc.abstractmethod
+    def _remove(self, endpoint: str, deployment: str) -> None:
+        """Stop and remove every replica of one deployment."""
+
+    @abc.abstractmethod
+    def _start(self, want: Wanted, prepared: Prepared, run: ReplicaRun,
+               progress: Progress) -> list[Any]:
+        """Start ``instance_count`` replicas; return handles for the hooks below."""
+
+    @abc.abstractmethod
+    def _wait_ready(self, spec: DeploymentSpec, replica: Any) -> WaitOutcome:
+        """Wait until one new replica is ready, unhealthy, dead or out of time."""
+
+    @abc.abstractmethod
+    def _discard(self, endpoint: str, deployment: str, replicas: list[Any]) -> None:
+        """Remove the replicas of a deployment that failed to start."""
+
+    @abc.abstractmethod
+    def _post_mortem(self, replica: Any) -> PostMortem:
+        """What was cleaned up and the last output of a replica that failed."""
+
+    @abc.abstractmethod
+    def _replica_urls(self, endpoint: Endpoint) -> dict[str, list[str]]:
+        """Per deployment, the base URLs the router reaches its running replicas at."""
+
+    @abc.abstractmethod
+    def _ensure_router(self, endpoint: Endpoint, sync: routing.ConfigSync,
+                       progress: Progress) -> RouterHandle:
+        """Make sure the endpoint's router runs on the config at ``sync.path``."""
+
+    @abc.abstractmethod
+    def _router_alive(self, name: str) -> bool:
+        """Whether the endpoint's router runs now."""
+
+    # -- reading back and taking down --------------------------------------------------------
     @abc.abstractmethod
     def status(self, name: str | None = None) -> list[EndpointStatus]:
         """Every endpoint this engine runs (or just ``name``), read back from the engine;
@@ -139,43 +235,55 @@ class Engine(abc.ABC):
         """Log lines (without newline) of the endpoint's replicas, prefixed by replica
         (``blue-0``), and of its router (``router``) when no deployment is named."""
 
+    def names(self) -> list[str]:
+        """Names of the endpoints this engine runs, without probing any replica."""
+        return [endpoint.name for endpoint in self.status()]
+
+    # -- what reload and debug need --------------------------------------------------------
+    @abc.abstractmethod
+    def env_hash(self, spec: DeploymentSpec) -> str:
+        """The environment hash this engine would start ``spec`` with now (a running
+        deployment whose hash differs needs a rebuild)."""
+
+    @abc.abstractmethod
+    def reload_replica(self, replica: ReplicaStatus) -> dict[str, Any]:
+        """Ask one replica's runtime to reload its scoring code now; its raw outcome."""
+
+    @abc.abstractmethod
+    def code_root(self, spec: DeploymentSpec) -> str | None:
+        """Where the server sees the deployment's code folder (for path mappings)."""
+
+    @abc.abstractmethod
+    def debug_image(self, spec: DeploymentSpec, running: DeploymentStatus) -> str:
+        """The image a dev container for this deployment runs."""
+
     def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:
         """The replicas of one deployment with their host URLs (for reload and debug)."""
         endpoint = self._one(name)
         found = endpoint.deployment(deployment)
         if found is None:
-            names = ", ".join(d.name for d in endpoint.deployments)
-            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}' "
-                                   f"(deployments: {names}); pick one of those.")
+            raise no_deployment(name, deployment, [d.name for d in endpoint.deployments])
         return list(found.replica_status)
 
     def _one(self, name: str) -> EndpointStatus:
         """The status of running endpoint ``name``, or EndpointNotFound naming the others."""
         found = self.status(name)
         if not found:
-            raise EndpointNotFound(not_found(name, self.name, self._names()))
+            raise EndpointNotFound(not_found(name, self.name, self.names()))
         return found[0]
 
-    def _names(self) -> list[str]:
-        """Names of the endpoints this engine runs (engines may answer more cheaply)."""
-        return [endpoint.name for endpoint in self.status()]
-
-    @abc.abstractmethod
-    def set_traffic(self, name: str, traffic: Mapping[str, int],
-                    mirror: Mapping[str, int]) -> None:
-        """Record new live weights for ``status`` (the router applies them)."""
+    def _endpoint_status(self, name: str, deployments: Sequence[DeploymentStatus],
+                         router_url: str | None) -> EndpointStatus:
+        live = routing.live_view(name)
+        uri = f"{router_url}/score" if router_url else None
+        return EndpointStatus(name, uri, live.auth_mode, self.name, tuple(deployments))
 
 
-def aggregate(states: list[DeploymentState]) -> DeploymentState:
-    """A deployment's state from its replicas': the worst one wins, except that a
-    deployment with no replica left is stopped."""
-    if not states:
-        return DeploymentState.STOPPED
-    for state in (DeploymentState.UNHEALTHY, DeploymentState.STOPPED,
-                  DeploymentState.BUILDING, DeploymentState.STARTING):
-        if state in states:
-            return state
-    return DeploymentState.READY
+def no_deployment(endpoint: str, deployment: str, names: list[str]) -> EndpointNotFound:
+    """The one sentence for a deployment name the endpoint does not have."""
+    listed = ", ".join(names) or "none"
+    return EndpointNotFound(f"Endpoint '{endpoint}' has no deployment '{deployment}' "
+                            f"(deployments: {listed}); pick one of those.")
 
 
 def not_found(name: str, engine: str, running: list[str]) -> str:

@@ -1,7 +1,7 @@
 """How a deployment's server is launched: its environment and the paths it sees.
 
 Both engines start the same ``python -m devkit_runtime`` with the same variables; only the
-paths differ (in a container: the Azure ML layout of CONTRACT.md §5; on the host: the real
+paths differ (in a container: the Azure ML layout of docs/contract.md §5; on the host: the real
 folders). Keeping that in one place is what makes the two engines behave alike.
 """
 
@@ -18,6 +18,7 @@ APP_ROOT = PurePosixPath("/var/azureml-app")
 MODELS_ROOT = APP_ROOT / "azureml-models"
 SERVER_PORT = 5001
 ADMIN_PORT = 5002
+DEBUG_PORT = 5678  # debugpy inside a container (published on a loopback host port)
 
 
 def container_code_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
@@ -28,7 +29,7 @@ def container_code_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
 
 def container_model_dir(deployment: DeploymentSpec) -> PurePosixPath | None:
     """``AZUREML_MODEL_DIR`` in a container: ``model_mount_path`` when the spec sets one,
-    else ``/var/azureml-app/azureml-models/<name>/<version>`` (CONTRACT.md §5)."""
+    else ``/var/azureml-app/azureml-models/<name>/<version>`` (docs/contract.md §5)."""
     model = deployment.model
     if model is None:
         return None
@@ -65,8 +66,10 @@ def container_paths(deployment: DeploymentSpec) -> ServerPaths:
 
 
 def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, port: int,
-               admin_port: int, instance: str = "") -> dict[str, str]:
-    """The runtime's environment: devkit's defaults first, the user's
+               admin_port: int, watch: bool = True, debug_port: int | None = None,
+               instance: str = "") -> dict[str, str]:
+    """The runtime's environment: devkit's defaults and the run settings (``watch``,
+    debugpy's ``debug_port`` as the server sees it) first, the user's
     ``environment_variables`` last so they may override any of them (as in Azure).
     ``instance`` names the replica's collected-data files (default: its hostname)."""
     env: dict[str, str] = {
@@ -76,8 +79,10 @@ def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, por
         "WORKER_COUNT": "1",
         "SCORING_TIMEOUT_MS": str(deployment.request_settings.request_timeout_ms),
         "PYTHONUNBUFFERED": "1",
-        "DEVKIT_WATCH": "1",  # hot reload: the runtime watches its code root
+        "DEVKIT_WATCH": "1" if watch else "0",  # hot reload: the runtime watches its code
     }
+    if debug_port is not None:
+        env["DEVKIT_DEBUG_PORT"] = str(debug_port)
     env.update(collection.replica_env(deployment, instance))
     env.update(azure_env(deployment, paths))
     return env

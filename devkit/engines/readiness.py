@@ -11,7 +11,6 @@ instead (:func:`probe_route`, any 2xx is ready).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +19,9 @@ from typing import TypeVar
 
 import httpx
 
-from devkit.engines.base import DeploymentState, Progress
+from devkit.engines.status import DeploymentState, Progress
 from devkit.errors import DevkitError
 from devkit.spec.model import ProbeSettings
-
-READY_PATH = "/-/ready"
 
 
 @dataclass(frozen=True)
@@ -39,15 +36,20 @@ class Probe:
 def probe_once(url: str, timeout: float = 1.0) -> Probe:
     """``GET /-/ready`` on ``url``: ready, unhealthy (with the error and traceback the
     runtime reports), or starting (not answering yet)."""
+    # The runtime's wire module is imported here, not at the top: `import devkit.engines`
+    # must work where only devkit itself is installed (a wheel without its runtime).
+    from devkit_runtime.wire import READY_PATH, Readiness
+
     try:
         response = httpx.get(url + READY_PATH, timeout=timeout)
     except httpx.HTTPError:
         return Probe(DeploymentState.STARTING)
     if response.status_code == 200:
         return Probe(DeploymentState.READY)
-    error = _error_text(response)
+    ready = Readiness.parse(response.content)
+    error = ready.error_text()
     if error:
-        return Probe(DeploymentState.UNHEALTHY, error, _cause(response))
+        return Probe(DeploymentState.UNHEALTHY, error, ready.cause)
     return Probe(DeploymentState.STARTING)
 
 
@@ -63,25 +65,6 @@ def probe_route(url: str, path: str, timeout: float = 1.0) -> Probe:
     return Probe(DeploymentState.UNHEALTHY,
                  f"its readiness route GET {path} answered {response.status_code} "
                  f"{response.reason_phrase}".rstrip())
-
-
-def _error_text(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(body, dict) or not body.get("error"):
-        return None
-    traceback = body.get("traceback")
-    text = str(body["error"])
-    return f"{text}\n{traceback}" if traceback else text
-
-
-def _cause(response: httpx.Response) -> str:
-    """Whose fault an init() failure is: the runtime says "environment" when installed
-    packages failed (devkit_runtime.envcheck); older runtimes say nothing: the script."""
-    body = response.json()
-    return "environment" if body.get("cause") == "environment" else "script"
 
 
 @dataclass(frozen=True)

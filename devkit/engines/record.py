@@ -1,76 +1,28 @@
-"""What an engine remembers about an endpoint beyond its deployments, and how it decides
-what ``up`` must change.
+"""How an engine decides what ``up`` must change: desired hashes versus running hashes.
 
-The endpoint-level settings (auth mode, live traffic, mirror) are written as labels on
-every deployment's containers (docker) or in ``process.json`` (process), so ``status``
-works from nothing but the engine. Traffic can change without restarting anything
-(``up`` with new weights, ``devkit traffic``), and container labels are immutable, so the
-latest weights are also written to ``endpoint_state_dir(name)/endpoint.json``, which wins
-when present.
-
-The plan is pure: desired hashes versus running hashes, no I/O.
+Each running deployment carries the hashes it was started with (Docker labels, or
+``process.json``): its spec's (with the run settings folded in, :func:`run_hash`) and its
+environment's. The plan is pure: no I/O. Traffic, mirror and auth are not recorded here:
+the router's config is their one live record (:mod:`devkit.engines.routing`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from devkit.paths import endpoint_state_dir
-from devkit.spec.model import DeploymentSpec, Endpoint
-
-RECORD_FILE = "endpoint.json"
+from devkit.spec.hashing import spec_hash
+from devkit.spec.model import DeploymentSpec
 
 
-@dataclass(frozen=True)
-class EndpointRecord:
-    auth_mode: str
-    traffic: Mapping[str, int] = field(default_factory=dict)
-    mirror: Mapping[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, endpoint: Endpoint) -> EndpointRecord:
-        spec = endpoint.spec
-        return cls(spec.auth_mode.value, dict(spec.traffic), dict(spec.mirror_traffic))
-
-    def to_json(self) -> dict[str, object]:
-        return {"auth_mode": self.auth_mode, "traffic": dict(self.traffic),
-                "mirror": dict(self.mirror)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> EndpointRecord:
-        traffic = data.get("traffic") or {}
-        mirror = data.get("mirror") or {}
-        assert isinstance(traffic, dict) and isinstance(mirror, dict)
-        return cls(str(data.get("auth_mode", "key")),
-                   {str(k): int(v) for k, v in traffic.items()},
-                   {str(k): int(v) for k, v in mirror.items()})
-
-
-def record_path(name: str) -> Path:
-    return endpoint_state_dir(name) / RECORD_FILE
-
-
-def save_record(name: str, record: EndpointRecord) -> None:
-    path = record_path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record.to_json(), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
-def load_record(name: str) -> EndpointRecord | None:
-    try:
-        data = json.loads(record_path(name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return EndpointRecord.from_json(data) if isinstance(data, dict) else None
-
-
-def forget_record(name: str) -> None:
-    record_path(name).unlink(missing_ok=True)
+def run_hash(spec: DeploymentSpec, fingerprint: str) -> str:
+    """The hash a deployment is started with: its spec's, combined with what the run
+    settings change for it (debugger, watching), so either change restarts it."""
+    plain = spec_hash(spec)
+    if not fingerprint:
+        return plain
+    return hashlib.sha256(f"{plain}+{fingerprint}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,16 @@ nothing changed touches nothing, the router included.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from devkit.engines.base import Progress
-from devkit.engines.record import EndpointRecord
+from devkit.engines.status import Progress
 from devkit.errors import DevkitError, RouterError
 from devkit.paths import endpoint_state_dir
 from devkit.spec.model import Endpoint
+from devkit.spec.traffic import format_weights
 
 ROUTER_PORT = 5001  # inside the router's container
 START_TIMEOUT_S = 30.0
@@ -52,13 +49,8 @@ def sync_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
                 progress: Progress) -> ConfigSync:
     """Write the router config for ``endpoint`` unless the current one already says the
     same; report when the spec's weights replace different live ones."""
-    from devkit.router.config import (
-        build_router_config,
-        next_generation,
-        router_config_path,
-        save,
-    )
-    from devkit.router.files import read_json
+    from devkit.router.config import build_router_config, next_generation, save
+    from devkit.router.files import read_json, router_config_path
 
     path = router_config_path(endpoint.name)
     wanted = build_router_config(endpoint, replica_urls)
@@ -92,58 +84,60 @@ def _say_reset(current: Mapping[str, Any], wanted: Mapping[str, Any],
     old = {n: w for n, w in old.items() if n in kept}
     old_mirror = {n: p for n, p in old_mirror.items() if n in kept}
     if (old, old_mirror) != (new, new_mirror):
-        progress(f"router: traffic set to the spec's {describe(new, new_mirror)} (replacing "
-                 f"the live {describe(old, old_mirror)}; `devkit traffic` changes it live)")
+        progress(f"router: traffic set to the spec's {format_weights(new, new_mirror)} (replacing "
+                 f"the live {format_weights(old, old_mirror)}; `devkit traffic` changes it live)")
 
 
-def describe(traffic: Mapping[str, int], mirror: Mapping[str, int]) -> str:
-    text = " ".join(f"{name}={weight}" for name, weight in traffic.items()) or "no weights"
-    if mirror:
-        text += " mirror " + " ".join(f"{name}={pct}" for name, pct in mirror.items())
-    return text
-
-
-def await_router(url: str, generation: int, alive: Liveness,
+def await_router(name: str, generation: int, stopped: Liveness,
                  timeout_s: float = START_TIMEOUT_S) -> None:
-    """Wait until the router at ``url`` answers ready with ``generation`` (or newer)
-    applied; RouterError naming what it last said otherwise."""
-    deadline = time.monotonic() + timeout_s
-    said = "it did not answer"
-    while True:
-        try:
-            answer = httpx.get(f"{url}/-/config", timeout=2.0)
-            applied = answer.json().get("generation")
-            if isinstance(applied, int) and applied >= generation:
-                return
-            said = answer.json().get("last_error") or f"it serves generation {applied}"
-        except (httpx.HTTPError, ValueError, AttributeError):
-            pass
-        stopped = alive()
-        if stopped is not None or time.monotonic() >= deadline:
-            why = stopped or f"{said} after {timeout_s:g} s"
-            raise RouterError(f"The router at {url} did not apply config generation "
-                              f"{generation} ({why}); see its log with `devkit logs`, fix "
-                              f"the cause and run `devkit up` again.")
-        time.sleep(0.05)
+    """Wait until the endpoint's router reports ``generation`` (or newer) applied, the
+    one way every change is waited for (:func:`devkit.router.control.wait_for_generation`);
+    RouterError naming what it last said otherwise."""
+    from devkit.router.control import wait_for_generation
+    from devkit.router.files import router_dir
+
+    why = wait_for_generation(router_dir(name), generation, timeout_s, stopped)
+    if why is not None:
+        raise RouterError(f"The router of endpoint '{name}' did not apply config generation "
+                          f"{generation} ({why}); see its log with `devkit logs {name}`, fix "
+                          f"the cause and run `devkit up` again.")
 
 
-def live_record(name: str, record: EndpointRecord) -> EndpointRecord:
-    """``record`` with the weights the router config holds now (``devkit traffic``
-    changes them there), when the endpoint has a router config."""
-    from devkit.router import current_traffic
+def router_starting(name: str) -> None:
+    """Forget what a previous router said it applied, before a new one starts: only the
+    new one's word counts."""
+    from devkit.router.control import forget_applied
+    from devkit.router.files import router_dir
+
+    forget_applied(router_dir(name))
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What the router config says now: auth mode, live weights and mirror."""
+
+    auth_mode: str
+    traffic: dict[str, int]
+    mirror: dict[str, int]
+
+
+def live_view(name: str) -> LiveView:
+    """The endpoint's auth mode and weights from its router config, the one live record
+    (``up`` writes the spec's, ``devkit traffic`` changes them); nothing when the
+    endpoint never had a router (a failed first ``up``) or its config is unreadable."""
+    from devkit.router.config import load_router_config
 
     try:
-        change = current_traffic(name)
+        config = load_router_config(name)
     except DevkitError:
-        return record
-    except (KeyError, TypeError, ValueError):  # a hand-edited config: status still works
-        return record
-    return EndpointRecord(record.auth_mode, change.traffic, change.mirror)
+        return LiveView("key", {}, {})
+    return LiveView(config.auth.mode, {d.name: d.weight for d in config.deployments},
+                    {d.name: d.mirror for d in config.deployments if d.mirror})
 
 
 def forget_router_state(name: str) -> None:
     """Remove the router's folder and the endpoint's keys (``down``)."""
-    from devkit.router.config import router_dir
+    from devkit.router.files import router_dir
     from devkit.router.keys import keys_path
 
     shutil.rmtree(router_dir(name), ignore_errors=True)

@@ -1,6 +1,6 @@
 """Turn a deployment's environment into a runnable image: ``ensure_image``.
 
-Three environment kinds (CONTRACT.md §4):
+Three environment kinds (docs/contract.md §4):
 
 * ``image`` (+ ``conda_file``): a generated Dockerfile FROM that image (or devkit's base
   image for an Azure ML image that cannot be pulled) installs the conda file's pip packages

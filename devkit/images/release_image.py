@@ -54,9 +54,10 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def release_tag(repository: str, base_id: str, layers: list[Layer]) -> str:
-    """``repository:<hash16>`` for this base image and these layer contents."""
-    digest = hashlib.sha256(f"devkit-release/{RECIPE_VERSION}\0{base_id}\0".encode())
+def release_tag(repository: str, base_key: str, layers: list[Layer]) -> str:
+    """``repository:<hash16>`` for this base (its content hash, or its image id) and these
+    layer contents."""
+    digest = hashlib.sha256(f"devkit-release/{RECIPE_VERSION}\0{base_key}\0".encode())
     for layer in layers:
         digest.update(f"{layer.target}\0{content_hash(layer.source)}\0".encode())
     return f"{repository}:{digest.hexdigest()[:16]}"
@@ -64,10 +65,14 @@ def release_tag(repository: str, base_id: str, layers: list[Layer]) -> str:
 
 def ensure_release_image(client: docker.DockerClient, base: str, repository: str,
                          layers: list[Layer], labels: dict[str, str],
-                         progress: Progress) -> str:
-    """The release image's tag, built on ``base`` when no image has it yet."""
-    base_id = _image_id(client, base)
-    tag = release_tag(repository, base_id, layers)
+                         progress: Progress, base_hash: str | None = None) -> str:
+    """The release image's tag, built on ``base`` when no image has it yet.
+
+    ``base_hash`` is the environment's content hash when devkit built ``base``: the tag then
+    follows the environment's content, not the image id, which changes whenever the same
+    environment is built again (on another machine, or by a concurrent build here). A
+    bring-your-own image has no such hash; its image id is used."""
+    tag = release_tag(repository, base_hash or _image_id(client, base), layers)
     if image_exists(client, tag):
         progress(f"release image {tag} is up to date")
         return tag

@@ -43,11 +43,8 @@ def open_place(target: Target) -> Place:
 
         return SwarmTarget(target)
     if target.kind == "kubernetes":
-        try:
-            from devkit.promote.kubernetes import open_kubernetes  # type: ignore[attr-defined]
-        except ImportError as exc:
-            raise TargetUnavailable(f"Target '{target.name}' is kind kubernetes, which this "
-                                    f"devkit cannot drive yet; use a swarm target.") from exc
+        from devkit.promote.kubernetes import open_kubernetes
+
         place: Place = open_kubernetes(target)
         return place
     raise TargetUnavailable(f"Target '{target.name}' has kind '{target.kind}'; use swarm or "

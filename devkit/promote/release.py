@@ -75,6 +75,9 @@ class DeploymentRelease:
     max_concurrent_requests_per_instance: int = 1
     byoc: bool = False
     spec_hash: str = ""  # of the spec fields, instance_count left out
+    # scale_settings type target_utilization: {"min_instances", "max_instances",
+    # "target_utilization"}; None keeps `replicas` fixed. Kubernetes renders it as an HPA.
+    autoscale: Mapping[str, int] | None = None
 
     @property
     def tag(self) -> str:
@@ -147,10 +150,11 @@ def build_release(client: DockerClient, endpoint: Endpoint, target: Target,
 
     deployments = []
     for spec in endpoint.deployments:
-        env_tag = ensure_image(client.raw, spec, progress=progress).tag
-        tag = ensure_release_image(client.raw, env_tag,
+        env = ensure_image(client.raw, spec, progress=progress)
+        tag = ensure_release_image(client.raw, env.tag,
                                    repository(target, endpoint.name, spec.name),
-                                   _layers(spec), _labels(endpoint.name, spec.name), progress)
+                                   _layers(spec), _labels(endpoint.name, spec.name), progress,
+                                   base_hash=None if spec.environment.is_byoc else env.env_hash)
         deployments.append(deployment_release(spec, tag))
     router = ensure_router_image(client.raw, progress=progress)
     router_tag = f"{target.registry}/devkit/router:{router.split(':', 1)[1]}"
@@ -215,7 +219,16 @@ def deployment_release(spec: DeploymentSpec, image: str) -> DeploymentRelease:
             spec.request_settings.max_concurrent_requests_per_instance),
         byoc=routes is not None,
         spec_hash=spec_hash(dataclasses.replace(spec, instance_count=1))[:16],
+        autoscale=_autoscale(spec),
     )
+
+
+def _autoscale(spec: DeploymentSpec) -> dict[str, int] | None:
+    scale = spec.scale_settings
+    if scale.type != "target_utilization":
+        return None
+    return {"min_instances": scale.min_instances, "max_instances": scale.max_instances,
+            "target_utilization": scale.target_utilization_percentage}
 
 
 def _layers(spec: DeploymentSpec) -> list[Any]:

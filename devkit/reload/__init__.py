@@ -8,23 +8,22 @@ command running. This package is what the CLI and the TUI use to show it:
 * :func:`last_reloads` / :func:`reload_now` -- per-replica :class:`ReplicaReload`
   outcomes (``summary`` turns them into ``reloaded blue in 84 ms (generation 3)`` lines);
 * :func:`rebuilds_needed` -- "blue needs a rebuild" when the environment changed;
-* :func:`remember_spec` / :func:`load_spec` -- where an endpoint's YAML files are;
-  :func:`watch_off` and :func:`with_env` -- spec variants for ``up --no-watch`` and debug.
+* :func:`remember_spec` / :func:`load_spec` / :func:`recall_settings` -- where an
+  endpoint's YAML files are, and the run settings it was brought up with.
 """
 
 from devkit.reload.outcomes import ReplicaReload, last_reloads, reload_now, summary
-from devkit.reload.rebuild import RebuildNeeded, current_env_hash, rebuilds_needed
+from devkit.reload.rebuild import RebuildNeeded, rebuilds_needed
 from devkit.reload.specs import (
     forget_spec,
     load_spec,
+    recall_settings,
     recall_spec,
     remember_spec,
-    watch_off,
-    with_env,
 )
 
 __all__ = [
-    "RebuildNeeded", "ReplicaReload", "current_env_hash", "forget_spec", "last_reloads",
-    "load_spec", "rebuilds_needed", "recall_spec", "reload_now", "remember_spec", "summary",
-    "watch_off", "with_env",
+    "RebuildNeeded", "ReplicaReload", "forget_spec", "last_reloads",
+    "load_spec", "rebuilds_needed", "recall_settings", "recall_spec", "reload_now",
+    "remember_spec", "summary",
 ]

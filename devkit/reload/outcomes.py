@@ -2,26 +2,27 @@
 
 Each replica's runtime reloads on its own when its code changes (``devkit_runtime.watch``)
 and reports the last outcome in ``GET /-/ready`` (``reload``: ok, ms, generation, error,
-file, line). This module reads those, and asks for a reload explicitly: on the process
-engine through the replica's loopback admin port, on Docker with ``docker exec <container>
-python -m devkit_runtime.reload`` (the admin listener only answers inside the container).
-Paths the runtime reports inside a container are mapped back to the user's files.
+file, line). This module reads those, and asks for a reload explicitly through the
+engine (:meth:`Engine.reload_replica`: the admin port, or ``docker exec``). Paths as the
+server sees them (:meth:`Engine.code_root`) are mapped back to the user's files.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
+from devkit_runtime.wire import READY_PATH, Readiness, ReloadOutcome
 
-from devkit.engines import launch
-from devkit.engines.base import EndpointStatus, ReplicaStatus
-from devkit.spec.model import Endpoint
+from devkit.engines.base import EndpointStatus, Engine, ReplicaStatus
+from devkit.spec.model import DeploymentSpec, Endpoint
 
 TIMEOUT_S = 5.0
-RELOAD_TIMEOUT_S = 600.0
+
+# Where the server sees a deployment's code folder (Engine.code_root).
+CodeRoot = Callable[[DeploymentSpec], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,20 @@ class ReplicaReload:
     @classmethod
     def from_runtime(cls, deployment: str, replica: int, raw: dict[str, Any] | None
                      ) -> ReplicaReload:
-        raw = raw or {}
-        ok = raw.get("ok")
-        return cls(deployment, replica, None if ok is None else bool(ok), raw.get("ms"),
-                   raw.get("generation"), raw.get("error"), raw.get("file"), raw.get("line"))
+        """From the runtime's answer (:class:`devkit_runtime.wire.ReloadOutcome`), or from
+        the engine's ``{"ok": None, "error": why}`` when no outcome came back."""
+        outcome = ReloadOutcome.from_json(raw)
+        if outcome is None:
+            error = (raw or {}).get("error")
+            return cls(deployment, replica, None, error=str(error) if error else None)
+        return cls.of(deployment, replica, outcome)
+
+    @classmethod
+    def of(cls, deployment: str, replica: int, outcome: ReloadOutcome | None) -> ReplicaReload:
+        if outcome is None:
+            return cls(deployment, replica, None)
+        return cls(deployment, replica, outcome.ok, outcome.ms, outcome.generation,
+                   outcome.error, outcome.file, outcome.line)
 
     def where(self) -> str:
         if not self.file:
@@ -89,31 +100,28 @@ def summary(outcomes: list[ReplicaReload]) -> list[str]:
     return lines
 
 
-def last_reloads(status: EndpointStatus, deployment: str | None = None,
+def last_reloads(engine: Engine, status: EndpointStatus, deployment: str | None = None,
                  spec: Endpoint | None = None) -> list[ReplicaReload]:
     """The last reload outcome each replica reports in ``/-/ready``."""
     found = []
     for dep, replica in _replicas(status, deployment):
         try:
-            body = httpx.get(f"{replica.url}/-/ready", timeout=TIMEOUT_S).json()
-            outcome = ReplicaReload.from_runtime(dep, replica.index, body.get("reload"))
-        except (httpx.HTTPError, ValueError) as exc:
+            answer = httpx.get(f"{replica.url}{READY_PATH}", timeout=TIMEOUT_S)
+            ready = Readiness.parse(answer.content)
+            outcome = ReplicaReload.of(dep, replica.index, ready.reload)
+        except httpx.HTTPError as exc:
             outcome = ReplicaReload(dep, replica.index, None, error=f"unreachable ({exc})")
-        found.append(_mapped(outcome, status.engine, spec))
+        found.append(_mapped(outcome, engine.code_root, spec))
     return found
 
 
-def reload_now(status: EndpointStatus, deployment: str | None = None,
+def reload_now(engine: Engine, status: EndpointStatus, deployment: str | None = None,
                spec: Endpoint | None = None) -> list[ReplicaReload]:
     """Reload every replica of the endpoint (or of one deployment) and return outcomes."""
     found = []
     for dep, replica in _replicas(status, deployment):
-        if status.engine == "docker":
-            raw = _reload_in_container(replica)
-        else:
-            raw = _reload_over_admin(replica)
-        found.append(_mapped(ReplicaReload.from_runtime(dep, replica.index, raw),
-                             status.engine, spec))
+        outcome = ReplicaReload.from_runtime(dep, replica.index, engine.reload_replica(replica))
+        found.append(_mapped(outcome, engine.code_root, spec))
     return found
 
 
@@ -123,47 +131,17 @@ def _replicas(status: EndpointStatus, deployment: str | None
             for r in d.replica_status]
 
 
-def _reload_over_admin(replica: ReplicaStatus) -> dict[str, Any]:
-    if replica.admin_url is None:
-        return {"ok": None, "error": "no admin port (the replica is not running)"}
-    try:
-        reply = httpx.post(f"{replica.admin_url}/-/reload", timeout=RELOAD_TIMEOUT_S)
-        answer: dict[str, Any] = reply.json()
-        return answer
-    except (httpx.HTTPError, ValueError) as exc:
-        return {"ok": None, "error": f"its admin port did not answer ({exc})"}
-
-
-def _reload_in_container(replica: ReplicaStatus) -> dict[str, Any]:
-    import docker
-    import docker.errors
-
-    try:
-        client = docker.from_env()
-        try:
-            container = client.containers.get(replica.ident)
-            code, output = container.exec_run(["python", "-m", "devkit_runtime.reload"])
-        finally:
-            client.close()
-    except docker.errors.DockerException as exc:
-        return {"ok": None, "error": f"docker exec failed ({exc})"}
-    try:
-        answer: dict[str, Any] = json.loads(output.decode().strip().splitlines()[-1])
-        return answer
-    except (ValueError, IndexError):
-        return {"ok": None, "error": f"unexpected answer (exit {code}): {output[-300:]!r}"}
-
-
-def _mapped(outcome: ReplicaReload, engine: str, spec: Endpoint | None) -> ReplicaReload:
-    """A container path (/var/azureml-app/<code>/score.py) as the user's own file."""
-    if engine != "docker" or spec is None or not outcome.file:
+def _mapped(outcome: ReplicaReload, code_root: CodeRoot,
+            spec: Endpoint | None) -> ReplicaReload:
+    """A path as the server sees it (``code_root``: /var/azureml-app/<code>/score.py in a
+    container) as the user's own file."""
+    if spec is None or not outcome.file:
         return outcome
     for d in spec.deployments:
-        remote = launch.container_code_dir(d)
+        remote = code_root(d)
         if d.name == outcome.deployment and remote and d.code_configuration:
-            prefix = f"{remote}/"
-            if outcome.file.startswith(prefix):
-                local = f"{d.code_configuration.code}/"
+            prefix, local = f"{remote}/", f"{d.code_configuration.code}/"
+            if prefix != local and outcome.file.startswith(prefix):
                 return replace(outcome, file=local + outcome.file[len(prefix):],
                                error=(outcome.error or "").replace(prefix, local) or None)
     return outcome

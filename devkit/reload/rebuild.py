@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devkit.engines.base import EndpointStatus
+from devkit.engines.base import EndpointStatus, Engine
 from devkit.errors import DevkitError
 from devkit.spec.model import DeploymentSpec, Endpoint
 
@@ -27,18 +27,8 @@ class RebuildNeeded:
                 f"rebuild and restart only {self.deployment}.")
 
 
-def current_env_hash(engine: str, deployment: DeploymentSpec) -> str:
-    """What the engine would record for ``deployment`` if it started it now."""
-    if engine == "process":
-        from devkit.engines.process.venv import requirements_of, venv_hash
-
-        return venv_hash(requirements_of(deployment))
-    from devkit.images.envhash import environment_hash
-
-    return environment_hash(deployment)
-
-
-def rebuilds_needed(status: EndpointStatus, spec: Endpoint) -> list[RebuildNeeded]:
+def rebuilds_needed(engine: Engine, status: EndpointStatus,
+                    spec: Endpoint) -> list[RebuildNeeded]:
     """Running deployments whose environment no longer matches the spec."""
     found = []
     for running in status.deployments:
@@ -46,7 +36,7 @@ def rebuilds_needed(status: EndpointStatus, spec: Endpoint) -> list[RebuildNeede
         if wanted is None or not running.env_hash:
             continue
         try:
-            now = current_env_hash(status.engine, wanted)
+            now = engine.env_hash(wanted)
         except DevkitError as exc:  # e.g. the conda file no longer parses
             found.append(RebuildNeeded(status.name, running.name, f"its environment cannot "
                                        f"be read ({exc})"))

@@ -10,10 +10,11 @@ overrides, ``-e`` name: :class:`devkit.spec.Recipe`) so the same spec is rebuilt
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
+from devkit.engines.settings import RunSettings
 from devkit.errors import SpecError
 from devkit.paths import endpoint_state_dir
 from devkit.spec import Recipe, load, load_recipe
@@ -26,14 +27,15 @@ def _record(name: str) -> Path:
     return endpoint_state_dir(name) / SPEC_FILES
 
 
-def remember_spec(endpoint: Endpoint, watch: bool = True) -> None:
-    """Record the files ``endpoint`` was loaded from, and whether it was brought up with
-    watching on (called by ``devkit up``)."""
+def remember_spec(endpoint: Endpoint, settings: RunSettings | None = None) -> None:
+    """Record the files ``endpoint`` was loaded from, and the run settings it was brought
+    up with (``--no-watch``, ``--gpu``), so a later restart keeps them (``devkit up``)."""
     files = [str(endpoint.spec.source.file)]
     files += [str(d.source.file) for d in endpoint.deployments]
     path = _record(endpoint.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    record: dict[str, object] = {"files": list(dict.fromkeys(files)), "watch": watch}
+    record: dict[str, object] = {"files": list(dict.fromkeys(files)),
+                                 **(settings or RunSettings()).to_json()}
     if endpoint.recipe is not None:
         record["recipe"] = endpoint.recipe.to_json()
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -48,22 +50,34 @@ def forget_spec(name: str) -> None:
         folder.rmdir()
 
 
-def recall_spec(name: str) -> Endpoint | None:
-    """The endpoint's spec as its files say now (as ``up`` ran it, ``--no-watch``
-    included); ``None`` when ``up`` recorded none or they are gone. A file that no longer
-    parses raises its SpecError."""
+def _read(name: str) -> dict[str, Any] | None:
     try:
         record = json.loads(_record(name).read_text(encoding="utf-8"))
-        paths = [Path(f) for f in record["files"]]
-        recipe = Recipe.from_json(record["recipe"]) if "recipe" in record else None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def recall_spec(name: str) -> Endpoint | None:
+    """The endpoint's spec as its files (and the ``--set``/``-e`` recipe ``up`` recorded)
+    say now; ``None`` when ``up`` recorded none or they are gone. A file that no longer
+    parses raises its SpecError. The run settings are :func:`recall_settings`'."""
+    record = _read(name)
+    try:
+        paths = [Path(f) for f in record["files"]] if record else []
+        recipe = Recipe.from_json(record["recipe"]) if record and "recipe" in record else None
+    except (KeyError, TypeError, ValueError):
         return None
     if recipe is not None:
         paths = recipe.files()
-    if not all(p.is_file() for p in paths):
+    if not paths or not all(p.is_file() for p in paths):
         return None
-    endpoint = load_recipe(recipe) if recipe is not None else load(paths)
-    return endpoint if record.get("watch", True) else watch_off(endpoint)
+    return load_recipe(recipe) if recipe is not None else load(paths)
+
+
+def recall_settings(name: str) -> RunSettings:
+    """The run settings ``up`` recorded (defaults when it recorded none)."""
+    return RunSettings.from_json(_read(name) or {})
 
 
 def load_spec(name: str, paths: list[Path] | None = None) -> Endpoint:
@@ -78,17 +92,3 @@ def load_spec(name: str, paths: list[Path] | None = None) -> Endpoint:
         raise SpecError(f"the spec at {endpoint.spec.source} describes endpoint "
                         f"'{endpoint.name}', not '{name}'; pass the right folder with --spec.")
     return endpoint
-
-
-def with_env(endpoint: Endpoint, deployment: str | None, extra: dict[str, str]) -> Endpoint:
-    """``endpoint`` with ``extra`` environment variables on one deployment (or all)."""
-    changed = tuple(
-        dataclasses.replace(d, environment_variables={**d.environment_variables, **extra})
-        if deployment is None or d.name == deployment else d
-        for d in endpoint.deployments)
-    return dataclasses.replace(endpoint, deployments=changed)
-
-
-def watch_off(endpoint: Endpoint) -> Endpoint:
-    """``devkit up --no-watch``: the runtime does not watch code (DEVKIT_WATCH=0)."""
-    return with_env(endpoint, None, {"DEVKIT_WATCH": "0"})

@@ -18,13 +18,9 @@ so the engines, which must start each endpoint's router, may call it; the CLI an
 call it for live traffic and key changes.
 """
 
-from devkit.router.config import (
-    read_router_config,
-    router_config_path,
-    router_dir,
-    write_router_config,
-)
+from devkit.router.config import read_router_config, write_router_config
 from devkit.router.control import TrafficChange, current_traffic, set_traffic
+from devkit.router.files import router_config_path, router_dir
 
 __all__ = [
     "TrafficChange", "current_traffic", "read_router_config", "router_config_path",

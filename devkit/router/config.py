@@ -17,26 +17,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from devkit_runtime.router.config import CONFIG_VERSION, parse_config
+from devkit_runtime.router.config import (
+    CONFIG_VERSION,
+    ConfigError,
+    RouterConfig,
+    load_config,
+    parse_config,
+)
 
 from devkit import collection
 from devkit.errors import EndpointNotFound, RouterError
-from devkit.paths import endpoint_state_dir
-from devkit.router.files import read_json, write_json
+from devkit.router import keys, tokens
+from devkit.router.files import read_json, router_config_path, write_json
 from devkit.router.shadow_settings import shadow_section
 from devkit.spec.model import AuthMode, DeploymentSpec, Endpoint
-
-ROUTER_DIR = "router"
-CONFIG_FILE = "router.json"
-
-
-def router_dir(endpoint: str, state: Path | None = None) -> Path:
-    """The folder the router reads (bind-mount this one for Docker)."""
-    return (state or endpoint_state_dir(endpoint)) / ROUTER_DIR
-
-
-def router_config_path(endpoint: str, state: Path | None = None) -> Path:
-    return router_dir(endpoint, state) / CONFIG_FILE
 
 
 def write_router_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
@@ -107,9 +101,6 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
 
 
 def _auth_section(endpoint: Endpoint, state_dir: Path | None) -> dict[str, Any]:
-    # Imported here: keys/tokens import this module for router_dir().
-    from devkit.router import keys, tokens
-
     mode = endpoint.spec.auth_mode
     if mode is AuthMode.KEY:
         found = keys.load_or_create_keys(endpoint.name, state_dir)
@@ -135,6 +126,18 @@ def read_router_config(endpoint: str, state: Path | None = None) -> dict[str, An
         raise RouterError(f"The router config {path} is unreadable ({exc}); run `devkit up` "
                           f"again to rewrite it.") from exc
     return raw
+
+
+def load_router_config(endpoint: str, state: Path | None = None) -> RouterConfig:
+    """The config as last written, parsed by the router's own parser (the one place the
+    file's meaning is read): EndpointNotFound when the endpoint never had a router."""
+    path = router_config_path(endpoint, state)
+    if not path.exists():
+        read_router_config(endpoint, state)  # raises the EndpointNotFound sentence
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise RouterError(f"{exc}; run `devkit up` again to rewrite it.") from exc
 
 
 def next_generation(path: Path) -> int:

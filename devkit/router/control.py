@@ -11,7 +11,7 @@ up), the change is saved and takes effect when the router starts.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,8 @@ from typing import Any
 from devkit_runtime.router.state import APPLIED_FILE
 
 from devkit.errors import RouterError
-from devkit.router.config import read_router_config, router_config_path, save
-from devkit.router.files import read_json
+from devkit.router.config import load_router_config, read_router_config, save
+from devkit.router.files import read_json, router_config_path
 from devkit.spec import validate_traffic
 
 APPLY_TIMEOUT_S = 5.0
@@ -42,9 +42,13 @@ class TrafficChange:
 
 
 def current_traffic(endpoint: str, state: Path | None = None) -> TrafficChange:
-    raw = read_router_config(endpoint, state)
+    config = load_router_config(endpoint, state)
     applied = _applied_generation(router_config_path(endpoint, state).parent)
-    return _change(endpoint, raw, applied is not None and applied >= raw["generation"])
+    return TrafficChange(
+        endpoint=endpoint, traffic={d.name: d.weight for d in config.deployments},
+        mirror={d.name: d.mirror for d in config.deployments if d.mirror},
+        generation=config.generation,
+        applied=applied is not None and applied >= config.generation)
 
 
 def set_traffic(endpoint: str, traffic: Mapping[str, int],
@@ -89,18 +93,40 @@ def rewrite(endpoint: str, raw: dict[str, Any], state: Path | None, timeout_s: f
 
 def wait_applied(endpoint: str, folder: Path, generation: int, timeout_s: float,
                  what: str) -> bool:
+    why = wait_for_generation(folder, generation, timeout_s)
+    if why is None:
+        return True
+    raise RouterError(f"The router of endpoint '{endpoint}' did not apply the {what} "
+                      f"(generation {generation}): {why}; the change is saved in {folder} "
+                      f"and applies when the router runs. Check it with "
+                      f"`devkit status {endpoint}`.")
+
+
+def wait_for_generation(folder: Path, generation: int, timeout_s: float,
+                        stopped: Callable[[], str | None] | None = None) -> str | None:
+    """Wait until the router reading ``folder`` reports ``generation`` (or newer)
+    applied in its ``router.applied.json``; None then, else why not (what the router
+    said, that it stopped, or the time out). The one way every change is waited for:
+    it needs no address, which differs between a host process and a container."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while True:
         applied = _applied_generation(folder)
         if applied is not None and applied >= generation:
-            return True
-        time.sleep(0.05)
-    record = _applied_record(folder)
-    detail = f" The router reports: {record['error']}" if record.get("error") else ""
-    raise RouterError(f"The router of endpoint '{endpoint}' did not apply the {what} "
-                      f"(generation {generation}) within {timeout_s:g} s; the change is saved "
-                      f"in {folder} and applies when the router runs. Check it with "
-                      f"`devkit status {endpoint}`.{detail}")
+            return None
+        why = stopped() if stopped is not None else None
+        if why is not None:
+            return why
+        if time.monotonic() >= deadline:
+            said = _applied_record(folder).get("error")
+            served = f"it serves generation {applied}" if applied is not None else \
+                "it reported nothing"
+            return f"{said or served} after {timeout_s:g} s"
+        time.sleep(0.02)
+
+
+def forget_applied(folder: Path) -> None:
+    """Remove the applied marker (a router about to start writes its own)."""
+    (folder / APPLIED_FILE).unlink(missing_ok=True)
 
 
 def _applied_record(folder: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Atomic and private file writes for the router's state.
+"""Where the router's state lives, and atomic, private file writes for it.
 
 The router polls its config and Docker bind-mounts the folder, so a reader must never see
 a half-written file: every write goes to a temporary file in the same folder and is
@@ -13,6 +13,20 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+
+from devkit.paths import endpoint_state_dir
+
+ROUTER_DIR = "router"
+CONFIG_FILE = "router.json"
+
+
+def router_dir(endpoint: str, state: Path | None = None) -> Path:
+    """The folder the router reads (bind-mount this one for Docker)."""
+    return (state or endpoint_state_dir(endpoint)) / ROUTER_DIR
+
+
+def router_config_path(endpoint: str, state: Path | None = None) -> Path:
+    return router_dir(endpoint, state) / CONFIG_FILE
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:

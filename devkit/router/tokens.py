@@ -16,8 +16,7 @@ from pathlib import Path
 
 from devkit_runtime.router.auth import sign_token
 
-from devkit.router.config import router_dir
-from devkit.router.files import write_atomic
+from devkit.router.files import router_dir, write_atomic
 
 SECRET_FILE = "token.secret"
 DEFAULT_LIFETIME_S = 3600

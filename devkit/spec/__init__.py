@@ -17,7 +17,7 @@ modules):
 from devkit.spec.hashing import spec_hash
 from devkit.spec.loader import endpoint_of, load, load_recipe, plan
 from devkit.spec.recipe import Recipe, SpecFile
-from devkit.spec.traffic import parse_traffic_args, validate_traffic
+from devkit.spec.traffic import format_weights, parse_traffic_args, validate_traffic
 
-__all__ = ["Recipe", "SpecFile", "endpoint_of", "load", "load_recipe", "parse_traffic_args",
-           "plan", "spec_hash", "validate_traffic"]
+__all__ = ["Recipe", "SpecFile", "endpoint_of", "format_weights", "load", "load_recipe",
+           "parse_traffic_args", "plan", "spec_hash", "validate_traffic"]

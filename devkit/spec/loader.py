@@ -233,11 +233,16 @@ def _schema(root: YamlMap) -> str:
 def _read_endpoint(doc: Section, recipe: Recipe) -> EndpointSpec:
     doc.check_keys(ENDPOINT_KEYS)
     made_by_name = recipe.endpoint.path is None
+    auth_mode = AuthMode(doc.choice("auth_mode", [mode.value for mode in AuthMode], "key"))
+    if auth_mode is AuthMode.AAD_TOKEN:
+        # Valid for Azure, impossible here: refused now, before any replica starts.
+        raise doc.error("auth_mode", "aad_token needs Microsoft Entra ID, which is not "
+                        "available locally; use auth_mode key or aml_token for local runs")
     return EndpointSpec(
         name=doc.name("name", example="name: my-endpoint"),
         source=Source(doc.file, doc.data.line, label=doc.shown if made_by_name else None),
         compute=doc.text("compute"),
-        auth_mode=AuthMode(doc.choice("auth_mode", [mode.value for mode in AuthMode], "key")),
+        auth_mode=auth_mode,
         traffic=_weights(doc, "traffic"),
         mirror_traffic=_weights(doc, "mirror_traffic"),
         description=doc.text("description"),

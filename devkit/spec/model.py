@@ -1,4 +1,4 @@
-"""Typed, validated endpoint and deployment specs (Azure ML CLI v2 YAML, CONTRACT.md §4).
+"""Typed, validated endpoint and deployment specs (Azure ML CLI v2 YAML, docs/contract.md §4).
 
 These objects are pure data: immutable, built once by :mod:`devkit.spec.loader` at the
 boundary and passed down to engines, the router and the UI. Paths are absolute, already

@@ -102,3 +102,12 @@ def parse_traffic_args(args: Iterable[str], *, what: str = "traffic") -> dict[st
                             "one weight")
         result[name] = percent
     return result
+
+
+def format_weights(traffic: Mapping[str, int], mirror: Mapping[str, int]) -> str:
+    """``blue=90 green=10  mirror green=20``: the one way weights are written out (CLI,
+    TUI and ``up``'s progress lines)."""
+    text = " ".join(f"{name}={weight}" for name, weight in traffic.items()) or "no weights"
+    if mirror:
+        text += "  mirror " + " ".join(f"{name}={pct}" for name, pct in mirror.items())
+    return text

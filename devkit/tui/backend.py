@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
-from devkit import debug as dbg
+from devkit import actions
 from devkit.actions.compare import ShadowReport
 from devkit.actions.rollout import Event, RolloutOutcome, RolloutPlan
 from devkit.actions.router_view import RouterView
-from devkit.engines import Engine, available_engines, get_engine
-from devkit.engines.base import EndpointStatus, Progress, UpOptions
-from devkit.errors import DevkitError, EndpointNotFound, EngineError, InvokeError, SpecError
-from devkit.reload import ReplicaReload, recall_spec, reload_now
-from devkit.spec import load, validate_traffic
+from devkit.engines.base import EndpointStatus, Progress
+from devkit.errors import DevkitError, EndpointNotFound, InvokeError, SpecError
+from devkit.reload import ReplicaReload, recall_spec
+from devkit.spec import load
 from devkit.spec.model import Endpoint
 from devkit.tui import targets
 from devkit.tui.views import (
@@ -39,50 +37,40 @@ from devkit.tui.views import (
     from_status,
 )
 
-PIN_HEADER = "azureml-model-deployment"
 HTTP_TIMEOUT_S = 1.0  # status-type calls: a slow answer must not hold the poll up
 INVOKE_TIMEOUT_S = 60.0
 
 
 class Backend:
     """The endpoints in ``spec_paths`` (folders or endpoint files) and everything the
-    engines named in ``engines`` run (default: every engine that answers)."""
+    engines named in ``engines`` run (default: every engine that answers). Each action is
+    one call into :mod:`devkit.actions`, the same one the CLI makes."""
 
     def __init__(self, spec_paths: Sequence[Path] = (), engines: Sequence[str] | None = None,
                  up_engine: str | None = None, quiet_missing_spec: bool = False) -> None:
         self.spec_paths = list(spec_paths)
-        self.engine_names = list(engines) if engines is not None else None
+        self.scope = actions.Scope.of(engines)
         self.up_engine = up_engine
         # `devkit` run in a folder without specs is fine: it still shows running endpoints.
         self.quiet_missing_spec = quiet_missing_spec
-        self._engines: list[Engine] | None = None
-        self._owner: dict[str, Engine] = {}
         self._specs: dict[str, Endpoint] = {}
-        self._lock = threading.Lock()
+        self._running: dict[str, EndpointStatus] = {}
+        self._places: dict[str, actions.Place] = {}
 
     # -- reading state --------------------------------------------------------------------
-    def engines(self) -> list[Engine]:
-        with self._lock:
-            if self._engines is None:
-                names = self.engine_names
-                self._engines = ([get_engine(n) for n in names] if names is not None
-                                 else available_engines())
-            return self._engines
-
     def snapshot(self) -> Snapshot:
-        """One look at every endpoint: running ones from their engine, the rest from the spec."""
+        """One look at every endpoint: running ones from their place, the rest from the
+        spec."""
         errors: list[str] = []
         specs = self._load_specs(errors)
+        found, failed = actions.running(self.scope)
+        errors += failed
         running: dict[str, EndpointStatus] = {}
-        for engine in self.engines():
-            try:
-                statuses = engine.status()
-            except DevkitError as exc:
-                errors.append(str(exc))
-                continue
-            for status in statuses:
-                running.setdefault(status.name, status)
-                self._owner.setdefault(status.name, engine)
+        for place, status in found:
+            if status.name not in running:
+                running[status.name] = status
+                self._places[status.name] = place
+        self._running = running
         for name in running.keys() - specs.keys():
             recalled = self._recall(name, errors)
             if recalled is not None:
@@ -133,6 +121,14 @@ class Backend:
             return None
         return {name: Metrics.from_json(m) for name, m in raw["deployments"].items()}
 
+    def reload_outcome(self, view: EndpointView, deployment: str) -> ReplicaReload | None:
+        """The last reload the deployment's first replica reports, if any."""
+        status = self._running.get(view.name)
+        place = self._places.get(view.name)
+        if status is None or place is None or status.deployment(deployment) is None:
+            return None
+        return actions.last_reload(place, status, deployment, self._specs.get(view.name))
+
     def side_by_side(self, view: EndpointView) -> ShadowReport:
         """The router's per-deployment metrics and shadow diff, through the compare action."""
         from devkit.actions.compare import shadow_report
@@ -153,20 +149,11 @@ class Backend:
 
         if not view.scoring_uri:
             raise EndpointNotFound(f"Endpoint '{view.name}' is not running; start it (u).")
-        return RouterView(view.name, view.scoring_uri, LocalTraffic(view.engine),
-                          self._auth_header(view))
-
-    def reload_outcome(self, view: EndpointView, deployment: str) -> ReplicaReload | None:
-        """The last reload the deployment's first replica reports, if any."""
-        found = view.deployment(deployment)
-        if found is None or not found.urls:
-            return None
         try:
-            raw = httpx.get(found.urls[0] + "/-/ready", timeout=HTTP_TIMEOUT_S).json()
-        except (httpx.HTTPError, ValueError):
-            return None
-        last = raw.get("reload") if isinstance(raw, dict) else None
-        return ReplicaReload.from_runtime(deployment, 0, last) if isinstance(last, dict) else None
+            auth = actions.authorization(view.name, scope=self.scope)
+        except DevkitError:
+            auth = {}  # no router config: nothing checks auth
+        return RouterView(view.name, view.scoring_uri, LocalTraffic(view.engine), auth)
 
     def log_feed(self, endpoint: str, deployment: str | None,
                  tail: int = 200) -> queue.Queue[str | None]:
@@ -174,7 +161,8 @@ class Backend:
         reading because an engine's follow blocks until the next line arrives: the
         caller's worker polls the queue and can stop at once; the reader dies with the
         process instead of holding the app's exit up."""
-        lines = self._engine_of(endpoint).logs(endpoint, deployment, follow=True, tail=tail)
+        lines = actions.logs(endpoint, deployment=deployment, follow=True, tail=tail,
+                             scope=self.scope)
         feed: queue.Queue[str | None] = queue.Queue(maxsize=10_000)
 
         def pump() -> None:
@@ -191,85 +179,47 @@ class Backend:
 
     # -- acting -----------------------------------------------------------------------------
     def up(self, endpoint: str, progress: Progress) -> None:
-        spec = self._specs.get(endpoint)
-        if spec is None:
-            raise SpecError(f"No spec for endpoint '{endpoint}' was loaded, so it cannot be "
-                            "started from here; run `devkit` in the folder holding its "
-                            "endpoint.yml, or start it with `devkit up PATH`.")
-        engine = self._owner.get(endpoint) or get_engine(self.up_engine, progress=progress)
-        engine.up(spec, UpOptions(), progress)
-        self._owner[endpoint] = engine
+        actions.up(self._spec(endpoint, "start it with `devkit up PATH`"),
+                   engine=self.up_engine, scope=self.scope, progress=progress)
 
     def down(self, endpoint: str) -> None:
-        self._engine_of(endpoint).down(endpoint)
-        self._owner.pop(endpoint, None)
+        actions.down(endpoint, scope=self.scope)
 
     def restart(self, endpoint: str, progress: Progress) -> None:
         """Remove and start again: a fresh replica set, images rebuilt where they changed."""
-        engine = self._engine_of(endpoint)
-        engine.down(endpoint)
-        self.up(endpoint, progress)
+        actions.restart(self._spec(endpoint, f"run `devkit down {endpoint}` and `devkit up "
+                                             "PATH`"), scope=self.scope, progress=progress)
 
     def reload(self, view: EndpointView, deployment: str) -> list[ReplicaReload]:
-        """Reload the scoring code in every replica of ``deployment``, one outcome each
-        (``docker exec`` for containers, the admin port for processes)."""
-        engine = self._engine_of(view.name)
-        found = engine.status(view.name)
-        status = found[0] if found else None
-        dep = status.deployment(deployment) if status else None
-        if status is None or dep is None or not dep.replica_status:
-            raise EngineError(f"Deployment '{deployment}' of '{view.name}' has no running "
-                              f"replica to reload; start it with `devkit up`.")
-        return reload_now(status, deployment, self._specs.get(view.name))
+        """Reload the scoring code in every replica of ``deployment``, one outcome each."""
+        report = actions.reload(view.name, deployment=deployment,
+                                spec=self._specs.get(view.name), scope=self.scope)
+        return list(report.outcomes)
 
     def debug(self, endpoint: str, deployment: str, progress: Progress,
               off: bool = False) -> str:
-        """Restart ``deployment`` under debugpy (or back to its spec with ``off``) through
-        :mod:`devkit.debug`, writing the VS Code files; returns the text to show."""
-        engine = self._engine_of(endpoint)
+        """Restart ``deployment`` under debugpy (or back to its spec with ``off``),
+        writing the VS Code files; returns the text to show."""
         spec = self._specs.get(endpoint)
-        if spec is None:
-            raise SpecError(f"No spec for endpoint '{endpoint}' was loaded here; run "
-                            f"`devkit debug {endpoint} -d {deployment} --spec FOLDER`.")
         if off:
-            dbg.stop(engine, spec, deployment, progress)
+            actions.debug_off(endpoint, deployment, spec=spec, scope=self.scope,
+                              progress=progress)
             return f"{endpoint}/{deployment}: debugger off, running as its spec says."
-        target = dbg.start(engine, spec, deployment, progress)
-        folder = spec.spec.source.file.parent
-        return str(target.instructions(dbg.write_launch_json(target, folder),
-                                       dbg.write_devcontainer_json(target, folder)))
+        return actions.debug_on(endpoint, deployment, spec=spec, scope=self.scope,
+                                progress=progress).instructions()
 
     def set_traffic(self, endpoint: str, traffic: Mapping[str, int],
                     mirror: Mapping[str, int]) -> bool:
         """Apply weights live; True when a running router applied them."""
-        from devkit.router import set_traffic
-
         if targets.split(endpoint) is not None:  # an endpoint promoted to a target
             return targets.set_traffic(endpoint, traffic, mirror)
-        view_names = self._deployment_names(endpoint)
-        validate_traffic(view_names, dict(traffic), dict(mirror))
-        try:
-            change = set_traffic(endpoint, traffic, mirror)
-            applied, live, copied = change.applied, change.traffic, change.mirror
-        except EndpointNotFound:  # no router config: the engine's record is all there is
-            applied, live, copied = False, dict(traffic), dict(mirror)
-        self._engine_of(endpoint).set_traffic(endpoint, live, copied)
-        return applied
+        return actions.set_traffic(endpoint, traffic, mirror, scope=self.scope).applied
 
     def credentials(self, endpoint: str, regenerate: str | None = None) -> dict[str, str]:
         """Keys (auth_mode key) or a fresh token (aml_token) for ``endpoint``."""
-        from devkit.router import keys, read_router_config
-        from devkit.router.control import refresh_key_hashes
-        from devkit.router.tokens import issue_token
-
-        mode = read_router_config(endpoint).get("auth", {}).get("mode")
-        if mode == "aml_token":
-            return issue_token(endpoint).as_json()
         if regenerate:
-            found = keys.regenerate_key(endpoint, regenerate)
-            refresh_key_hashes(endpoint, keys.key_hashes(found))
-            return found.as_json()
-        return keys.load_or_create_keys(endpoint).as_json()
+            return actions.keys(endpoint, regenerate=regenerate, scope=self.scope).as_json()
+        return actions.credentials(endpoint, scope=self.scope)
 
     def read_request(self, path: Path) -> str:
         try:
@@ -280,72 +230,27 @@ class Backend:
 
     def invoke(self, view: EndpointView, target: str | None, body: str) -> InvokeResult:
         """POST ``body`` to the endpoint, or pinned to deployment ``target``."""
-        url, headers = self._route(view, target)
-        started = time.perf_counter()
-        try:
-            response = httpx.post(url, content=body.encode("utf-8"), headers=headers,
-                                  timeout=INVOKE_TIMEOUT_S)
-        except httpx.HTTPError as exc:
-            raise InvokeError(f"Calling {url} failed ({exc}); check that '{view.name}' is "
-                              "up (its state in the tree) and see its logs.") from exc
-        latency = (time.perf_counter() - started) * 1000
-        answered = response.headers.get(PIN_HEADER) or _owner_of(view, url)
-        return InvokeResult(target or "endpoint", url, response.status_code,
-                            response.reason_phrase, answered,
-                            tuple(response.headers.items()), response.text, latency)
+        route = actions.Route(view.name, view.scoring_uri,
+                              tuple(d.name for d in view.deployments))
+        answer = actions.invoke(route, body.encode("utf-8"), deployment=target,
+                                timeout_s=INVOKE_TIMEOUT_S, scope=self.scope)
+        return InvokeResult(target or "endpoint", answer.url, answer.status, answer.reason,
+                            answer.answered_by, answer.headers,
+                            answer.body.decode("utf-8", errors="replace"), answer.elapsed_ms)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _route(self, view: EndpointView, target: str | None) -> tuple[str, dict[str, str]]:
-        headers = {"Content-Type": "application/json"}
-        uri = view.scoring_uri or ""
-        routed = bool(uri) and not any(uri.startswith(u) for d in view.deployments
-                                       for u in d.urls)
-        if target is not None and not routed:
-            found = view.deployment(target)
-            if found is None or not found.urls:
-                raise InvokeError(f"Deployment '{target}' of '{view.name}' has no running "
-                                  "replica; start the endpoint (u) and try again.")
-            return found.urls[0] + "/score", headers
-        if not view.scoring_uri:
-            raise InvokeError(f"Endpoint '{view.name}' has no live deployment to call; start "
-                              "it (u), give a deployment traffic (t) or pin one.")
-        if target is not None:
-            headers[PIN_HEADER] = target
-        if routed:
-            headers.update(self._auth_header(view))
-        return view.scoring_uri, headers
-
-    def _auth_header(self, view: EndpointView) -> dict[str, str]:
-        from devkit.router.clients import authorization
-
-        try:
-            return authorization(view.name)
-        except DevkitError:
-            return {}  # no router config: nothing checks auth
-
-    def _engine_of(self, endpoint: str) -> Engine:
-        engine = self._owner.get(endpoint)
-        if engine is None:
-            raise EndpointNotFound(f"Endpoint '{endpoint}' is not running on any engine; "
-                                   "start it first (u).")
-        return engine
-
-    def _deployment_names(self, endpoint: str) -> list[str]:
+    def _spec(self, endpoint: str, instead: str) -> Endpoint:
         spec = self._specs.get(endpoint)
-        if spec is not None:
-            return [d.name for d in spec.deployments]
-        found = self._engine_of(endpoint).status(endpoint)
-        return [d.name for d in found[0].deployments] if found else []
+        if spec is None:
+            raise SpecError(f"No spec for endpoint '{endpoint}' was loaded, so it cannot be "
+                            "started from here; run `devkit` in the folder holding its "
+                            f"endpoint.yml, or {instead}.")
+        return spec
 
 
 def _origin(url: str) -> str:
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.host}:{parsed.port}"
-
-
-def _owner_of(view: EndpointView, url: str) -> str | None:
-    return next((d.name for d in view.deployments
-                 if any(url.startswith(u) for u in d.urls)), None)
 
 
 def _has_yaml(path: Path) -> bool:

@@ -136,6 +136,18 @@ def with_state(view: EndpointView, deployment: str | None, state: str) -> Endpoi
     return replace(view, deployments=changed)
 
 
+def overlaid(snapshot: Snapshot, states: dict[tuple[str, str | None], str]) -> Snapshot:
+    """``snapshot`` with TUI-side states (building, reloading, debugging) laid over the
+    engine's, keyed by (endpoint, deployment or None for all of it)."""
+    views = []
+    for view in snapshot.endpoints:
+        for (endpoint, deployment), state in states.items():
+            if endpoint == view.name:
+                view = with_state(view, deployment, state)
+        views.append(view)
+    return Snapshot(tuple(views), snapshot.errors)
+
+
 def _deployment(d: DeploymentStatus, spec: Endpoint | None) -> DeploymentView:
     wanted = d.replicas
     if spec is not None:

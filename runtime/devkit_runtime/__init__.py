@@ -1,4 +1,4 @@
-"""devkit's in-container inference server (CONTRACT.md §1-2). Imports nothing from devkit.
+"""devkit's in-container inference server (docs/contract.md §1-2). Imports nothing from devkit.
 
 Public API: :class:`ServerConfig` (settings, from env/flags) and :func:`serve` (blocking;
 runs the supervisor and its workers). Both are imported lazily so that the scoring

@@ -1,4 +1,4 @@
-"""The HTTP surface of CONTRACT.md §2 as a raw ASGI application (no framework: this is
+"""The HTTP surface of docs/contract.md §2 as a raw ASGI application (no framework: this is
 the hot path, and a framework's routing and request objects cost more than the contract).
 
 Routes: ``/`` (liveness after init, azmlinfsrv's ``Healthy``), ``/score``, ``/swagger.json``,
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
@@ -20,6 +19,7 @@ from devkit_runtime import __version__
 from devkit_runtime.collection import monitoring, writer
 from devkit_runtime.cors import Cors
 from devkit_runtime.executor import RunFailed, RunTimeout
+from devkit_runtime.ids import new_request_id
 from devkit_runtime.logs import AccessLog
 from devkit_runtime.metrics import CONTENT_TYPE as METRICS_TYPE
 from devkit_runtime.scoring import InputError, Request
@@ -46,10 +46,6 @@ FALSE, TRUE = b"False", b"True"
 # the status and the response's own flag.
 _PASSTHROUGH_DROP = frozenset(("x-ms-run-function-failed", "content-length"))
 _JSON_TYPES = frozenset((dict, list, str, int, float, bool, type(None)))  # never responses
-# A version-4 UUID is 122 random bits with fixed version and variant bits.
-_UUID4_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
-_random_bits = random.Random().getrandbits  # seeded from os.urandom in each worker
 
 log = logging.getLogger("devkit_runtime")
 
@@ -312,13 +308,6 @@ def request_ids(raw: Headers) -> Headers | Reply:
     if trace:  # Office services' own tracing header, echoed as azmlinfsrv does
         ids.append((b"TraceId", trace))
     return ids
-
-
-def new_request_id() -> bytes:
-    """A random (version 4) UUID as bytes. Request ids need uniqueness, not secrecy, so
-    this skips ``uuid.uuid4()``'s ``os.urandom`` call and UUID object (3x faster)."""
-    text = b"%032x" % (_random_bits(128) & _UUID4_KEEP | _UUID4_SET)
-    return b"%s-%s-%s-%s-%s" % (text[:8], text[8:12], text[12:16], text[16:20], text[20:])
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devkit_runtime.errors import ConfigError
+
 DEFAULT_PORT = 5001
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_TIMEOUT_MS = 3_600_000  # azmlinfsrv's default: one hour
@@ -26,10 +28,6 @@ DEFAULT_APP_ROOT = "/var/azureml-app"
 # Scoring scripts shipped with the runtime, chosen by DEVKIT_SCORER when a deployment has
 # no score.py of its own (a no-code MLflow model: CONTRACT.md §6).
 BUILTIN_SCORERS = {"mlflow": "mlflow_score.py"}
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the setting and the fix."""
 
 
 @dataclass(frozen=True)

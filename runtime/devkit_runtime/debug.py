@@ -11,6 +11,7 @@ import importlib.util
 import logging
 
 from devkit_runtime.config import ServerConfig
+from devkit_runtime.wire import Debugger
 
 log = logging.getLogger("devkit_runtime")
 
@@ -28,13 +29,13 @@ def check(config: ServerConfig) -> None:
             "server's environment, or unset DEVKIT_DEBUG_PORT/AZUREML_DEBUG_PORT")
 
 
-def describe(config: ServerConfig) -> dict[str, object] | None:
+def describe(config: ServerConfig) -> Debugger | None:
     """The debugger's state for ``/-/ready`` (``devkit debug --wait`` polls ``attached``)."""
     if config.debug_port is None:
         return None
     import debugpy
 
-    return {"port": config.debug_port, "attached": bool(debugpy.is_client_connected())}
+    return Debugger(config.debug_port, bool(debugpy.is_client_connected()))
 
 
 def maybe_listen(config: ServerConfig) -> None:

@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from devkit_runtime import debug, scoring, swagger
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.executor import RunPool
 from devkit_runtime.metrics import Metrics
+from devkit_runtime.wire import Readiness, ReloadOutcome
 
 log = logging.getLogger("devkit_runtime")
 
@@ -32,24 +32,6 @@ class Health(enum.Enum):
     STARTING = "starting"
     READY = "ready"
     FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class ReloadOutcome:
-    """What one load or reload did; the admin route and ``/-/ready`` report it."""
-
-    generation: int
-    ok: bool
-    ms: float
-    error: str | None = None
-    file: str | None = None
-    line: int | None = None
-    traceback: str | None = None
-    cause: str = "script"  # or "environment": installed packages failed, not score.py
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"generation": self.generation, "ok": self.ok, "ms": round(self.ms, 1),
-                "error": self.error, "file": self.file, "line": self.line}
 
 
 class WorkerState:
@@ -128,20 +110,17 @@ class WorkerState:
         return outcome
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
-        """The ``/-/ready`` answer: status code and JSON body."""
-        body: dict[str, Any] = {
-            "ready": self.health is Health.READY, "status": self.health.value,
-            "pid": self.metrics.pid, "script": str(self.config.script_path),
-            "generation": self.generation,
-            "reload": self.last.as_dict() if self.last else None,
-        }
-        if self.config.debug_port is not None:
-            body["debugger"] = debug.describe(self.config)
-        if self.failure is not None:
-            body["error"] = self.failure.error
-            body["traceback"] = self.failure.traceback
-            body["cause"] = self.failure.cause
-        return (200 if self.health is Health.READY else 503), body
+        """The ``/-/ready`` answer: status code and JSON body (:class:`wire.Readiness`)."""
+        failure = self.failure
+        body = Readiness(
+            ready=self.health is Health.READY, status=self.health.value,
+            generation=self.generation, pid=self.metrics.pid,
+            script=str(self.config.script_path), reload=self.last,
+            debugger=debug.describe(self.config),
+            error=failure.error if failure else None,
+            traceback=failure.traceback if failure else None,
+            cause=failure.cause if failure else None)
+        return (200 if self.health is Health.READY else 503), body.to_json()
 
 
 def _forget_code_modules(code_root: Path) -> dict[str, Any]:

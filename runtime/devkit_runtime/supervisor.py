@@ -26,6 +26,7 @@ from typing import Any
 from devkit_runtime import __version__, admin, debug, logs
 from devkit_runtime import watch as code_watch
 from devkit_runtime.config import ServerConfig
+from devkit_runtime.wire import RELOAD_OP, Control, ReloadOutcome
 from devkit_runtime.worker import CONFIG_ENV, GENERATION_ENV
 
 log = logging.getLogger("devkit_runtime")
@@ -47,14 +48,14 @@ class WorkerHandle:
     writer: asyncio.StreamWriter
     started: float
 
-    async def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        self.writer.write(json.dumps(message).encode() + b"\n")
+    async def request(self, message: Control, timeout_s: float) -> ReloadOutcome:
+        self.writer.write(message.to_line())
         await self.writer.drain()
         line = await asyncio.wait_for(self.reader.readline(), timeout_s)
-        if not line:
-            return {"ok": False, "error": f"worker {self.process.pid} exited during the reload",
-                    "pid": self.process.pid}
-        answer: dict[str, Any] = json.loads(line)
+        answer = ReloadOutcome.from_json(json.loads(line)) if line else None
+        if answer is None:
+            return ReloadOutcome(message.generation, False, 0.0, f"worker {self.process.pid} "
+                                 "exited during the reload", pid=self.process.pid)
         return answer
 
 
@@ -196,17 +197,17 @@ class Supervisor:
             start = time.perf_counter()
             answers = await asyncio.gather(
                 *(self._reload_one(worker, generation) for worker in self.workers.values()))
-            if any(answer.get("ok") for answer in answers):
+            if any(answer.ok for answer in answers):
                 self.generation = generation
-            return summarise(answers, (time.perf_counter() - start) * 1000, self.generation)
+            summary = summarise(answers, (time.perf_counter() - start) * 1000, self.generation)
+            return summary.to_json()
 
-    async def _reload_one(self, worker: WorkerHandle, generation: int) -> dict[str, Any]:
+    async def _reload_one(self, worker: WorkerHandle, generation: int) -> ReloadOutcome:
         try:
-            return await worker.request({"op": "reload", "generation": generation},
-                                        RELOAD_TIMEOUT_S)
+            return await worker.request(Control(RELOAD_OP, generation), RELOAD_TIMEOUT_S)
         except (OSError, asyncio.TimeoutError, ValueError) as exc:
-            return {"ok": False, "error": f"worker {worker.process.pid} did not answer the "
-                                          f"reload: {exc!r}", "pid": worker.process.pid}
+            return ReloadOutcome(generation, False, 0.0, f"worker {worker.process.pid} did "
+                                 f"not answer the reload: {exc!r}", pid=worker.process.pid)
 
     async def stop_all(self) -> None:
         for worker in self.workers.values():
@@ -225,14 +226,12 @@ class Supervisor:
         log.info("server stopped")
 
 
-def summarise(answers: list[dict[str, Any]], ms: float, generation: int) -> dict[str, Any]:
-    """One answer for all workers: ok only if every worker reloaded; the first failure's
+def summarise(answers: list[ReloadOutcome], ms: float, generation: int) -> ReloadOutcome:
+    """One outcome for all workers: ok only if every worker reloaded; the first failure's
     error, file and line otherwise."""
-    failed = [answer for answer in answers if not answer.get("ok")]
+    failed = [answer for answer in answers if not answer.ok]
     if not failed:
-        return {"ok": True, "ms": round(ms, 1), "generation": generation,
-                "workers": len(answers)}
+        return ReloadOutcome(generation, True, ms, workers=len(answers))
     first = failed[0]
-    return {"ok": False, "error": first.get("error"), "file": first.get("file"),
-            "line": first.get("line"), "ms": round(ms, 1), "generation": generation,
-            "workers": len(answers), "failed_workers": len(failed)}
+    return ReloadOutcome(generation, False, ms, first.error, first.file, first.line,
+                         workers=len(answers), failed_workers=len(failed))

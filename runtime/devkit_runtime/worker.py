@@ -13,6 +13,7 @@ optional speed-up, never a dependency: images stay small). ``DEVKIT_LOOP=asyncio
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -26,6 +27,7 @@ from devkit_runtime import compat, debug, guard, logs
 from devkit_runtime.app import App
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.state import WorkerState
+from devkit_runtime.wire import RELOAD_OP, Control, ReloadOutcome
 
 CONFIG_ENV = "DEVKIT_RUNTIME_CONFIG"
 GENERATION_ENV = "DEVKIT_RUNTIME_GENERATION"
@@ -38,13 +40,14 @@ async def control_loop(state: WorkerState, control: socket.socket) -> None:
     """Answer the supervisor's requests until it goes away."""
     reader, writer = await asyncio.open_connection(sock=control)
     while line := await reader.readline():
-        request = json.loads(line)
-        if request.get("op") == "reload":
-            outcome = await state.reload(int(request["generation"]))
-            answer = {**outcome.as_dict(), "pid": os.getpid()}
+        request = Control.from_line(line)
+        if request.op == RELOAD_OP:
+            outcome = await state.reload(request.generation)
+            answer = dataclasses.replace(outcome, pid=os.getpid())
         else:
-            answer = {"ok": False, "error": f"unknown op {request.get('op')!r}"}
-        writer.write(json.dumps(answer).encode() + b"\n")
+            answer = ReloadOutcome(request.generation, False, 0.0,
+                                   f"unknown op {request.op!r}", pid=os.getpid())
+        writer.write(json.dumps(answer.to_json()).encode() + b"\n")
         await writer.drain()
 
 

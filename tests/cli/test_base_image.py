@@ -12,9 +12,13 @@ from typing import Any
 import pytest
 
 DEVKIT = [sys.executable, "-m", "devkit.cli.main"]
-needs_root_and_debootstrap = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("debootstrap", path="/usr/sbin:/usr/bin") is None,
-    reason="building a base image needs root and debootstrap")
+
+
+@pytest.fixture
+def root_and_debootstrap(require: Any) -> None:
+    require(os.geteuid() == 0 and
+            shutil.which("debootstrap", path="/usr/sbin:/usr/bin") is not None,
+            "building a base image needs root and debootstrap")
 
 
 def base_image(*args: str, timeout: int = 60,
@@ -31,9 +35,9 @@ def test_help_has_an_example() -> None:
     assert "--python-only" in result.stdout and "--mirror URL" in result.stdout
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="switching to an unprivileged user needs root and setpriv")
-def test_non_root_gets_one_sentence_and_no_docker_call() -> None:
+def test_non_root_gets_one_sentence_and_no_docker_call(require: Any) -> None:
+    require(os.geteuid() == 0 and shutil.which("setpriv") is not None,
+            "switching to an unprivileged user needs root and setpriv")
     result = base_image("--tag", "devkit-test/never:built", user="65534")
     assert result.returncode == 4
     assert result.stderr.strip() == (
@@ -41,9 +45,8 @@ def test_non_root_gets_one_sentence_and_no_docker_call() -> None:
         "nodes and chroots into the new system: rerun it with sudo.")
 
 
-@needs_root_and_debootstrap
 @pytest.mark.docker
-def test_unreachable_mirror_names_it(docker_client: Any) -> None:
+def test_unreachable_mirror_names_it(docker_client: Any, root_and_debootstrap: None) -> None:
     result = base_image("--tag", "devkit-test/never:built", "--mirror",
                         "http://127.0.0.1:9/debian")
     assert result.returncode == 4
@@ -51,10 +54,10 @@ def test_unreachable_mirror_names_it(docker_client: Any) -> None:
     assert "--mirror URL" in result.stderr
 
 
-@needs_root_and_debootstrap
 @pytest.mark.docker
 @pytest.mark.slow
-def test_python_only_image_is_built_and_runs(docker_client: Any) -> None:
+def test_python_only_image_is_built_and_runs(docker_client: Any,
+                                             root_and_debootstrap: None) -> None:
     tag = f"devkit-test/base-{uuid.uuid4().hex[:8]}:python-only"
     try:
         result = base_image("--tag", tag, "--python-only", timeout=600)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devkit.debug.session import debug_spec
+from devkit.debug.session import debug_settings
 from devkit.errors import DebugError
 from devkit.spec import load
 
@@ -18,6 +18,6 @@ def test_debugging_a_byoc_deployment_is_refused_with_the_way_out() -> None:
     endpoint = load([BYOC])
     deployment = endpoint.deployments[0].name
     with pytest.raises(DebugError) as caught:
-        debug_spec(endpoint, deployment, "docker", 5678)
+        debug_settings(endpoint, deployment, 5678)
     message = str(caught.value)
     assert "main.yml" in message and "debugpy.listen()" in message

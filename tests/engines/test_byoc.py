@@ -24,7 +24,7 @@ import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, unique
 
-from devkit.engines import DeploymentState, EndpointStatus, Engine, UpOptions, get_engine
+from devkit.engines import DeploymentState, EndpointStatus, Engine, RunSettings, get_engine
 from devkit.engines.process import state as process_state
 from devkit.engines.readiness import ReadinessWait, probe_route
 from devkit.errors import EndpointNotFound, EngineError, ImageBuildError, ReadinessTimeout
@@ -87,7 +87,7 @@ def started(docker_engine: Engine, folder: Path,
             module_state: Path) -> Iterator[tuple[EndpointStatus, list[str]]]:
     endpoint = load([folder])
     progress: list[str] = []
-    status = docker_engine.up(endpoint, UpOptions(), _quiet(progress))
+    status = docker_engine.up(endpoint, RunSettings(), _quiet(progress))
     yield status, progress
     with contextlib.suppress(EndpointNotFound):
         docker_engine.down(endpoint.name)
@@ -167,7 +167,7 @@ def test_a_second_up_with_nothing_changed_touches_nothing(started, docker_engine
     before = read_router_config(status.name)
     assert before["deployments"][0]["scoring_path"] == "/predict"
     progress: list[str] = []
-    docker_engine.up(load([folder]), UpOptions(), _quiet(progress))
+    docker_engine.up(load([folder]), RunSettings(), _quiet(progress))
     assert "main: unchanged, left running" in progress
     # the router config (scoring path included) is not rewritten
     assert read_router_config(status.name)["generation"] == before["generation"]
@@ -179,7 +179,7 @@ def test_an_image_that_is_absent_and_cannot_be_pulled_is_one_clear_error(
     image = f"devkit-absent-byoc:{unique('never')}"
     endpoint = load([byoc_folder(tmp_path, image)])
     with pytest.raises(ImageBuildError) as caught:
-        docker_engine.up(endpoint, UpOptions(), lambda _: None)
+        docker_engine.up(endpoint, RunSettings(), lambda _: None)
     message = str(caught.value)
     assert "\n" not in message
     assert f"image {image} of deployment main" in message
@@ -197,7 +197,7 @@ def test_a_readiness_route_that_never_answers_2xx_fails_up_and_cleans_up(
     endpoint = load([folder])
     try:
         with pytest.raises(ReadinessTimeout, match=r"GET /never answered 404"):
-            docker_engine.up(endpoint, UpOptions(), lambda _: None)
+            docker_engine.up(endpoint, RunSettings(), lambda _: None)
         assert not docker_client.containers.list(
             all=True, filters={"label": [f"devkit.endpoint={endpoint.name}",
                                          "devkit.role=deployment"]})
@@ -210,7 +210,7 @@ def test_the_process_engine_refuses_a_byoc_deployment_before_starting_anything(
         tmp_path, isolated_state) -> None:
     endpoint = load([byoc_folder(tmp_path, "any-image:1")])
     with pytest.raises(EngineError) as caught:
-        get_engine("process").up(endpoint, UpOptions(), lambda _: None)
+        get_engine("process").up(endpoint, RunSettings(), lambda _: None)
     message = str(caught.value)
     assert "bring-your-own-container image any-image:1" in message
     assert "`devkit up --engine docker`" in message and "main.yml" in message

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, unique
 
-from devkit.engines import EndpointStatus, UpOptions, get_engine
+from devkit.engines import EndpointStatus, RunSettings, get_engine
 from devkit.engines.docker import DockerEngine
 from devkit.engines.sku import GIB
 from devkit.errors import EngineUnavailable, GpuUnavailable
@@ -32,7 +32,7 @@ def sized(docker_client: Any, base_image: str, module_state: Path,
     green.write_text(green.read_text().replace("instance_count: 1", "instance_count: 2"))
     engine = DockerEngine()
     try:
-        yield engine.up(load([folder]), UpOptions(), lambda _: None)
+        yield engine.up(load([folder]), RunSettings(), lambda _: None)
     finally:
         engine.down(name)
 
@@ -90,19 +90,20 @@ def test_labels_carry_what_status_needs(sized: EndpointStatus, docker_client: An
     labels = blue.labels
     assert labels["devkit.managed"] == "1" and labels["devkit.role"] == "deployment"
     assert len(labels["devkit.spec-hash"]) == 64 and labels["devkit.env-hash"]
-    assert labels["devkit.auth-mode"] == "key"
-    assert labels["devkit.traffic"] == '{"blue": 90, "green": 10}'
+    # traffic and auth live in the router config alone, never in immutable labels
+    assert not {"devkit.auth-mode", "devkit.traffic", "devkit.mirror"} & set(labels)
+    assert (sized.auth_mode, [d.traffic for d in sized.deployments]) == ("key", [90, 10])
 
 
 def test_gpu_without_nvidia_runtime_fails_before_any_build(
-        docker_client: Any, isolated_state: Path, tmp_path: Path) -> None:
-    if "nvidia" in (docker_client.info().get("Runtimes") or {}):
-        pytest.skip("this engine has the NVIDIA runtime")
+        docker_client: Any, isolated_state: Path, tmp_path: Path, require: Any) -> None:
+    require("nvidia" not in (docker_client.info().get("Runtimes") or {}),
+            "this engine has the NVIDIA runtime, so a GPU deployment cannot be refused here")
     name = unique("gpu")
     folder = copy_endpoint(SAMPLES / "regression", tmp_path / name, "regression", name)
     images_before = {i.id for i in docker_client.images.list()}
     with pytest.raises(GpuUnavailable, match="NVIDIA"):
-        DockerEngine().up(load([folder]), UpOptions(gpu=True), lambda _: None)
+        DockerEngine().up(load([folder]), RunSettings(gpu=True), lambda _: None)
     assert {i.id for i in docker_client.images.list()} == images_before
     label = {"label": [f"devkit.endpoint={name}"]}
     assert docker_client.containers.list(all=True, filters=label) == []

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, router_mark, unique
 
-from devkit.engines import DeploymentState, EndpointStatus, Engine, UpOptions
+from devkit.engines import DeploymentState, EndpointStatus, Engine, RunSettings
 from devkit.engines.process import state as process_state
 from devkit.errors import EndpointNotFound
 from devkit.router.keys import load_or_create_keys
@@ -47,7 +47,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory, engine_name: str) -> Path:
 def started(engine: Engine, folder: Path, module_state: Path) -> Iterator[EndpointStatus]:
     lines: list[str] = []
     endpoint = load([folder])
-    status = engine.up(endpoint, UpOptions(), lines.append)
+    status = engine.up(endpoint, RunSettings(), lines.append)
     yield status
     with contextlib.suppress(EndpointNotFound):
         engine.down(endpoint.name)
@@ -110,7 +110,7 @@ def test_second_up_with_nothing_changed_touches_nothing(
         client_if_docker: Any | None) -> None:
     before = fingerprint(engine, client_if_docker, started.name)
     lines: list[str] = []
-    engine.up(load([folder]), UpOptions(), lines.append)
+    engine.up(load([folder]), RunSettings(), lines.append)
     assert not any("building" in line for line in lines), lines
     assert fingerprint(engine, client_if_docker, started.name) == before
     assert sum(line.endswith("unchanged, left running") for line in lines) == 2
@@ -136,7 +136,7 @@ def test_changed_deployment_is_the_only_one_restarted(
     before = fingerprint(engine, client_if_docker, started.name)
     green = folder / "green.yml"
     green.write_text(green.read_text().replace("instance_count: 1", "instance_count: 2"))
-    status = engine.up(load([folder]), UpOptions(), lambda _: None)
+    status = engine.up(load([folder]), RunSettings(), lambda _: None)
     after = fingerprint(engine, client_if_docker, started.name)
     assert after["blue"] == before["blue"] and after["router"] == before["router"]
     assert len(after["green"]) == 2 and not set(after["green"]) & set(before["green"])
@@ -164,7 +164,7 @@ def test_deployment_removed_from_the_spec_is_removed(
     endpoint_file = folder / "endpoint.yml"
     endpoint_file.write_text(endpoint_file.read_text().replace("blue: 90", "blue: 100")
                              .replace("  green: 10\n", ""))
-    status = engine.up(load([folder]), UpOptions(), lambda _: None)
+    status = engine.up(load([folder]), RunSettings(), lambda _: None)
     assert [d.name for d in status.deployments] == ["blue"]
     assert fingerprint(engine, client_if_docker, started.name) == {
         "blue": before["blue"], "router": before["router"]}

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from engine_helpers import FIXTURES, copy_endpoint, unique
 
-from devkit.engines import EndpointStatus, Engine, UpOptions
+from devkit.engines import EndpointStatus, Engine, RunSettings
 from devkit.router.keys import load_or_create_keys
 from devkit.spec import load
 
@@ -24,7 +24,7 @@ def upload(engine: Engine, engine_name: str, module_state: Path,
     folder = copy_endpoint(FIXTURES / "rawhttp_upload", tmp_path_factory.mktemp("ep") / name,
                            "upload", name)
     try:
-        yield engine.up(load([folder]), UpOptions(), lambda _: None)
+        yield engine.up(load([folder]), RunSettings(), lambda _: None)
     finally:
         engine.down(name)
 

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, router_mark, unique
 
-from devkit.engines import EndpointStatus, Engine, UpOptions
+from devkit.engines import EndpointStatus, Engine, RunSettings
 from devkit.engines.process import state as process_state
 from devkit.errors import EndpointNotFound
 from devkit.router import read_router_config, set_traffic
@@ -36,6 +36,19 @@ from devkit.spec import load
 REQUEST = (SAMPLES / "regression" / "sample-request.json").read_bytes()
 PIN = "azureml-model-deployment"
 SETTINGS = "request_settings:\n  max_concurrent_requests_per_instance: 8\n"
+RED_TIMEOUT_MS = 1000  # red's own request timeout, so a slow request shows it in a second
+RED_SCORE = """import json, time
+
+def init():
+    pass
+
+def run(data):
+    request = json.loads(data)
+    if request == "slow":  # longer than red's request_timeout_ms
+        time.sleep(1.5)
+        return {"slept": True}
+    return [0.0] * len(request["data"])  # one prediction per row, as the regression model
+"""
 
 
 def devkit(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,22 +58,30 @@ def devkit(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory, engine_name: str) -> Path:
-    """blue 90 / green 10 / red 0, each allowed 16 requests in flight."""
+    """blue 90 / green 10 / red 0, each allowed 16 requests in flight; red's code answers
+    "slow" after 1.5 s, past its 1 s request timeout."""
     name = unique(f"rt-{engine_name[:4]}")
     target = copy_endpoint(SAMPLES / "regression", tmp_path_factory.mktemp("ep") / name,
                            "regression", name)
+    (target / "red-code").mkdir()
+    (target / "red-code" / "score.py").write_text(RED_SCORE)
     green = (target / "green.yml").read_text()
-    (target / "red.yml").write_text(green.replace("name: green\n", "name: red\n"))
-    for deployment in ("blue", "green", "red"):
+    (target / "red.yml").write_text(green.replace("name: green\n", "name: red\n")
+                                    .replace("  code: .\n", "  code: red-code\n"))
+    for deployment in ("blue", "green"):
         path = target / f"{deployment}.yml"
         path.write_text(path.read_text() + SETTINGS)
+    red = target / "red.yml"
+    # the server's own run() timeout is raised, so the 408 is the router's, never a race
+    red.write_text(red.read_text() + SETTINGS + f"  request_timeout_ms: {RED_TIMEOUT_MS}\n"
+                   "environment_variables:\n  SCORING_TIMEOUT_MS: '10000'\n")
     return target
 
 
 @pytest.fixture(scope="module")
 def started(engine: Engine, folder: Path, module_state: Path) -> Iterator[EndpointStatus]:
     endpoint = load([folder])
-    status = engine.up(endpoint, UpOptions(), lambda _: None)
+    status = engine.up(endpoint, RunSettings(), lambda _: None)
     yield status
     with contextlib.suppress(EndpointNotFound):
         engine.down(endpoint.name)
@@ -178,19 +199,27 @@ def test_a_traffic_change_under_steady_load_loses_no_request(
 
 
 def test_a_debugged_deployment_gets_the_lifted_timeout_at_the_router(
-        started: EndpointStatus, engine: Engine, folder: Path) -> None:
-    from devkit.debug.session import DEBUG_TIMEOUT_MS, debug_spec, free_port
+        started: EndpointStatus, engine: Engine, folder: Path, uri: str,
+        client: httpx.Client) -> None:
+    from devkit.debug.session import debug_settings
+    from devkit.engines.settings import DEBUG_TIMEOUT_MS
+    from devkit.ports import free_port
+
+    def slow() -> int:
+        return client.post(uri, content=b'"slow"', headers={PIN: "red"}).status_code
 
     endpoint = load([folder])
-    engine.up(debug_spec(endpoint, "red", engine.name, free_port()), UpOptions(),
-              lambda _: None)
+    assert slow() == 408  # red's own 1 s timeout, at the live router
+    engine.up(endpoint, debug_settings(endpoint, "red", free_port()), lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
     assert timeouts == {"blue": 5000, "green": 5000, "red": DEBUG_TIMEOUT_MS}
-    engine.up(endpoint, UpOptions(), lambda _: None)
+    assert slow() == 200  # a paused breakpoint's worth of time passes the router
+    engine.up(endpoint, RunSettings(), lambda _: None)
     timeouts = {d["name"]: d["request_timeout_ms"]
                 for d in read_router_config(started.name)["deployments"]}
-    assert timeouts["red"] == 5000
+    assert timeouts["red"] == RED_TIMEOUT_MS
+    assert slow() == 408
 
 
 def test_up_again_with_the_spec_resets_live_weights_then_touches_nothing(
@@ -199,14 +228,14 @@ def test_up_again_with_the_spec_resets_live_weights_then_touches_nothing(
     set_traffic(started.name, {"blue": 50, "green": 50})
     router = router_mark(engine, client_if_docker, started.name)
     lines: list[str] = []
-    status = engine.up(load([folder]), UpOptions(), lines.append)
+    status = engine.up(load([folder]), RunSettings(), lines.append)
     assert any("traffic set to the spec's blue=90 green=10 red=0" in line and
                "blue=50 green=50" in line for line in lines), lines
     assert [d.traffic for d in status.deployments] == [90, 10, 0]
     generation = read_router_config(started.name)["generation"]
 
     lines.clear()
-    status = engine.up(load([folder]), UpOptions(), lines.append)
+    status = engine.up(load([folder]), RunSettings(), lines.append)
     assert sum(line.endswith("unchanged, left running") for line in lines) == 3
     assert any(line.startswith("router: unchanged") for line in lines), lines
     assert read_router_config(started.name)["generation"] == generation

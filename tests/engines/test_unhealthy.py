@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from engine_helpers import FIXTURES, SAMPLES, copy_endpoint, unique
 
-from devkit.engines import DeploymentState, EndpointStatus, Engine, UpOptions
+from devkit.engines import DeploymentState, EndpointStatus, Engine, RunSettings
 from devkit.spec import load
 
 
@@ -24,7 +24,7 @@ def broken(engine: Engine, engine_name: str, module_state: Path,
     spec.write_text(spec.read_text().replace("../../../../samples/regression/environment/"
                                              "conda.yml", str(conda)))
     try:
-        yield engine.up(load([folder]), UpOptions(), lambda _: None)
+        yield engine.up(load([folder]), RunSettings(), lambda _: None)
     finally:
         engine.down(name)
 

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
-from conftest import HTTPROUTE_CRD
+from k8s_server import HTTPROUTE_CRD
 
 KUBERNETES_VERSION = kubernetes_validate.latest_version()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ApiServer
+from k8s_server import ApiServer
 from k8s_specs import images, scaled_endpoint, write_endpoint
 
 from devkit.errors import SpecError

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import HTTPROUTE_CRD
 from k8s_schemas import KUBERNETES_VERSION, problems
+from k8s_server import HTTPROUTE_CRD
 from k8s_specs import SAMPLE, images, scaled_endpoint, write_endpoint
 
 from devkit.promote.kubernetes import inputs, names, render, workload

@@ -10,6 +10,7 @@ already there is left alone: other work on the engine may use it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -19,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker
+import docker.errors
 import httpx
 import pytest
 from load import find_free_port
@@ -34,6 +37,31 @@ FAST_PROBE = ("readiness_probe:\n  initial_delay: 1\n  period: 1\n  timeout: 2\n
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_tags_removed() -> Iterator[None]:
+    """Release images are tagged for each test registry (a new port each session): the
+    tags made during the session are removed at its end (the layers stay cached). Without
+    an engine there is nothing to tag, and the pure tests here still run."""
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception:  # docker raises several unrelated types when no engine answers
+        yield
+        return
+    before = _loopback_tags(client)
+    yield
+    for tag in _loopback_tags(client) - before:
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(tag, noprune=True)
+    client.close()
+
+
+def _loopback_tags(client: Any) -> set[str]:
+    # The low-level listing: no inspect per image, which races with other work removing one.
+    return {tag for image in client.api.images() for tag in image.get("RepoTags") or []
+            if tag.startswith("127.0.0.1:") and "/devkit/" in tag}
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,10 @@ def save(path: Path, text: str) -> None:
 
 
 def post(url: str, body: str = "x", timeout: float = 30) -> tuple[int, Any]:
-    request = urllib.request.Request(url, data=body.encode(), method="POST")
+    # A JSON content type, as any client of a JSON scoring script sends: without one urllib
+    # says form-encoded, which the server (as Flask in Azure) parses as a form.
+    request = urllib.request.Request(url, data=body.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return reply.status, json.loads(reply.read())

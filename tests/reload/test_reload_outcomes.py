@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devkit.engines import launch
 from devkit.reload.outcomes import ReplicaReload, _mapped
 from devkit.spec import load
 
@@ -15,7 +16,8 @@ IN_CONTAINER = "/var/azureml-app/regression/score.py"
 def test_a_container_path_is_shown_as_the_local_file_once() -> None:
     error = f"importing score.py failed at {IN_CONTAINER}:26: SyntaxError: invalid syntax"
     outcome = ReplicaReload("blue", 0, False, 3.0, 2, error, IN_CONTAINER, 26)
-    sentence = _mapped(outcome, "docker", load([REGRESSION])).sentence()
+    in_container = lambda d: str(launch.container_code_dir(d))  # noqa: E731  (docker's view)
+    sentence = _mapped(outcome, in_container, load([REGRESSION])).sentence()
     local = f"{REGRESSION}/score.py:26"
     assert "/var/azureml-app" not in sentence
     assert sentence.count(local) == 1 and "SyntaxError" in sentence

@@ -114,16 +114,32 @@ def test_requests_in_flight_finish_on_the_old_version(tmp_path: Path) -> None:
         set_version(script, 2)
         eventually(lambda: server.version() == 2, what="version 2 to serve")
         slow.join(timeout=30)
-    assert answers == [(200, {"version": 1, "helper": "a"})]
+    [(status, answer)] = answers
+    assert (status, answer["version"], answer["helper"]) == (200, 1, "a")
 
 
 def test_every_worker_reloads_on_a_save(tmp_path: Path) -> None:
     code = code_folder(tmp_path)
     with watched_server(code, tmp_path, workers=2) as server:
+        before = _versions_by_worker(server)
         set_version(code / "score.py", 5)
         eventually(lambda: "generation 2" in server.log_text(), what="the reload")
-        versions = {server.version() for _ in range(40)}
-    assert versions == {5}
+        after = _versions_by_worker(server)
+    assert len(before) == 2 and set().union(*before.values()) == {1}
+    assert after.keys() == before.keys()  # the same two workers, reloaded in place
+    assert all(versions == {5} for versions in after.values()), after
+
+
+def _versions_by_worker(server: Any, workers: int = 2) -> dict[int, set[int]]:
+    """pid -> versions answered, over fresh connections until every worker answered."""
+    seen: dict[int, set[int]] = {}
+    for attempt in range(500):
+        status, body = server.score()
+        assert status == 200, body
+        seen.setdefault(body["pid"], set()).add(body["version"])
+        if len(seen) == workers and attempt >= 20:
+            break
+    return seen
 
 
 def _failed_reload(url: str) -> dict[str, Any] | None:

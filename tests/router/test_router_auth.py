@@ -33,13 +33,15 @@ def test_token_mode_accepts_a_valid_token_until_it_expires(upstreams, router) ->
     proc_auth = {"mode": "aml_token", "token_secret_file": "token.secret"}
     proc = router([deployment_entry("blue", [blue], 100)], auth=proc_auth,
                   files={"token.secret": secret})
-    token = sign_token(secret, "test-ep", int(time.time()) + 1)
+    # Expiry is judged against the router's clock: one token well inside its lifetime,
+    # one already past it (no sleep: a loaded machine must not turn the first one stale).
+    token = sign_token(secret, "test-ep", int(time.time()) + 60)
     ok = httpx.post(f"{proc.url}/score", content="{}",
                     headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
-    time.sleep(1.1)
+    stale = sign_token(secret, "test-ep", int(time.time()) - 1)
     expired = httpx.post(f"{proc.url}/score", content="{}",
-                         headers={"Authorization": f"Bearer {token}"})
+                         headers={"Authorization": f"Bearer {stale}"})
     assert expired.status_code == 401
     assert "expired" in expired.json()["message"]
     other = sign_token(secret, "other-ep", int(time.time()) + 60)

@@ -15,7 +15,7 @@ from router_helpers import RouterProcess
 
 from devkit import spec
 from devkit.cli.main import cli
-from devkit.errors import RouterError
+from devkit.errors import SpecError
 from devkit.router import router_config_path, write_router_config
 from devkit.router.keys import keys_path
 
@@ -153,10 +153,14 @@ def test_token_lifetime_and_expiry_through_the_router(isolated_state, tmp_path,
         proc.stop()
 
 
-def test_aad_token_is_refused_with_the_alternatives(isolated_state, tmp_path) -> None:
-    endpoint = spec.load([write_specs(tmp_path / "spec", "aad_token")])
-    with pytest.raises(RouterError, match="not available locally.*key or aml_token"):
-        write_router_config(endpoint, {})
+def test_aad_token_is_refused_at_load_time_with_the_alternatives(isolated_state,
+                                                                 tmp_path) -> None:
+    folder = write_specs(tmp_path / "spec", "aad_token")
+    with pytest.raises(SpecError, match="not available locally.*key or aml_token") as caught:
+        spec.load([folder])
+    assert caught.value.file is not None and caught.value.file.endswith("endpoint.yml")
+    assert caught.value.line is not None and caught.value.field == "auth_mode"
+    assert not (isolated_state / "endpoints").exists()  # nothing was written or started
 
 
 def test_single_deployment_without_weights_takes_all_traffic(isolated_state,

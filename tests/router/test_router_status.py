@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import httpx
 from router_helpers import deployment_entry
@@ -104,7 +105,8 @@ def test_request_ids_are_generated_or_propagated(upstreams, router) -> None:
     blue = upstreams("blue")
     proc = router([deployment_entry("blue", [blue], 100)])
     generated = httpx.post(f"{proc.url}/score", content="{}")
-    assert len(generated.headers["x-request-id"]) == 36
+    made = uuid.UUID(generated.headers["x-request-id"])  # a random UUID, in its canonical form
+    assert made.version == 4 and str(made) == generated.headers["x-request-id"]
     assert blue.last_headers["x-request-id"] == generated.headers["x-request-id"]
     sent = httpx.post(f"{proc.url}/score", content="{}",
                       headers={"x-request-id": "abc-123", "x-ms-client-request-id": "mine"})

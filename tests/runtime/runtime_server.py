@@ -28,8 +28,13 @@ AZML_BIN = REPO_ROOT / ".venv-azml" / "bin" / "azmlinfsrv"
 @dataclass
 class Reply:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-cased names; a repeated header keeps its last value
     body: bytes
+    header_lines: tuple[tuple[str, str], ...] = ()  # every header as sent, repeats included
+
+    def all(self, name: str) -> list[str]:
+        """Every value of header ``name``, in the order sent."""
+        return [value for key, value in self.header_lines if key.lower() == name.lower()]
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -57,8 +62,9 @@ class RunningServer:
             conn.request(method, path, body=data, headers=dict(headers or {}))
             response = conn.getresponse()
             payload = response.read()
-            names = {name.lower(): value for name, value in response.getheaders()}
-            return Reply(response.status, names, payload)
+            lines = tuple(response.getheaders())
+            names = {name.lower(): value for name, value in lines}
+            return Reply(response.status, names, payload, lines)
         finally:
             if connection is None:
                 conn.close()

@@ -46,6 +46,8 @@ def test_rawhttp_binary_in_binary_out(tmp_path: Path) -> None:
         assert reply.headers["content-type"] == "application/octet-stream"
         assert reply.headers["x-ms-run-function-failed"] == "False"
         assert "x-ms-run-fn-exec-ms" in reply.headers
+        # AMLResponse splits a comma-separated value into repeated headers, on the wire
+        assert reply.all("X-Multi") == ["a", "b"]
 
         as_json = server.request("POST", "/score", '{"k": [1]}',
                                  {"Content-Type": "application/json", "x-want": "json"})

@@ -1,9 +1,10 @@
-"""CONTRACT.md §1-2 row by row against devkit's server over real loopback HTTP."""
+"""docs/contract.md §1-2 row by row against devkit's server over real loopback HTTP."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def test_request_ids_echoed_or_generated(echo: RunningServer) -> None:
     assert given.headers["x-ms-client-request-id"] == "client-1"
     assert given.headers["x-ms-request-id"] == "client-1"
     fresh = echo.request("POST", "/score", "x")
-    assert len(fresh.headers["x-request-id"]) == 36  # a UUID
+    made = uuid.UUID(fresh.headers["x-request-id"])  # a random UUID, in its canonical form
+    assert made.version == 4 and str(made) == fresh.headers["x-request-id"]
     assert "x-ms-client-request-id" not in fresh.headers
     legacy = echo.request("POST", "/score", "x", {"x-ms-request-id": "old"})
     assert legacy.headers["x-ms-client-request-id"] == "old"

@@ -21,12 +21,20 @@ MIB = 1024**2
     ("key", AuthMode.KEY), ("Key", AuthMode.KEY), ("KEY", AuthMode.KEY),
     ("aml_token", AuthMode.AML_TOKEN), ("AMLToken", AuthMode.AML_TOKEN),
     ("AmlToken", AuthMode.AML_TOKEN), ("AML_TOKEN", AuthMode.AML_TOKEN),
-    ("AADToken", AuthMode.AAD_TOKEN), ("aad_token", AuthMode.AAD_TOKEN),
 ])
 def test_auth_mode_takes_azures_spellings(project: Project, written: str,
                                           mode: AuthMode) -> None:
     project.edit("endpoint.yml", "auth_mode: key", f"auth_mode: {written}")
     assert project.load().spec.auth_mode is mode
+
+
+@pytest.mark.parametrize("written", ["AADToken", "aad_token"])
+def test_aad_token_in_any_spelling_is_known_and_refused_at_load(project: Project,
+                                                               written: str) -> None:
+    # Recognised as aad_token (not "not one of ..."), then refused: nothing can run it here.
+    project.edit("endpoint.yml", "auth_mode: key", f"auth_mode: {written}")
+    assert_error(project.error(), file="endpoint.yml", line=2, field="auth_mode",
+                 says="aad_token needs Microsoft Entra ID")
 
 
 def test_an_enum_azure_refuses_is_refused_with_the_choices(project: Project) -> None:

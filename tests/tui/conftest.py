@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tui_support import REGRESSION, REPO_ROOT, Running
 
-from devkit.engines import Engine, UpOptions, get_engine, no_progress
+from devkit.engines import Engine, RunSettings, get_engine, no_progress
 from devkit.spec import load
 from devkit.spec.model import Endpoint
 
@@ -63,7 +63,7 @@ def up_regression(isolated_state: Path, private_regression: Endpoint
     def start(engine_name: str) -> Running:
         engine = get_engine(engine_name)
         started.append(engine)
-        status = engine.up(private_regression, UpOptions(), no_progress)
+        status = engine.up(private_regression, RunSettings(), no_progress)
         assert status.scoring_uri is not None, "the engine started no router"
         url = status.scoring_uri.rsplit("/score", 1)[0]
         return Running(engine, private_regression, status, url)

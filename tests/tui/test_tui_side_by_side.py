@@ -13,9 +13,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_support import REGRESSION, Running, screen_text, wait_for
 
+from devkit.actions import authorization
 from devkit.actions.rollout import ROLLED_BACK, STOPPED
 from devkit.actions.router_view import LocalTraffic
-from devkit.router.clients import authorization
 from devkit.tui import create_app
 from devkit.tui.screens.rollout import RolloutScreen
 from devkit.tui.screens.side_by_side import SideBySideScreen

@@ -25,8 +25,7 @@ def base_image(tag: str | None, suite: str, mirror: str | None, python_only: boo
     Example:
       sudo devkit base-image --tag devkit/base:bookworm
     """
-    import docker
-
+    from devkit.engines.docker.client import DockerClient
     from devkit.errors import EngineUnavailable
     from devkit.images.base import build_base_image, preflight
 
@@ -34,15 +33,12 @@ def base_image(tag: str | None, suite: str, mirror: str | None, python_only: boo
                                python_only=python_only)
     preflight()
     try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise EngineUnavailable(
-            f"no Docker engine answers ({exc}): start it (`sudo systemctl start docker`, or "
-            "`sudo dockerd &`) and rerun `devkit base-image`."
-        ) from exc
+        client = DockerClient.connect()
+    except EngineUnavailable as exc:
+        raise EngineUnavailable(f"{str(exc).rstrip('.')}; then rerun `devkit base-image`.") \
+            from exc
     try:
-        result = build_base_image(client, options, progress=click.echo)
+        result = build_base_image(client.raw, options, progress=click.echo)
     finally:
         client.close()
     click.echo(f"built {result.tag}: {result.rootfs_mb:.0f} MB, debootstrap "

@@ -40,25 +40,22 @@ def debug(endpoint: str, deployment: str, port: int | None, wait: bool, off: boo
       devkit debug regression -d blue --wait --port 5678
       devkit debug regression -d blue --off
     """
-    from devkit import debug as dbg
-    from devkit.engines import find_endpoint
+    from devkit import actions
     from devkit.reload import load_spec
 
-    engine, _ = find_endpoint(endpoint)
-    spec = load_spec(endpoint, [spec_path] if spec_path else None)
+    spec = load_spec(endpoint, [spec_path]) if spec_path else None
     if off:
-        dbg.stop(engine, spec, deployment, _say)
+        actions.debug_off(endpoint, deployment, spec=spec, progress=_say)
         click.echo(f"{endpoint}/{deployment}: debugger off, running as its spec says")
         return
-    target = dbg.start(engine, spec, deployment, _say, port)
-    folder = workspace or spec.spec.source.file.parent
-    launch_json = dbg.write_launch_json(target, folder)
-    devcontainer_json = dbg.write_devcontainer_json(target, folder)
+    session = actions.debug_on(endpoint, deployment, port=port, spec=spec,
+                               workspace=workspace, progress=_say)
     if as_json:
-        click.echo(json.dumps(target.to_json()))
+        click.echo(json.dumps(session.target.to_json()))
     else:
-        click.echo(target.instructions(launch_json, devcontainer_json))
+        click.echo(session.instructions())
     if wait:
+        target = session.target
         _say(f"waiting for a debugger on {target.host}:{target.port} (Ctrl-C stops waiting)")
-        dbg.wait_for_client(target)
+        actions.wait_for_debugger(session)
         _say("debugger attached")

@@ -13,9 +13,12 @@ import socket
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from devkit.engines.docker.client import DockerClient
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 DEFAULT_PORT = 5001
@@ -34,7 +37,7 @@ def check_python() -> Check:
     return Check("python", OK, f"Python {version} ({sys.executable})")
 
 
-def check_engine(client: Any | None, error: str) -> Check:
+def check_engine(client: DockerClient | None, error: str) -> Check:
     if client is None:
         return Check("docker engine", WARN,
                      f"no engine answers ({error}): the process engine will be used",
@@ -46,7 +49,7 @@ def check_engine(client: Any | None, error: str) -> Check:
                  f"{version.get('Arch')})")
 
 
-def check_nvidia(client: Any | None) -> Check:
+def check_nvidia(client: DockerClient | None) -> Check:
     if client is None:
         return Check("nvidia runtime", WARN, "no engine to ask", "start Docker first")
     runtimes = sorted(client.info().get("Runtimes") or {})
@@ -57,21 +60,18 @@ def check_nvidia(client: Any | None) -> Check:
                  "restart Docker, if this machine has an NVIDIA GPU")
 
 
-def check_base_image(client: Any | None) -> Check:
+def check_base_image(client: DockerClient | None) -> Check:
     from devkit.images.base import base_image_tag
 
     tag = base_image_tag()
     if client is None:
         return Check("base image", WARN, f"{tag}: no engine to ask", "start Docker first")
-    import docker.errors
-
-    try:
-        image = client.images.get(tag)
-    except docker.errors.ImageNotFound:
+    facts = client.image_facts(tag)
+    if facts is None:
         return Check("base image", WARN, f"{tag} is not present",
                      f"run `sudo devkit base-image --tag {tag}` (about a minute)")
-    size = image.attrs.get("Size", 0) / 1e6
-    return Check("base image", OK, f"{tag} ({image.short_id}, {size:.0f} MB)")
+    short_id, size = facts
+    return Check("base image", OK, f"{tag} ({short_id}, {size / 1e6:.0f} MB)")
 
 
 def check_wheelhouse() -> Check:
@@ -123,15 +123,14 @@ def _can_bind(port: int) -> bool:
     return True
 
 
-def _engine() -> tuple[Any | None, str]:
-    try:
-        import docker
+def _engine() -> tuple[DockerClient | None, str]:
+    from devkit.engines.docker.client import DockerClient
+    from devkit.errors import DevkitError
 
-        client = docker.from_env(timeout=5)
-        client.ping()
-        return client, ""
-    except Exception as exc:  # docker raises several unrelated types when absent
-        return None, str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    try:
+        return DockerClient.connect(timeout=5), ""
+    except DevkitError as exc:
+        return None, str(exc).splitlines()[0][:160]
 
 
 def run_checks() -> list[Check]:

@@ -24,21 +24,13 @@ def down(endpoint: str | None, everything: bool, target: str | None) -> None:
         if endpoint is None or everything:
             raise click.UsageError("--target needs an ENDPOINT (and no --all).")
         return targeted.down(target, endpoint)
-    from devkit.engines import available_engines, find_endpoint
-    from devkit.reload import forget_spec
+    from devkit import actions
 
     if everything == (endpoint is not None):
         raise click.UsageError("give an ENDPOINT or --all (not both).")
     if endpoint is not None:
-        engine, _ = find_endpoint(endpoint)
-        engine.down(endpoint)
-        forget_spec(endpoint)
+        actions.down(endpoint)
         click.echo(f"{endpoint}: stopped and removed")
         return
-    stopped: list[str] = []
-    for engine in available_engines():
-        stopped += engine.down_all()
-    for name in stopped:
-        forget_spec(name)
+    stopped = actions.down_all()
     click.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
-

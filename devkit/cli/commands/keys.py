@@ -27,20 +27,9 @@ def keys(endpoint: str, regenerate: str | None, as_json: bool, target: str | Non
     """
     if target is not None:
         return targeted.keys(target, endpoint, regenerate, as_json)
-    from devkit.errors import RouterError
-    from devkit.router import keys as endpoint_keys
-    from devkit.router import read_router_config
-    from devkit.router.control import refresh_key_hashes
+    from devkit import actions
 
-    mode = read_router_config(endpoint).get("auth", {}).get("mode")
-    if mode != "key":
-        raise RouterError(f"Endpoint '{endpoint}' uses auth_mode {mode}, not key; get a "
-                          f"token with `devkit token {endpoint}` instead.")
-    if regenerate:
-        found = endpoint_keys.regenerate_key(endpoint, regenerate)
-        refresh_key_hashes(endpoint, endpoint_keys.key_hashes(found))
-    else:
-        found = endpoint_keys.load_or_create_keys(endpoint)
+    found = actions.keys(endpoint, regenerate=regenerate)
     if as_json:
         click.echo(json.dumps(found.as_json(), indent=2))
     else:

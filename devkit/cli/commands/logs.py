@@ -26,12 +26,12 @@ def logs(endpoint: str, deployment: str | None, follow: bool, tail: int,
     """
     if target is not None:
         return targeted.logs(target, endpoint, deployment, follow, tail)
-    from devkit.engines import find_endpoint
+    from devkit import actions
 
-    engine, _ = find_endpoint(endpoint)
+    lines = actions.logs(endpoint, deployment=deployment, follow=follow,
+                         tail=None if tail < 0 else tail)
     try:
-        for line in engine.logs(endpoint, deployment, follow=follow,
-                                tail=None if tail < 0 else tail):
+        for line in lines:
             click.echo(line)
     except KeyboardInterrupt:
         pass

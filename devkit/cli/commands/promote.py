@@ -14,7 +14,8 @@ import click
               help="Target name (default: the endpoint's `compute: azureml:NAME`).")
 @click.option("--plan", "plan_only", is_flag=True, help="Show the plan; change nothing.")
 @click.option("--dry-run", type=click.Path(file_okay=False, path_type=Path), default=None,
-              metavar="DIR", help="Write the rendered definitions (a stack file) to DIR.")
+              metavar="DIR", help="Write the rendered definitions to DIR (swarm: a stack file; "
+                   "kubernetes: one manifests file per endpoint).")
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 @click.option("--overcommit", is_flag=True,
               help="Proceed when the plan does not fit, capping limits to the nodes.")
@@ -34,6 +35,7 @@ def promote(endpoint: str, target: str | None, plan_only: bool, dry_run: Path | 
       devkit promote samples/regression --target local --plan
       devkit promote samples/regression --target local --yes --overcommit
       devkit promote samples/regression --target local --dry-run out/
+      devkit promote samples/regression --target k8s --dry-run out/
       devkit promote regression --target local --rollback
     """
     from devkit.actions.promote import PromoteOptions

@@ -34,27 +34,17 @@ def reload(endpoint: str, deployment: str | None, last: bool, spec_path: Path | 
       devkit reload regression -d green --json
       devkit reload regression --last
     """
-    from devkit.engines import find_endpoint
-    from devkit.errors import EndpointNotFound, ReloadFailed
-    from devkit.reload import last_reloads, rebuilds_needed, recall_spec, reload_now, summary
+    from devkit import actions
+    from devkit.reload import summary
     from devkit.spec import load
 
-    _, status = find_endpoint(endpoint)
-    if deployment is not None and status.deployment(deployment) is None:
-        raise EndpointNotFound(f"Endpoint '{endpoint}' has no deployment '{deployment}'; "
-                               "list its deployments with `devkit status`.")
-    spec = load([spec_path]) if spec_path else recall_spec(endpoint)
-    outcomes = (last_reloads if last else reload_now)(status, deployment, spec)
-    rebuilds = [r for r in rebuilds_needed(status, spec) if deployment in (None, r.deployment)
-                ] if spec else []
+    spec = load([spec_path]) if spec_path else None
+    report = actions.reload(endpoint, deployment=deployment, last=last, spec=spec)
     if as_json:
-        click.echo(json.dumps({"reloads": [o.to_json() for o in outcomes],
-                               "rebuild": [r.deployment for r in rebuilds]}, indent=2))
+        click.echo(json.dumps(report.to_json(), indent=2))
     else:
-        for line in summary(outcomes):
+        for line in summary(list(report.outcomes)):
             click.echo(line)
-        for needed in rebuilds:
+        for needed in report.rebuilds:
             click.echo(needed.sentence())
-    failed = [o for o in outcomes if o.ok is False or (not last and o.ok is None)]
-    if failed:
-        raise ReloadFailed(failed[0].sentence())
+    report.raise_if_failed()

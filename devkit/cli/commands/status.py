@@ -25,40 +25,23 @@ def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
     """
     if target is not None:
         return targeted.status(target, endpoint, as_json)
-    from devkit.engines import available_engines, find_endpoint
+    from devkit import actions
 
-    if endpoint is not None:
-        found = [find_endpoint(endpoint)[1]]
-    else:
-        found = [s for engine in available_engines() for s in engine.status()]
-    rebuilds = {s.name: _rebuilds(s) for s in found}
+    reports = actions.status(endpoint)
     if as_json:
-        click.echo(json.dumps([{**s.to_json(), "needs_rebuild": rebuilds[s.name]}
-                               for s in found], indent=2))
-    elif not found:
+        click.echo(json.dumps([r.to_json() for r in reports], indent=2))
+    elif not reports:
         click.echo("No endpoints are running; start one with `devkit up PATH`.")
     else:
-        click.echo(render_table(found))
-        for s in found:
-            for d in s.deployments:
+        click.echo(render_table([r.status for r in reports]))
+        for report in reports:
+            rebuilds = {r.deployment for r in report.rebuilds}
+            for d in report.status.deployments:
                 if d.error:
-                    click.echo(f"\n{s.name}/{d.name}: {d.error}")
-                if d.name in rebuilds[s.name]:
-                    click.echo(f"{s.name}/{d.name} needs a rebuild: its environment changed; "
-                               "run `devkit up` to rebuild and restart only it.")
-
-
-def _rebuilds(status: EndpointStatus) -> list[str]:
-    """Deployments whose environment changed since they started (empty when devkit does not
-    know the endpoint's spec files)."""
-    from devkit.errors import SpecError
-    from devkit.reload import rebuilds_needed, recall_spec
-
-    try:
-        spec = recall_spec(status.name)
-    except SpecError:  # a half-edited YAML file must not break `status`
-        return []
-    return [r.deployment for r in rebuilds_needed(status, spec)] if spec else []
+                    click.echo(f"\n{report.name}/{d.name}: {d.error}")
+                if d.name in rebuilds:
+                    click.echo(f"{report.name}/{d.name} needs a rebuild: its environment "
+                               "changed; run `devkit up` to rebuild and restart only it.")
 
 
 def render_table(endpoints: list[EndpointStatus]) -> str:

@@ -26,15 +26,9 @@ def token(endpoint: str, lifetime: int, as_json: bool, target: str | None) -> No
     """
     if target is not None:
         return targeted.token(target, endpoint, lifetime, as_json)
-    from devkit.errors import RouterError
-    from devkit.router import read_router_config
-    from devkit.router.tokens import issue_token
+    from devkit import actions
 
-    mode = read_router_config(endpoint).get("auth", {}).get("mode")
-    if mode != "aml_token":
-        raise RouterError(f"Endpoint '{endpoint}' uses auth_mode {mode}, not aml_token; show "
-                          f"its keys with `devkit keys {endpoint}` instead.")
-    issued = issue_token(endpoint, lifetime)
+    issued = actions.token(endpoint, lifetime_s=lifetime)
     if as_json:
         click.echo(json.dumps(issued.as_json(), indent=2))
     else:

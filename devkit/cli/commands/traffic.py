@@ -34,40 +34,19 @@ def traffic(endpoint: str, weights: tuple[str, ...], mirror: tuple[str, ...],
     """
     if target is not None:
         return targeted.traffic(target, endpoint, weights, mirror, as_json)
-    from devkit.router import current_traffic, set_traffic
-    from devkit.spec import parse_traffic_args
+    from devkit import actions
+    from devkit.spec import format_weights, parse_traffic_args
 
     if not weights and not mirror:
-        change = current_traffic(endpoint)
+        change = actions.show_traffic(endpoint)
     else:
-        new_mirror = parse_traffic_args(mirror, what="--mirror") if mirror else None
-        live = parse_traffic_args(weights) if weights else current_traffic(endpoint).traffic
-        change = set_traffic(endpoint, live, new_mirror)
-        _record_in_engine(endpoint, change.traffic, change.mirror)
+        change = actions.set_traffic(
+            endpoint, parse_traffic_args(weights) if weights else None,
+            parse_traffic_args(mirror, what="--mirror") if mirror else None)
     if as_json:
         click.echo(json.dumps(change.as_json(), indent=2))
         return
-    click.echo(_describe(change.traffic, change.mirror))
+    click.echo(format_weights(change.traffic, change.mirror))
     if weights or mirror:
         click.echo("Applied live." if change.applied else
                    "Saved; the router is not running and applies it when the endpoint is up.")
-
-
-def _describe(live: dict[str, int], mirror: dict[str, int]) -> str:
-    text = " ".join(f"{name}={weight}" for name, weight in live.items())
-    if mirror:
-        text += "  mirror " + " ".join(f"{name}={pct}" for name, pct in mirror.items())
-    return text
-
-
-def _record_in_engine(endpoint: str, live: dict[str, int], mirror: dict[str, int]) -> None:
-    """Let the engine record the weights for ``status``; the router already has them.
-    An endpoint no engine runs (a bare router) has nothing to record."""
-    from devkit.engines import find_endpoint
-    from devkit.errors import EndpointNotFound
-
-    try:
-        engine, _ = find_endpoint(endpoint)
-    except EndpointNotFound:
-        return
-    engine.set_traffic(endpoint, live, mirror)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 
 import click
 
-from devkit.engines import ENGINES, DeploymentStatus
+from devkit.engines import ENGINES
 
 
 def _say(message: str) -> None:
@@ -51,9 +50,9 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
       devkit up samples/regression --set blue:instance_count=2 --set auth_mode=aml_token
       devkit up green.yml -e regression --all-traffic
     """
-    from devkit.engines import UpOptions, get_engine
-    from devkit.errors import ScriptError
-    from devkit.reload import recall_spec, remember_spec, watch_off
+    from devkit import actions
+    from devkit.engines import RunSettings
+    from devkit.reload import recall_spec
     from devkit.spec import load_recipe, plan
     from devkit.spec.compose import extend
 
@@ -63,48 +62,25 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
         running = recall_spec(endpoint_name) if endpoint_name else None
         recipe = extend(running, recipe, all_traffic=all_traffic)
     endpoint = load_recipe(recipe)
-    if engine_name is None:  # an endpoint that runs stays on its engine
-        from devkit.engines import find_endpoint
-        from devkit.errors import EndpointNotFound
-
-        with contextlib.suppress(EndpointNotFound):
-            engine_name = find_endpoint(endpoint.name)[0].name
-    engine = get_engine(engine_name, progress=_say)
-    status = engine.up(watch_off(endpoint) if no_watch else endpoint, UpOptions(gpu=gpu),
-                       progress=_say)
-    remember_spec(endpoint, watch=not no_watch)
+    # an endpoint that runs stays on its engine (actions.up finds it when none is named)
+    result = actions.up(endpoint, engine=engine_name,
+                        settings=RunSettings(gpu=gpu, watch=not no_watch), progress=_say)
     from devkit.cli.commands.status import render_table
 
-    click.echo(render_table([status]))
-    if status.scoring_uri:
-        click.echo(f"scoring URI: {status.scoring_uri}")
-    broken = [d for d in status.deployments if d.error]
+    click.echo(render_table([result.status]))
+    if result.status.scoring_uri:
+        click.echo(f"scoring URI: {result.status.scoring_uri}")
     if attach:
-        _attach(engine, endpoint.name)
-    if broken:
-        raise ScriptError(unhealthy_sentence(endpoint.name, broken[0]))
+        _attach(endpoint.name)
+    result.raise_if_broken()
 
 
-def unhealthy_sentence(endpoint: str, deployment: DeploymentStatus) -> str:
-    """What to fix, by the runtime's diagnosis: score.py (a save reloads it) or the
-    environment (installed packages; only a rebuild with other versions fixes that)."""
-    logs = f"`devkit logs {endpoint} -d {deployment.name}`"
-    if deployment.cause == "environment":
-        return (f"Deployment '{deployment.name}' is unhealthy: {deployment.error}\nFix the "
-                "environment (the package versions in its conda file or Dockerfile; a save "
-                f"of score.py cannot fix installed packages) and run `devkit up` again, or "
-                f"see {logs}.")
-    return (f"Deployment '{deployment.name}' is unhealthy: {deployment.error}\nFix score.py "
-            f"(saving it reloads the server) or see {logs}.")
+def _attach(name: str) -> None:
+    from devkit import actions
 
-
-def _attach(engine: object, name: str) -> None:
-    from devkit.engines import Engine
-
-    assert isinstance(engine, Engine)
     _say(f"attached to {name}'s logs; Ctrl-C detaches and leaves it running")
     try:
-        for line in engine.logs(name, follow=True, tail=0):
+        for line in actions.logs(name, follow=True, tail=0):
             click.echo(line)
     except KeyboardInterrupt:
         _say(f"detached; {name} keeps running (`devkit down {name}` stops it)")

@@ -154,29 +154,19 @@ def invoke(name: str, request_file: Path, deployment: str | None) -> str:
       devkit ml online-endpoint invoke -n my-endpoint --request-file sample.json
       devkit ml online-endpoint invoke -n my-endpoint -r sample.json -d green -o tsv
     """
-    import httpx
-
-    from devkit.cli.commands.invoke import PIN_HEADER, _failure
-    from devkit.router.clients import authorization
+    from devkit import actions
 
     found = uses.known(name)
     uri = found.status.scoring_uri if found.status else None
-    if uri is None:
+    if found.status is None or uri is None:
         raise InvokeError(f"Endpoint '{name}' has no deployment running to answer; create "
                           f"one with `devkit ml online-deployment create -f D.yml -e {name} "
                           "--all-traffic`.")
-    headers = {"Content-Type": "application/json", **authorization(name)}
-    if deployment:
-        headers[PIN_HEADER] = deployment
-    try:
-        response = httpx.post(uri, content=request_file.read_bytes(), headers=headers,
-                              timeout=httpx.Timeout(None, connect=10.0))
-    except httpx.HTTPError as exc:
-        raise InvokeError(f"Calling {uri} failed ({exc}); check the endpoint with "
-                          f"`devkit ml online-endpoint show -n {name}`.") from exc
-    if not response.is_success:
-        raise InvokeError(_failure(name, response))
-    text = response.content.decode("utf-8", errors="replace")
+    route = actions.Route(name, uri, tuple(d.name for d in found.status.deployments))
+    answer = actions.invoke(route, request_file.read_bytes(), deployment=deployment)
+    if not answer.ok:
+        raise InvokeError(answer.failure())
+    text = answer.body.decode("utf-8", errors="replace")
     # devkit's server ends bodies with a newline, Azure's does not: print what az prints.
     return text[:-1] if text.endswith("\n") else text
 

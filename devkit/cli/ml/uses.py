@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import click
 
-from devkit.engines import EndpointStatus, Engine, find_endpoint, get_engine
+from devkit import actions
+from devkit.actions import Place, Scope
+from devkit.engines import EndpointStatus
 from devkit.errors import EndpointNotFound
 from devkit.paths import state_dir
 from devkit.reload import forget_spec, recall_spec, remember_spec
@@ -39,17 +41,22 @@ class Known:
 
     spec: Endpoint
     status: EndpointStatus | None
-    engine: Engine | None
+    engine: Place | None
 
 
 def _engine_name() -> str | None:
     return os.environ.get(ENGINE_VARIABLE) or None
 
 
-def running(name: str) -> tuple[Engine, EndpointStatus] | None:
+def _scope() -> Scope:
+    named = _engine_name()
+    return Scope.of([named] if named else None)
+
+
+def running(name: str) -> tuple[Place, EndpointStatus] | None:
     """The engine running ``name`` (only ``DEVKIT_ENGINE``'s when it is set)."""
     try:
-        return find_endpoint(name, _engine_name())
+        return _scope().locate(name)
     except EndpointNotFound:
         return None
 
@@ -80,8 +87,9 @@ def names() -> list[str]:
     return sorted(p.parent.name for p in folder.glob("*/spec-files.json"))
 
 
-def apply(recipe: Recipe, engine: Engine | None = None) -> Known:
-    """Bring the endpoint to ``recipe`` (SpecError before anything moves) and record it."""
+def apply(recipe: Recipe, engine: Place | None = None) -> Known:
+    """Bring the endpoint to ``recipe`` (SpecError before anything moves) and record it,
+    through :func:`devkit.actions.up` (where it runs, else ``DEVKIT_ENGINE``'s engine)."""
     endpoint = load_recipe(recipe)
     found = running(endpoint.name)
     if found is not None:
@@ -91,13 +99,9 @@ def apply(recipe: Recipe, engine: Engine | None = None) -> Known:
             found[0].down(endpoint.name)
         remember_spec(endpoint)
         return Known(endpoint, None, None)
-    if engine is None:
-        engine = get_engine(_engine_name(), progress=say)
-    from devkit.engines import UpOptions
-
-    status = engine.up(endpoint, UpOptions(), progress=say)
-    remember_spec(endpoint)
-    return Known(endpoint, status, engine)
+    scope = Scope(target=engine) if engine is not None else _scope()
+    result = actions.up(endpoint, scope=scope, progress=say)
+    return Known(endpoint, result.status, result.place)
 
 
 def delete(name: str) -> None:
@@ -112,4 +116,4 @@ def logs(name: str, deployment: str, tail: int | None) -> Iterator[str]:
     found = running(name)
     if found is None:
         return iter(())
-    return found[0].logs(name, deployment, follow=False, tail=tail)
+    return actions.logs(name, deployment=deployment, tail=tail, scope=Scope(target=found[0]))

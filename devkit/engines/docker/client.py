@@ -102,6 +102,20 @@ class DockerClient:
                 self._info = dict(self.raw.info())
         return self._info
 
+    def version(self) -> dict[str, Any]:
+        with translated("read the engine's version"):
+            return dict(self.raw.version())
+
+    def image_facts(self, tag: str) -> tuple[str, int] | None:
+        """(short id, size in bytes) of image ``tag``, None when the engine lacks it."""
+        try:
+            image = self.raw.images.get(tag)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.DockerException as exc:
+            raise EngineError(f"Docker failed to inspect image {tag}: {exc}.") from exc
+        return str(image.short_id), int(image.attrs.get("Size", 0))
+
     def host_resources(self) -> tuple[int, int]:
         """(CPUs, memory bytes) of the machine the engine runs on."""
         info = self.info()
@@ -117,9 +131,19 @@ class DockerClient:
                 ", or drop `--gpu` and use a CPU instance_type.")
 
     def containers(self, **labels: str | None) -> list[Container]:
-        with translated("list containers"):
-            found = self.raw.containers.list(all=True, filters={"label": label_filter(**labels)})
-        return list(found)
+        # The SDK lists, then inspects each container: one removed in between (by another
+        # `down` on this shared engine) raises NotFound for a list that is simply shorter
+        # now. Listing again is the answer; three tries bound it.
+        for attempt in range(3):
+            try:
+                with translated("list containers"):
+                    found = self.raw.containers.list(
+                        all=True, filters={"label": label_filter(**labels)})
+                return list(found)
+            except EngineError as exc:
+                if attempt == 2 or not isinstance(exc.__cause__, docker.errors.NotFound):
+                    raise
+        raise AssertionError("unreachable")
 
     def networks(self, **labels: str | None) -> list[Network]:
         with translated("list networks"):
@@ -174,6 +198,13 @@ class DockerClient:
                 network.remove()
             except docker.errors.NotFound:
                 return
+
+    def exec(self, ident: str, command: list[str]) -> tuple[int, bytes]:
+        """Run ``command`` in container ``ident``; its exit code and output."""
+        with translated(f"run {command[0]} in container {ident[:12]}"):
+            container = self.raw.containers.get(ident)
+            code, output = container.exec_run(command)
+        return int(code), bytes(output)
 
     def tail(self, container: Container, lines: int = 30) -> str:
         """The container's last log lines, for error messages (empty if unreadable)."""

@@ -1,6 +1,6 @@
 """A deployment replica as a container: how it is created and how it is read back.
 
-Creation follows CONTRACT.md §5 (code and model bind-mounted read-only at Azure's paths,
+Creation follows docs/contract.md §5 (code and model bind-mounted read-only at Azure's paths,
 port 5001 published to a random loopback port) plus what Azure's local endpoints ignore:
 ``instance_type`` limits, GPUs, and labels carrying every fact ``status`` needs. A
 bring-your-own-container image keeps its own command and publishes its own route ports
@@ -9,7 +9,6 @@ bring-your-own-container image keeps its own command and publishes its own route
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,8 @@ from docker.models.containers import Container
 from devkit import collection
 from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
-from devkit.engines.record import EndpointRecord, Wanted
+from devkit.engines.record import Wanted
+from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import Limits
 from devkit.spec.model import DeploymentSpec, InferenceConfig
 
@@ -28,9 +28,6 @@ ENV_HASH = "devkit.env-hash"
 GPU = "devkit.gpu"
 INSTANCES = "devkit.instance-count"
 IMAGE = "devkit.image"
-AUTH_MODE = "devkit.auth-mode"
-TRAFFIC = "devkit.traffic"
-MIRROR = "devkit.mirror"
 REPLICA_ROLE = "deployment"
 COLLECTS = "devkit.collects"  # writes collected data: stopped with SIGTERM before removal
 
@@ -47,8 +44,9 @@ def endpoint_labels(endpoint: str) -> dict[str, str]:
     return {dk.MANAGED: "1", dk.ENDPOINT: endpoint}
 
 
-def replica_labels(want: Wanted, replica: int, image: str,
-                   record: EndpointRecord) -> dict[str, str]:
+def replica_labels(want: Wanted, replica: int, image: str) -> dict[str, str]:
+    """What ``status`` and ``up`` read back; traffic and auth are not among them: the
+    router config is their one live record."""
     spec = want.spec
     return {
         **endpoint_labels(spec.endpoint_name),
@@ -60,9 +58,6 @@ def replica_labels(want: Wanted, replica: int, image: str,
         GPU: "1" if want.gpu else "0",
         INSTANCES: str(spec.instance_count),
         IMAGE: image,
-        AUTH_MODE: record.auth_mode,
-        TRAFFIC: json.dumps(dict(record.traffic), sort_keys=True),
-        MIRROR: json.dumps(dict(record.mirror), sort_keys=True),
     }
 
 
@@ -83,12 +78,12 @@ def mounts(spec: DeploymentSpec) -> list[docker.types.Mount]:
     return result
 
 
-def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord,
-                  limits: Limits, network: str) -> dict[str, Any]:
+def create_kwargs(want: Wanted, replica: int, image: str, limits: Limits, network: str,
+                  run: ReplicaRun) -> dict[str, Any]:
     """Everything ``containers.create`` needs for one replica."""
     spec = want.spec
     kwargs: dict[str, Any] = {
-        "labels": replica_labels(want, replica, image, record),
+        "labels": replica_labels(want, replica, image),
         "mounts": mounts(spec),
         "network": network,
         "hostname": f"{spec.name}-{replica}",
@@ -102,23 +97,25 @@ def create_kwargs(want: Wanted, replica: int, image: str, record: EndpointRecord
         kwargs["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in byoc.ports(routes)}
         kwargs["labels"][byoc.ROUTES_LABEL] = byoc.to_label(routes)
     else:
-        kwargs.update(_runtime_kwargs(spec))
+        kwargs.update(_runtime_kwargs(spec, run))
     if collection.mount_dirs([spec]):
         kwargs["labels"][COLLECTS] = "1"  # `down` stops it gracefully: its data is flushed
     _add_limits(kwargs, limits)
     return kwargs
 
 
-def _runtime_kwargs(spec: DeploymentSpec) -> dict[str, Any]:
-    """Command, environment and ports of a container running devkit's runtime."""
+def _runtime_kwargs(spec: DeploymentSpec, run: ReplicaRun) -> dict[str, Any]:
+    """Command, environment and ports of a container running devkit's runtime; under
+    `devkit debug`, debugpy listens on its fixed container port, published on the
+    loopback host port the session asked for."""
+    debug_port = launch.DEBUG_PORT if run.debug_port is not None else None
     env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
-                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT)
+                            port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT,
+                            watch=run.watch, debug_port=debug_port)
     ports: dict[str, Any] = {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),
                              f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)}
-    if env.get("DEVKIT_DEBUG_PORT"):  # `devkit debug`: debugpy, on a loopback host port
-        host_port = env.get("DEVKIT_DEBUG_HOST_PORT")
-        ports[f"{env['DEVKIT_DEBUG_PORT']}/tcp"] = (
-            "127.0.0.1", int(host_port) if host_port else None)
+    if run.debug_port is not None:
+        ports[f"{launch.DEBUG_PORT}/tcp"] = ("127.0.0.1", run.debug_port)
     return {"command": launch.server_command(), "environment": env, "ports": ports}
 
 
@@ -173,12 +170,6 @@ class ReplicaView:
         """The container port scoring calls go to."""
         routes = self.routes
         return routes.scoring_route.port if routes is not None else launch.SERVER_PORT
-
-    def record(self) -> EndpointRecord:
-        labels = self.labels
-        return EndpointRecord(labels.get(AUTH_MODE, "key"),
-                              json.loads(labels.get(TRAFFIC, "{}")),
-                              json.loads(labels.get(MIRROR, "{}")))
 
 
 def view(container: Container) -> ReplicaView:

@@ -16,17 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docker.types
 from docker.models.containers import Container
 
-from devkit.engines.base import Progress
 from devkit.engines.docker import client as dk
 from devkit.engines.docker.client import DockerClient
 from devkit.engines.docker.containers import COLLECTS, endpoint_labels, view
 from devkit.engines.routing import ROUTER_PORT
+from devkit.engines.status import Progress
 from devkit.errors import EngineError
 
 ROLE = "router"
@@ -101,8 +102,9 @@ def host_url(container: Container) -> str | None:
 
 
 def ensure(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
-           progress: Progress) -> tuple[Container, bool]:
-    """The endpoint's running router container, and whether this call (re)started it."""
+           progress: Progress, starting: Callable[[], None]) -> tuple[Container, bool]:
+    """The endpoint's running router container, and whether this call (re)started it
+    (``starting`` is called just before a new one starts)."""
     current = find(client, endpoint)
     wanted = recipe(image, config_dir, network)
     previous_port: int | None = None
@@ -112,6 +114,7 @@ def ensure(client: DockerClient, endpoint: str, image: str, config_dir: str, net
         previous_port = _port_of(current)
         progress("router: recreating its container (image or settings changed)")
         client.remove_container(current)
+    starting()
     return _start(client, endpoint, image, config_dir, network, previous_port), True
 
 

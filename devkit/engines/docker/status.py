@@ -1,6 +1,6 @@
 """Reading an endpoint's state back from Docker: labels say what should run, container
 state and ``GET /-/ready`` (a BYOC image: its ``readiness_route``) say how it runs, and
-the router config in the endpoint's state folder holds the live weights. Nothing here
+the router config in the endpoint's state folder holds the live weights and auth. Nothing here
 needs the spec, which is why ``status`` is true from any shell and after a reboot."""
 
 from __future__ import annotations
@@ -9,14 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from devkit.engines import launch
-from devkit.engines.base import (
-    DeploymentState,
-    DeploymentStatus,
-    EndpointStatus,
-    ReplicaStatus,
-    aggregate,
-)
+from devkit.engines import launch, status
 from devkit.engines.docker import client as dk
 from devkit.engines.docker.containers import (
     ENV_HASH,
@@ -28,10 +21,9 @@ from devkit.engines.docker.containers import (
     ReplicaView,
 )
 from devkit.engines.readiness import probe_once, probe_route
-from devkit.engines.record import EndpointRecord, Running, load_record
-from devkit.engines.routing import live_record
-
-ENGINE = "docker"
+from devkit.engines.record import Running
+from devkit.engines.routing import LiveView
+from devkit.engines.status import DeploymentState, DeploymentStatus, ReplicaStatus
 
 
 def group(views: Iterable[ReplicaView]) -> dict[str, dict[str, list[ReplicaView]]]:
@@ -81,33 +73,10 @@ def replica_status(view: ReplicaView) -> ReplicaStatus:
 
 
 def deployment_status(name: str, replicas: list[ReplicaView],
-                      record: EndpointRecord) -> DeploymentStatus:
+                      live: LiveView) -> DeploymentStatus:
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(replica_status, replicas))
-    failing = next((s for s in states if s.error), None)
-    error, cause = (failing.error, failing.cause) if failing else (None, None)
-    return DeploymentStatus(
-        name=name,
-        state=aggregate([s.state for s in states]),
-        replicas=sum(1 for r in replicas if r.running),
-        traffic=int(record.traffic.get(name, 0)),
-        mirror=int(record.mirror.get(name, 0)),
-        image=replicas[0].labels.get(IMAGE, replicas[0].container.attrs["Config"]["Image"]),
-        urls=tuple(s.url for s in states if s.url),
-        error=error,
-        replica_status=tuple(states),
-        env_hash=replicas[0].labels.get(ENV_HASH, ""),
-        cause=cause,
-    )
-
-
-def endpoint_status(name: str, deployments: dict[str, list[ReplicaView]],
-                    router_url: str | None) -> EndpointStatus:
-    """The endpoint as its containers say, with the live weights of its router config
-    and the router's ``/score`` as the scoring URI (None while no router runs)."""
-    first = next(iter(deployments.values()))[0]
-    record = live_record(name, load_record(name) or first.record())
-    statuses = tuple(deployment_status(d, reps, record)
-                     for d, reps in sorted(deployments.items()))
-    uri = f"{router_url}/score" if router_url else None
-    return EndpointStatus(name, uri, record.auth_mode, ENGINE, statuses)
+    labels = replicas[0].labels
+    image = labels.get(IMAGE, replicas[0].container.attrs["Config"]["Image"])
+    return status.deployment_status(name, states, image, labels.get(ENV_HASH, ""),
+                                    live.traffic, live.mirror)

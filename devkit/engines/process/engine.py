@@ -2,11 +2,10 @@
 venv, detached into its own session on a free loopback port, so the endpoint keeps
 serving after the CLI exits, exactly like containers do.
 
-Same reconcile as the docker engine (keep what is unchanged, restart what changed,
-remove what left the spec), with ``process.json`` in place of labels. Code and model are
-used in place, never copied. A bring-your-own-container deployment is refused before
-anything starts (:func:`devkit.engines.byoc.process_refusal` says why and names the docker
-engine).
+The reconcile itself is :meth:`Engine.up`; this class fills in its hooks with processes
+and ``process.json`` in place of labels. Code and model are used in place, never copied.
+A bring-your-own-container deployment is refused before anything starts
+(:func:`devkit.engines.byoc.process_refusal` says why and names the docker engine).
 """
 
 from __future__ import annotations
@@ -17,9 +16,10 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from devkit.engines import byoc, launch, routing
 from devkit.engines.base import (
@@ -27,113 +27,42 @@ from devkit.engines.base import (
     DeploymentStatus,
     EndpointStatus,
     Engine,
+    PostMortem,
+    Prepared,
     Progress,
     ReplicaStatus,
-    UpOptions,
-    aggregate,
+    RouterHandle,
+    RunSettings,
+    no_deployment,
     not_found,
 )
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
-from devkit.engines.process.venv import ensure_venv
-from devkit.engines.readiness import ReadinessWait, WaitOutcome, probe_once, settle
-from devkit.engines.record import (
-    EndpointRecord,
-    Running,
-    Wanted,
-    forget_record,
-    load_record,
-    make_plan,
-    save_record,
-)
+from devkit.engines.process.venv import ensure_venv, requirements_of, venv_hash
+from devkit.engines.readiness import ReadinessWait, WaitOutcome, probe_once
+from devkit.engines.record import Running, Wanted
+from devkit.engines.routing import LiveView
+from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import lookup
+from devkit.engines.status import deployment_status
 from devkit.engines.streams import Source, merge
-from devkit.errors import (
-    DevkitError,
-    EndpointNotFound,
-    EngineError,
-    GpuUnavailable,
-    ReadinessTimeout,
-)
+from devkit.errors import EndpointNotFound, GpuUnavailable
 from devkit.paths import endpoint_state_dir
-from devkit.spec import spec_hash
+from devkit.ports import free_port
 from devkit.spec.model import DeploymentSpec, Endpoint
 
 KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class ProcessEngine(Engine):
     name = "process"
+    cleaned_note = "its processes were stopped"
 
-    # -- up -------------------------------------------------------------------------------
-    def up(self, endpoint: Endpoint, options: UpOptions, progress: Progress) -> EndpointStatus:
-        for deployment in endpoint.deployments:
-            if deployment.environment.is_byoc:  # before anything starts or stops
-                raise byoc.process_refusal(deployment)
-        self._check_gpus(endpoint, options)
-        venvs = {d.name: ensure_venv(d, progress) for d in endpoint.deployments}
-        wanted = [Wanted(d, spec_hash(d), venvs[d.name].env_hash) for d in endpoint.deployments]
-        record = EndpointRecord.of(endpoint)
-        current = ps.load(endpoint.name) or ps.ProcessState(endpoint.name, record)
-        plan = make_plan(wanted, [_running(d) for d in current.deployments.values()])
-        for name in plan.keep:
-            progress(f"{name}: unchanged, left running")
-        for name in plan.remove + plan.restart:
-            progress(f"{name}: {'removing' if name in plan.remove else 'restarting'}")
-            _stop_all(current.deployments.pop(name).replicas)
-        current.record = record
-        ps.save(current)
-        started = {}
-        for want in wanted:
-            if want.spec.name in plan.start + plan.restart:
-                started[want.spec.name] = self._start(want, str(venvs[want.spec.name].path),
-                                                      progress)
-                current.deployments[want.spec.name] = started[want.spec.name]
-                ps.save(current)
-        try:
-            self._await_ready(current, started, endpoint, progress)
-        except DevkitError:
-            # A running router follows what is left running; a failed first `up` starts
-            # nothing more. Either way the first error is the news.
-            if current.router is not None and current.router.alive():
-                with contextlib.suppress(DevkitError):
-                    self._route(current, endpoint, progress)
-            raise
-        self._route(current, endpoint, progress)
-        save_record(endpoint.name, record)
-        return self.status(endpoint.name)[0]
-
-    def _route(self, current: ps.ProcessState, endpoint: Endpoint, progress: Progress) -> None:
-        """Point the router at the replicas' loopback ports and make sure it runs and
-        serves that config."""
-        urls = {name: [_url(r.port) for r in dep.replicas if r.alive()]
-                for name, dep in current.deployments.items()}
-        sync = routing.sync_config(endpoint, urls, progress)
-        router = current.router
-        fresh = router is None or not router.alive()
-        if router is None or fresh:
-            log = endpoint_state_dir(endpoint.name) / "logs" / "router.log"
-            router = prouter.spawn(sync.path, log, router.port if router else None)
-            current.router = router
-            ps.save(current)
-        if fresh or sync.changed:
-            live = router
-            routing.await_router(live.url, sync.generation,
-                                 lambda: None if live.alive() else
-                                 f"process {live.pid} exited; see {live.log}")
-        state = "started" if fresh else ("updated live" if sync.changed else "unchanged")
-        progress(f"router: {state} at {router.url}/score (config generation "
-                 f"{sync.generation})")
-
-    def _check_gpus(self, endpoint: Endpoint, options: UpOptions) -> None:
+    # -- hooks of up ------------------------------------------------------------------------
+    def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
+        for d in endpoint.deployments:
+            if d.environment.is_byoc:
+                raise byoc.process_refusal(d)
         for d in endpoint.deployments:
             sku = lookup(d.instance_type)
             wants_gpu = options.gpu or (sku is not None and sku.gpus > 0)
@@ -143,51 +72,101 @@ class ProcessEngine(Engine):
                     "machine has no NVIDIA driver (nvidia-smi not found); install it or "
                     "use a CPU instance_type.")
 
-    def _start(self, want: Wanted, venv: str, progress: Progress) -> ps.DeploymentRecord:
+    def _prepare(self, spec: DeploymentSpec, options: RunSettings,
+                 progress: Progress) -> Prepared:
+        venv = ensure_venv(spec, progress)
+        return Prepared(str(venv.path), venv.env_hash)
+
+    def _running(self, name: str) -> list[Running]:
+        current = ps.load(name)
+        return [_running(d) for d in current.deployments.values()] if current else []
+
+    def _remove(self, endpoint: str, deployment: str) -> None:
+        current = ps.load(endpoint)
+        if current is not None and deployment in current.deployments:
+            _stop_all(current.deployments.pop(deployment).replicas)
+            ps.save(current)
+
+    def _start(self, want: Wanted, prepared: Prepared, run: ReplicaRun,
+               progress: Progress) -> list[Any]:
         spec = want.spec
         progress(f"{spec.name}: starting {spec.instance_count} replica process(es)")
-        replicas = [self._spawn(spec, venv, i) for i in range(spec.instance_count)]
-        return ps.DeploymentRecord(spec.name, want.spec_hash, want.env_hash, venv,
-                                   spec.instance_count, tuple(replicas))
-
-    def _spawn(self, spec: DeploymentSpec, venv: str, index: int) -> ps.ReplicaRecord:
-        port, admin_port = free_port(), free_port()
-        logs = endpoint_state_dir(spec.endpoint_name) / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log = logs / f"{spec.name}-{index}.log"
-        env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
-        env["PATH"] = f"{venv}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"
-        env.update(launch.server_env(spec, _host_paths(spec), host="127.0.0.1", port=port,
-                                     admin_port=admin_port, instance=f"{spec.name}-{index}"))
-        cwd = spec.code_configuration.code if spec.code_configuration else None
-        with open(log, "ab") as out:
-            proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,
-                                    stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True)
-        ps.children[proc.pid] = proc
-        return ps.ReplicaRecord(index, proc.pid, port, admin_port, str(log),
-                                ps.start_time(proc.pid))
-
-    def _await_ready(self, current: ps.ProcessState, started: dict[str, ps.DeploymentRecord],
-                     endpoint: Endpoint, progress: Progress) -> None:
-        jobs = [(name, r) for name, d in started.items() for r in d.replicas]
-        probes = {d.name: ReadinessWait(d.readiness_probe) for d in endpoint.deployments}
-
-        def wait(job: tuple[str, ps.ReplicaRecord]) -> WaitOutcome:
-            name, replica = job
-            return probes[name].wait(_url(replica.port), lambda: _exited(replica))
-
-        failed = settle(jobs, wait, lambda name, replica, outcome: _failure(
-            endpoint.deployment(name), replica, outcome, probes), progress)
-        for name in started:
-            if name in failed:
-                _stop_all(current.deployments.pop(name).replicas)
-                progress(f"{name}: failed, its processes were stopped")
-            else:
-                progress(f"{name}: up")
+        replicas = [_spawn(spec, prepared.artifact, i, run) for i in range(spec.instance_count)]
+        current = ps.load(spec.endpoint_name) or ps.ProcessState(spec.endpoint_name)
+        current.deployments[spec.name] = ps.DeploymentRecord(
+            spec.name, want.spec_hash, want.env_hash, prepared.artifact, spec.instance_count,
+            tuple(replicas))
         ps.save(current)
-        if failed:
-            raise next(iter(failed.values()))
+        return list(replicas)
+
+    def _wait_ready(self, spec: DeploymentSpec, replica: Any) -> WaitOutcome:
+        record: ps.ReplicaRecord = replica
+        return ReadinessWait(spec.readiness_probe).wait(_url(record.port),
+                                                        lambda: _exited(record))
+
+    def _discard(self, endpoint: str, deployment: str, replicas: list[Any]) -> None:
+        self._remove(endpoint, deployment)
+
+    def _post_mortem(self, replica: Any) -> PostMortem:
+        record: ps.ReplicaRecord = replica
+        return PostMortem("its processes were stopped", f"the last lines of {record.log}",
+                          "\n".join(_last_lines(Path(record.log), 30)))
+
+    def _replica_urls(self, endpoint: Endpoint) -> dict[str, list[str]]:
+        current = ps.load(endpoint.name)
+        deployments = current.deployments if current else {}
+        return {name: [_url(r.port) for r in dep.replicas if r.alive()]
+                for name, dep in deployments.items()}
+
+    def _ensure_router(self, endpoint: Endpoint, sync: routing.ConfigSync,
+                       progress: Progress) -> RouterHandle:
+        current = ps.load(endpoint.name) or ps.ProcessState(endpoint.name)
+        router = current.router
+        fresh = router is None or not router.alive()
+        if router is None or fresh:
+            routing.router_starting(endpoint.name)
+            log = endpoint_state_dir(endpoint.name) / "logs" / "router.log"
+            router = prouter.spawn(sync.path, log, router.port if router else None)
+            current.router = router
+            ps.save(current)
+        live = router
+        return RouterHandle(live.url, fresh, lambda: None if live.alive() else
+                            f"process {live.pid} exited; see {live.log}")
+
+    def _router_alive(self, name: str) -> bool:
+        current = ps.load(name)
+        return current is not None and current.router is not None and current.router.alive()
+
+    # -- what reload and debug need -------------------------------------------------------
+    def env_hash(self, spec: DeploymentSpec) -> str:
+        return venv_hash(requirements_of(spec))
+
+    def reload_replica(self, replica: ReplicaStatus) -> dict[str, Any]:
+        """Over the replica's loopback admin port."""
+        import httpx
+
+        if replica.admin_url is None:
+            return {"ok": None, "error": "no admin port (the replica is not running)"}
+        try:
+            reply = httpx.post(f"{replica.admin_url}/-/reload", timeout=RELOAD_TIMEOUT_S)
+            answer: dict[str, Any] = reply.json()
+            return answer
+        except (httpx.HTTPError, ValueError) as exc:
+            return {"ok": None, "error": f"its admin port did not answer ({exc})"}
+
+    def code_root(self, spec: DeploymentSpec) -> str | None:
+        code = spec.code_configuration
+        return None if code is None else str(code.code)
+
+    def debug_image(self, spec: DeploymentSpec, running: DeploymentStatus) -> str:
+        """The image the docker engine would run (a dev container runs it); a BYOC
+        image as named."""
+        if spec.environment.is_byoc and spec.environment.image:
+            return spec.environment.image
+        from devkit.images.build import ENV_REPOSITORY
+        from devkit.images.envhash import environment_hash
+
+        return f"{ENV_REPOSITORY}:{environment_hash(spec)[:16]}"
 
     # -- read back --------------------------------------------------------------------------
     def status(self, name: str | None = None) -> list[EndpointStatus]:
@@ -196,16 +175,16 @@ class ProcessEngine(Engine):
         for endpoint in names:
             current = ps.load(endpoint)
             if current is not None and current.deployments:
-                found.append(_endpoint_status(current))
+                live = routing.live_view(endpoint)
+                statuses = [_deployment_status(d, live)
+                            for _, d in sorted(current.deployments.items())]
+                router = current.router
+                url = router.url if router is not None and router.alive() else None
+                found.append(self._endpoint_status(endpoint, statuses, url))
         return found
 
-    def _names(self) -> list[str]:
+    def names(self) -> list[str]:
         return ps.names()
-
-    def set_traffic(self, name: str, traffic: Mapping[str, int],
-                    mirror: Mapping[str, int]) -> None:
-        auth_mode = self._one(name).auth_mode
-        save_record(name, EndpointRecord(auth_mode, dict(traffic), dict(mirror)))
 
     # -- down -----------------------------------------------------------------------------
     def down(self, name: str) -> None:
@@ -223,7 +202,6 @@ class ProcessEngine(Engine):
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
-        forget_record(name)
         routing.forget_router_state(name)
 
     def down_all(self) -> list[str]:
@@ -247,9 +225,32 @@ class ProcessEngine(Engine):
             router = current.router
             sources.append(("router", _file_source(Path(router.log), router, follow, tail)))
         if not sources:
-            raise EndpointNotFound(f"Endpoint '{name}' has no deployment '{deployment}'; "
-                                   "list its deployments with `devkit status`.")
+            raise no_deployment(name, str(deployment), sorted(current.deployments))
         return merge(sources, follow)
+
+
+RELOAD_TIMEOUT_S = 600.0
+
+
+def _spawn(spec: DeploymentSpec, venv: str, index: int, run: ReplicaRun) -> ps.ReplicaRecord:
+    """One detached replica process; debugpy (when debugged) listens on the host port."""
+    port, admin_port = free_port(), free_port()
+    logs = endpoint_state_dir(spec.endpoint_name) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{spec.name}-{index}.log"
+    env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
+    env["PATH"] = f"{venv}/bin:{os.environ.get('PATH', '/usr/bin:/bin')}"
+    env.update(launch.server_env(spec, _host_paths(spec), host="127.0.0.1", port=port,
+                                 admin_port=admin_port, watch=run.watch,
+                                 debug_port=run.debug_port, instance=f"{spec.name}-{index}"))
+    cwd = spec.code_configuration.code if spec.code_configuration else None
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,
+                                stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True)
+    ps.children[proc.pid] = proc
+    return ps.ReplicaRecord(index, proc.pid, port, admin_port, str(log),
+                            ps.start_time(proc.pid))
 
 
 def _url(port: int) -> str:
@@ -273,19 +274,6 @@ def _host_paths(spec: DeploymentSpec) -> launch.ServerPaths:
 
 def _exited(replica: ps.ReplicaRecord) -> str | None:
     return None if replica.alive() else f"process {replica.pid} exited"
-
-
-def _failure(spec: DeploymentSpec, replica: ps.ReplicaRecord, outcome: WaitOutcome,
-             probes: Mapping[str, ReadinessWait]) -> DevkitError:
-    logs = "\n".join(_last_lines(Path(replica.log), 30)) or "(no output)"
-    fix = (f"its processes were stopped; fix the cause shown in the last lines of "
-           f"{replica.log} and run `devkit up` again:\n{logs}")
-    if outcome.state is DeploymentState.STARTING:
-        return ReadinessTimeout(
-            f"Deployment '{spec.name}' did not become ready within "
-            f"{probes[spec.name].budget:g} s (readiness_probe of {spec.source}); {fix}")
-    return EngineError(f"Deployment '{spec.name}' stopped while starting ({outcome.error}); "
-                       f"{fix}")
 
 
 def _stop_all(replicas: Iterable[ps.ReplicaRecord | ps.RouterRecord],
@@ -323,31 +311,11 @@ def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
                          _url(replica.admin_port), probe.error, probe.cause)
 
 
-def _deployment_status(dep: ps.DeploymentRecord, record: EndpointRecord) -> DeploymentStatus:
+def _deployment_status(dep: ps.DeploymentRecord, live: LiveView) -> DeploymentStatus:
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(_replica_status, dep.replicas))
-    return DeploymentStatus(
-        name=dep.name,
-        state=aggregate([s.state for s in states]),
-        replicas=sum(1 for s in states if s.state is not DeploymentState.STOPPED),
-        traffic=int(record.traffic.get(dep.name, 0)),
-        mirror=int(record.mirror.get(dep.name, 0)),
-        image=dep.venv,
-        urls=tuple(s.url for s in states if s.state is not DeploymentState.STOPPED),
-        error=next((s.error for s in states if s.error), None),
-        cause=next((s.cause for s in states if s.error), None),
-        replica_status=tuple(states),
-        env_hash=dep.env_hash,
-    )
-
-
-def _endpoint_status(current: ps.ProcessState) -> EndpointStatus:
-    record = routing.live_record(current.name, load_record(current.name) or current.record)
-    statuses = tuple(_deployment_status(d, record)
-                     for _, d in sorted(current.deployments.items()))
-    router = current.router
-    uri = f"{router.url}/score" if router is not None and router.alive() else None
-    return EndpointStatus(current.name, uri, record.auth_mode, "process", statuses)
+    return deployment_status(dep.name, states, dep.venv, dep.env_hash, live.traffic,
+                             live.mirror)
 
 
 def _last_lines(path: Path, count: int) -> list[str]:

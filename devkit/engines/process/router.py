@@ -10,12 +10,12 @@ through the file. One that died is started again on its previous port when that 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from devkit.engines.process import state as ps
+from devkit.ports import free_port, is_free
 
 KEPT_ENV = ("HOME", "LANG", "LC_ALL", "PATH", "TMPDIR", "TZ", "USER")
 
@@ -27,7 +27,7 @@ def command(config: Path, port: int) -> list[str]:
 
 def spawn(config: Path, log: Path, previous_port: int | None = None) -> ps.RouterRecord:
     """Start a router on ``config``; its record (pid, port, log, start time)."""
-    port = previous_port if previous_port and _is_free(previous_port) else _free_port()
+    port = previous_port if previous_port and is_free(previous_port) else free_port()
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {k: os.environ[k] for k in KEPT_ENV if k in os.environ}
     env["PYTHONUNBUFFERED"] = "1"
@@ -37,19 +37,3 @@ def spawn(config: Path, log: Path, previous_port: int | None = None) -> ps.Route
                                 cwd=config.parent, start_new_session=True)
     ps.children[proc.pid] = proc
     return ps.RouterRecord(proc.pid, port, str(log), ps.start_time(proc.pid))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True

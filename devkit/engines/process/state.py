@@ -15,7 +15,6 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from devkit.engines.record import EndpointRecord
 from devkit.paths import endpoint_state_dir, state_dir
 
 STATE_FILE = "process.json"
@@ -64,12 +63,11 @@ class RouterRecord:
 @dataclass
 class ProcessState:
     name: str
-    record: EndpointRecord
     deployments: dict[str, DeploymentRecord] = field(default_factory=dict)
     router: RouterRecord | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "endpoint": self.record.to_json(),
+        return {"name": self.name,
                 "deployments": {n: asdict(d) for n, d in self.deployments.items()},
                 "router": asdict(self.router) if self.router else None}
 
@@ -81,11 +79,9 @@ class ProcessState:
         for name, raw in raw_deployments.items():
             replicas = tuple(ReplicaRecord(**r) for r in raw.pop("replicas", []))
             deployments[name] = DeploymentRecord(**raw, replicas=replicas)
-        endpoint = data.get("endpoint") or {}
-        assert isinstance(endpoint, dict)
         router = data.get("router")
         assert router is None or isinstance(router, dict)
-        return cls(str(data["name"]), EndpointRecord.from_json(endpoint), deployments,
+        return cls(str(data["name"]), deployments,
                    RouterRecord(**router) if router else None)
 
 

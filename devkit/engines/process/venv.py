@@ -22,7 +22,6 @@ the venv is made, once, with the Python that runs instead.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import platform
 import shutil
 import subprocess
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from devkit.engines.base import Progress
 from devkit.errors import ImageBuildError
+from devkit.images.runtime_wheel import runtime_source, runtime_version
 from devkit.images.smoke import check_venv, distribution_names
 from devkit.images.wheelhouse import Target
 from devkit.paths import cache_dir
@@ -77,25 +77,14 @@ def requirements_of(deployment: DeploymentSpec) -> Requirements:
     return Requirements(env.requirements, env.pip_options, tuple(notices), env.path)
 
 
-def runtime_source() -> Path | None:
-    """The runtime's source checkout (with its pyproject), when devkit runs from one."""
-    spec = importlib.util.find_spec("devkit_runtime")
-    if spec is None or spec.origin is None:
-        return None
-    root = Path(spec.origin).resolve().parent.parent
-    return root if (root / "pyproject.toml").is_file() else None
-
-
-def runtime_version() -> str:
-    from devkit_runtime import __version__
-
-    return str(__version__)
-
-
 def venv_hash(reqs: Requirements) -> str:
+    source = runtime_source()
+    # The runtime's own dependencies are part of the venv: a runtime that gained one
+    # (werkzeug) must not reuse a venv built without it.
+    project = (source / "pyproject.toml").read_text(encoding="utf-8") if source else ""
     digest = hashlib.sha256()
     for part in (*reqs.packages, "--", *reqs.pip_options, "--", sys.version,
-                 runtime_version(), str(runtime_source()), RUNTIME_EXTRAS):
+                 runtime_version(), str(source), project, RUNTIME_EXTRAS):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 

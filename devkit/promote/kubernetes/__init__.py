@@ -18,6 +18,23 @@ Modules, lowest first:
     rollout   waiting for Deployments, and what a failed rollout shows
     deploy    one promote start to finish; the endpoint's keys
     status    status and logs read back from the cluster
+    target    the promote machinery's Place for kind kubernetes (plan, apply, rollback, ...)
 
 See docs/kubernetes.md for what a cluster needs.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devkit.promote.kubernetes.target import KubernetesTarget
+    from devkit.promote.targets import Target
+
+
+def open_kubernetes(target: Target) -> KubernetesTarget:
+    """The Kubernetes place of :func:`devkit.promote.places.open_place` (imported lazily:
+    it needs the ``kubernetes`` client)."""
+    from devkit.promote.kubernetes.target import KubernetesTarget
+
+    return KubernetesTarget(target)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from devkit.errors import DevkitError
+from devkit.errors import TargetError
 
 
-class KubernetesError(DevkitError):
+class KubernetesError(TargetError):
     """The cluster refused or failed an operation on one of the endpoint's objects."""
-
-    exit_code = 9
 
 
 class GatewayApiMissing(KubernetesError):
     """The cluster does not serve ``gateway.networking.k8s.io/v1`` HTTPRoutes."""
 
 
-class RolloutFailed(KubernetesError):
+class DeploymentNotRolledOut(KubernetesError):
     """A Deployment did not finish its rollout; the previous ReplicaSet keeps serving."""

@@ -6,7 +6,7 @@ generation, every replica must be updated and available, no old replica may rema
 ``Progressing`` condition with reason ``ProgressDeadlineExceeded`` is a failure (the
 Deployment's ``progressDeadlineSeconds`` comes from the readiness probe budget).
 
-On a failure :func:`wait` raises :class:`RolloutFailed` with the events and the last log
+On a failure :func:`wait` raises :class:`DeploymentNotRolledOut` with the events and the last log
 lines of the new pods. Nothing is undone: with ``maxUnavailable: 0`` the previous
 ReplicaSet was never scaled down, so it keeps serving; ``devkit promote --rollback`` puts the
 previous release back.
@@ -21,7 +21,7 @@ from typing import Any
 
 from devkit.promote.kubernetes import names
 from devkit.promote.kubernetes.client import Cluster
-from devkit.promote.kubernetes.errors import KubernetesError, RolloutFailed
+from devkit.promote.kubernetes.errors import DeploymentNotRolledOut, KubernetesError
 
 LOG_LINES = 20
 
@@ -64,7 +64,7 @@ def status(obj: Mapping[str, Any]) -> RolloutStatus:
 
 def wait(cluster: Cluster, name: str, progress: Callable[[RolloutStatus], None] | None = None,
          poll_s: float = 2.0, deadline_s: float | None = None) -> RolloutStatus:
-    """Poll Deployment ``name`` until it rolled out; RolloutFailed when it cannot.
+    """Poll Deployment ``name`` until it rolled out; DeploymentNotRolledOut when it cannot.
 
     The Deployment's own ``progressDeadlineSeconds`` decides failure; ``deadline_s`` is only
     a backstop for a controller that never reports (a cluster without one).
@@ -85,7 +85,7 @@ def wait(cluster: Cluster, name: str, progress: Callable[[RolloutStatus], None] 
             return current
         if current.failed or (deadline_s is not None
                               and time.monotonic() - started > deadline_s):
-            raise RolloutFailed(failure_report(cluster, obj, current))
+            raise DeploymentNotRolledOut(failure_report(cluster, obj, current))
         time.sleep(poll_s)
 
 

@@ -1,12 +1,7 @@
-"""The main screen: the endpoint tree beside tabs for overview, logs and invoke, and every
-action on the selection (up, down, restart, reload, debug, traffic, keys, logs).
-
-It polls the backend about once a second in a thread worker and fans the snapshot out to
-its widgets. Actions run in thread workers too; while one runs, the deployment it acts on
-shows a TUI-side state (building, reloading, debugging) over the engine's. Every result,
-good or bad, comes back as a message and ends as a notification with the same sentence
-the CLI would print.
-"""
+"""The main screen: the endpoint tree beside overview/logs/invoke tabs, and every action on
+the selection. It polls the backend in a thread worker about once a second; actions run in
+thread workers too, showing a TUI-side state (building, reloading, debugging) while they
+run, and end as a notification with the sentence the CLI would print."""
 
 from __future__ import annotations
 
@@ -24,10 +19,12 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from devkit.errors import DevkitError
 from devkit.reload import ReplicaReload, summary
+from devkit.spec import format_weights
 from devkit.tui.backend import Backend
 from devkit.tui.history import MetricsHistory
 from devkit.tui.screens.confirm import ConfirmScreen
 from devkit.tui.screens.data import show_latest
+from devkit.tui.screens.guards import need_deployment, need_view
 from devkit.tui.screens.keys import KeysScreen
 from devkit.tui.screens.logs import LogsScreen
 from devkit.tui.screens.side_by_side import SideBySideScreen
@@ -41,7 +38,7 @@ from devkit.tui.views import (
     EndpointView,
     Metrics,
     Snapshot,
-    with_state,
+    overlaid,
 )
 from devkit.tui.widgets.endpoint_tree import EndpointTree, Selection
 from devkit.tui.widgets.invoke import InvokePanel
@@ -162,14 +159,7 @@ class MainScreen(Screen[None]):
 
     def shown_snapshot(self) -> Snapshot:
         """The snapshot with the TUI's own in-flight states laid over the engine's."""
-        views = []
-        overlays = {key: DEBUGGING for key in self.debugged} | self.busy
-        for view in self.snapshot.endpoints:
-            for (endpoint, deployment), state in overlays.items():
-                if endpoint == view.name:
-                    view = with_state(view, deployment, state)
-            views.append(view)
-        return Snapshot(tuple(views), self.snapshot.errors)
+        return overlaid(self.snapshot, {key: DEBUGGING for key in self.debugged} | self.busy)
 
     def refresh_panels(self) -> None:
         view = self.current_view()
@@ -209,7 +199,7 @@ class MainScreen(Screen[None]):
         self.notify("Probe lines shown." if shown else "Probe lines hidden.")
 
     def action_up(self) -> None:
-        view = self._need_view()
+        view = need_view(self)
         if view is not None:
             self.progress[view.name] = []
             self._start((view.name, None), BUILDING if not view.running else STARTING,
@@ -220,7 +210,7 @@ class MainScreen(Screen[None]):
         return f"{endpoint} is up."
 
     def action_down(self) -> None:
-        view = self._need_view(running=True)
+        view = need_view(self, running=True)
         if view is not None:
             self._confirm(f"Stop and remove every replica of '{view.name}'?",
                           lambda: self._start((view.name, None), "stopping",
@@ -231,7 +221,7 @@ class MainScreen(Screen[None]):
         return f"{endpoint} is down; nothing of it is left running."
 
     def action_restart(self) -> None:
-        view = self._need_view(running=True)
+        view = need_view(self, running=True)
         if view is not None:
             def restart() -> str:
                 self.backend.restart(view.name, self._reporter(view.name))
@@ -241,14 +231,14 @@ class MainScreen(Screen[None]):
                                                             restart))
 
     def action_reload(self) -> None:
-        view, deployment = self._need_deployment()
+        view, deployment = need_deployment(self)
         if view is not None and deployment is not None:
             self._start((view.name, deployment), RELOADING,
                         lambda: self.backend.reload(view, deployment), reload=True)
 
     def action_debug(self) -> None:
         """Start debugging the selected deployment; pressed again, stop (after asking)."""
-        view, deployment = self._need_deployment()
+        view, deployment = need_deployment(self)
         if view is None or deployment is None:
             return
         key = (view.name, deployment)
@@ -266,43 +256,28 @@ class MainScreen(Screen[None]):
         self._start(key, DEBUGGING, debug, dialog=True, debug_on=True)
 
     def action_traffic(self) -> None:
-        view = self._need_view()
+        view = need_view(self)
         if view is not None:
             self.app.push_screen(TrafficScreen(view), self._traffic_chosen)
 
     def _traffic_chosen(self, edit: TrafficEdit | None) -> None:
-        view = self._need_view()
+        view = need_view(self)
         if edit is None or view is None:
             return
 
         def apply() -> str:
             applied = self.backend.set_traffic(view.name, edit.traffic, edit.mirror)
-            split = " ".join(f"{n}={w}" for n, w in edit.traffic.items())
-            return (f"Traffic of {view.name} now {split}; " +
-                    ("applied live by the router." if applied else
-                     "saved; it applies when the router runs."))
+            how = "applied live by the router" if applied else "saved; it applies when it runs"
+            return f"Traffic of {view.name} now {format_weights(edit.traffic, edit.mirror)}; {how}."
         self._start((view.name, None), None, apply)
 
     def action_promote(self) -> None:
-        view = self._need_view()
-        if view is None or view.spec_dir is None:
-            self.notify("Select an endpoint whose spec folder is known to promote it.",
-                        severity="warning")
-            return
-        from devkit.tui.screens.promote import PromoteScreen
-        from devkit.tui.targets import target_for
+        from devkit.tui.screens.promote import open_promote
 
-        spec = self.backend.spec(view.name)
-        try:
-            target = target_for(view.spec_dir, spec.spec.compute if spec else None)
-        except DevkitError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return
-        self.app.push_screen(PromoteScreen(view.spec_dir, target.name),
-                             lambda note: self.notify(note) if note else None)
+        open_promote(self, need_view(self))
 
     def action_keys(self) -> None:
-        view = self._need_view()
+        view = need_view(self)
         if view is not None:
             self._fetch_keys(view.name)
 
@@ -327,20 +302,19 @@ class MainScreen(Screen[None]):
     def _regenerate(self, endpoint: str, which: str) -> str:
         self.backend.credentials(endpoint, regenerate=which)
         return f"The {which} key of {endpoint} was regenerated; press k to see it."
-
     def action_logs_full(self) -> None:
-        view = self._need_view(running=True)
+        view = need_view(self, running=True)
         if view is not None:
             deployment = self.selection.deployment if self.selection else None
             self.app.push_screen(LogsScreen(self.backend, view.name, deployment))
 
     def action_data(self) -> None:
-        view = self._need_view()
+        view = need_view(self)
         if view is not None:
             show_latest(self, view.name, self.selection.deployment if self.selection else None)
 
     def action_side_by_side(self) -> None:
-        view = self._need_view(running=True)
+        view = need_view(self, running=True)
         if view is not None:
             self.app.push_screen(SideBySideScreen(self.backend, view, self.poll_s))
 
@@ -416,22 +390,3 @@ class MainScreen(Screen[None]):
 
     def _confirm(self, question: str, then: Callable[[], None]) -> None:
         self.app.push_screen(ConfirmScreen(question), lambda yes: then() if yes else None)
-
-    def _need_view(self, running: bool = False) -> EndpointView | None:
-        view = self.current_view()
-        if view is None:
-            self.notify("No endpoint here: run `devkit` in a folder with an endpoint.yml.",
-                        severity="warning")
-        elif running and not view.running:
-            self.notify(f"{view.name} is not running; start it with u.", severity="warning")
-            return None
-        return view
-
-    def _need_deployment(self) -> tuple[EndpointView | None, str | None]:
-        view = self._need_view(running=True)
-        if view is None:
-            return None, None
-        if self.selection is None or self.selection.deployment is None:
-            self.notify("Select a deployment in the tree first.", severity="warning")
-            return None, None
-        return view, self.selection.deployment

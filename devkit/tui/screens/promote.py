@@ -5,6 +5,7 @@ screen returns the result sentence (or None when declined or failed)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,6 +16,7 @@ from textual.widgets import Button, Label, Log
 
 from devkit.errors import DevkitError
 from devkit.tui import targets
+from devkit.tui.views import EndpointView
 
 
 class PromoteScreen(ModalScreen["str | None"]):
@@ -87,3 +89,21 @@ class PromoteScreen(ModalScreen["str | None"]):
             self.action_apply()
         else:
             self.action_close()
+
+
+def open_promote(screen: Any, view: EndpointView | None) -> None:
+    """P on the main screen: the plan for the selected endpoint's target, in this modal."""
+    if view is None or view.spec_dir is None:
+        screen.notify("Select an endpoint whose spec folder is known to promote it.",
+                      severity="warning")
+        return
+    from devkit.tui.targets import target_for
+
+    spec = screen.backend.spec(view.name)
+    try:
+        target = target_for(view.spec_dir, spec.spec.compute if spec else None)
+    except DevkitError as exc:
+        screen.notify(str(exc), severity="error", timeout=10)
+        return
+    screen.app.push_screen(PromoteScreen(view.spec_dir, target.name),
+                           lambda note: screen.notify(note) if note else None)

@@ -1,4 +1,4 @@
-"""The endpoint router: the local front end of a managed online endpoint (CONTRACT.md §3).
+"""The endpoint router: the local front end of a managed online endpoint (docs/contract.md §3).
 
 One router fronts every deployment of one endpoint. It authenticates the caller, picks a
 deployment (weighted split, ``azureml-model-deployment`` pin, background mirror), forwards

@@ -34,14 +34,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(
-        Router(args.config.resolve()),
+    server: uvicorn.Server | None = None
+    router = Router(args.config.resolve(),
+                    listening=lambda: server is not None and server.started)
+    config = uvicorn.Config(
+        router,
         host=args.host, port=args.port, http="httptools", loop="asyncio",
         lifespan="on", access_log=args.access_log, log_level=args.log_level,
         server_header=False, date_header=False, timeout_graceful_shutdown=10,
         # Keep client connections open longer than typical client pools expect.
         timeout_keep_alive=30,
     )
+    server = uvicorn.Server(config)
+    server.run()
 
 
 if __name__ == "__main__":

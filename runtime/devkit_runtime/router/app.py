@@ -51,13 +51,14 @@ SCORE_METHODS = frozenset({"GET", "POST", "OPTIONS"})
 class Router:
     """The ASGI app. ``rng`` seeds the traffic split (tests); None means system entropy."""
 
-    def __init__(self, config_path: Path, rng: random.Random | None = None) -> None:
+    def __init__(self, config_path: Path, rng: random.Random | None = None,
+                 listening: Callable[[], bool] = lambda: True) -> None:
         self.metrics = RouterMetrics()
         self.shadow = ShadowBook()
         self.state: RouterState | None = None
         self._rng = rng
         self._pools = PoolRegistry()
-        self._watcher = ConfigWatcher(config_path, self._apply)
+        self._watcher = ConfigWatcher(config_path, self._apply, listening)
         self._tasks: set[asyncio.Task[None]] = set()
         self._mirrors_in_flight = 0
         self.payloads = PayloadLog()  # request/response data collection

@@ -42,15 +42,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devkit_runtime.collection.settings import CollectionSettings
+from devkit_runtime.errors import ConfigError  # the file is missing or invalid
 from devkit_runtime.router.diff import Tolerance
 
 CONFIG_VERSION = 1
 SCORE_PATH = "/score"
 AUTH_MODES = ("key", "aml_token", "none")
-
-
-class ConfigError(Exception):
-    """The router config file is missing or invalid; the message names the file and field."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ class DeploymentRoute:
 
     @property
     def max_in_flight(self) -> int:
-        """The managed front end's 429 threshold (CONTRACT.md §3)."""
+        """The managed front end's 429 threshold (docs/contract.md §3)."""
         return 2 * self.max_concurrent_requests_per_instance * self.instance_count
 
 

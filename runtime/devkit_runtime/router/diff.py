@@ -142,15 +142,16 @@ def _is_json_type(content_type: str) -> bool:
 
 
 def _walk(live: Any, shadow: Any, path: str, tolerance: Tolerance) -> Iterator[Difference]:
-    if path in tolerance.ignore or field_of(path) in tolerance.ignore:
+    if tolerance.ignore and (path in tolerance.ignore or field_of(path) in tolerance.ignore):
         return
     if isinstance(live, dict) and isinstance(shadow, dict):
         for key in list(live) + [k for k in shadow if k not in live]:
             child = f"{path}.{key}" if _plain_key(key) else f"{path}[{json.dumps(key)}]"
             if key not in shadow or key not in live:
-                yield Difference(child, _excerpt(live.get(key, _MISSING)),
-                                 _excerpt(shadow.get(key, _MISSING)))
-            else:
+                if not _ignored(child, tolerance):
+                    yield Difference(child, _excerpt(live.get(key, _MISSING)),
+                                     _excerpt(shadow.get(key, _MISSING)))
+            elif not _plainly_equal(live[key], shadow[key]):
                 yield from _walk(live[key], shadow[key], child, tolerance)
     elif isinstance(live, list) and isinstance(shadow, list):
         yield from _walk_list(live, shadow, path, tolerance)
@@ -160,10 +161,26 @@ def _walk(live: Any, shadow: Any, path: str, tolerance: Tolerance) -> Iterator[D
 
 def _walk_list(live: Sequence[Any], shadow: Sequence[Any], path: str,
                tolerance: Tolerance) -> Iterator[Difference]:
-    if len(live) != len(shadow):
+    if len(live) != len(shadow) and not _ignored(f"{path}.length", tolerance):
         yield Difference(f"{path}.length", str(len(live)), str(len(shadow)))
     for index in range(min(len(live), len(shadow))):
-        yield from _walk(live[index], shadow[index], f"{path}[{index}]", tolerance)
+        if not _plainly_equal(live[index], shadow[index]):
+            yield from _walk(live[index], shadow[index], f"{path}[{index}]", tolerance)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plainly_equal(live: Any, shadow: Any) -> bool:
+    """Equal scalars of the same type: the common case, settled without a recursive step
+    (same type, so ``True`` never equals ``1`` here; NaN is never equal and walks on)."""
+    kind = type(live)
+    return kind is type(shadow) and kind in _PLAIN and live == shadow
+
+
+def _ignored(path: str, tolerance: Tolerance) -> bool:
+    return bool(tolerance.ignore) and (path in tolerance.ignore
+                                       or field_of(path) in tolerance.ignore)
 
 
 def _same_scalar(live: Any, shadow: Any, tolerance: Tolerance) -> bool:

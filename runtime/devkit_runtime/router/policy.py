@@ -2,7 +2,7 @@
 
 A pure object with no I/O and an injectable random source, so the split can be tested
 exactly with a seed and swapped atomically when the config changes. The rules are those of
-the managed front end (CONTRACT.md §3):
+the managed front end (docs/contract.md §3):
 
 - the ``azureml-model-deployment`` header pins a deployment, even one at 0% live traffic;
   pinning a name that does not exist is refused with the list of real names;

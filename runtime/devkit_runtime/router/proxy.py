@@ -1,7 +1,7 @@
 """Forwarding one request: serialise it for the replica, map the outcome to a response.
 
 Pure functions over bytes, kept apart from the ASGI plumbing so the status-code rules of
-the managed front end (CONTRACT.md §3) read in one place:
+the managed front end (docs/contract.md §3) read in one place:
 
 - replica answered 200 → 200, body and headers passed through;
 - replica answered anything else on ``/score`` → 424 with
@@ -17,10 +17,10 @@ business and must not reach the model container's logs.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from devkit_runtime.ids import new_request_id
 from devkit_runtime.router.upstream import BodyStream, UpstreamResponse
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and the ones the router rewrites itself.
@@ -67,7 +67,7 @@ class Incoming:
                 incoming.client_request_id = value
             incoming.forwarded.append((name, value))
         if not incoming.request_id:
-            incoming.request_id = str(uuid.uuid4()).encode("ascii")
+            incoming.request_id = new_request_id()
         return incoming
 
     def id_headers(self) -> list[tuple[bytes, bytes]]:

@@ -8,7 +8,8 @@ The watcher polls the file's identity (inode, size, mtime) every 0.2 s, because 
 bind mounts do not deliver inotify events reliably, and reloads at once on SIGHUP. After
 each attempt it writes ``router.applied.json`` next to the config (``{"generation": N}``,
 plus ``"error"`` when the newest file was rejected) so the host can wait for a change to
-take effect without knowing the router's address.
+take effect without knowing the router's address; the first one only once the server
+listens.
 """
 
 from __future__ import annotations
@@ -61,9 +62,14 @@ def summary(config: RouterConfig) -> str:
 class ConfigWatcher:
     """Reloads ``path`` when it changes or on demand, handing each good config to ``apply``."""
 
-    def __init__(self, path: Path, apply: Callable[[RouterConfig], None]) -> None:
+    def __init__(self, path: Path, apply: Callable[[RouterConfig], None],
+                 listening: Callable[[], bool] = lambda: True) -> None:
         self.path = path
         self._apply = apply
+        # The marker promises "this router serves generation N": on start it is written
+        # only once the server listens, so a host that waits for it can send at once.
+        self._listening = listening
+        self._unwritten = False
         self._identity: tuple[int, int, int] | None = None
         self._wake = asyncio.Event()
         self.generation: int | None = None
@@ -81,7 +87,10 @@ class ConfigWatcher:
             self._apply(config)
             self.generation, self.last_error = config.generation, ""
             log.info("applied router config %s", summary(config))
-        self._write_applied()
+        if self._listening():
+            self._write_applied()
+        else:
+            self._unwritten = True
 
     def request_reload(self) -> None:
         """Reload on the next loop turn (the SIGHUP handler)."""
@@ -89,6 +98,12 @@ class ConfigWatcher:
         self._wake.set()
 
     async def run(self) -> None:
+        while self._unwritten:
+            if self._listening():
+                self._unwritten = False
+                self._write_applied()
+            else:
+                await asyncio.sleep(0.01)
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_INTERVAL_S)

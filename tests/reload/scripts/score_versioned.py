@@ -1,6 +1,8 @@
-"""A score.py whose answer says which version of the code served it (tests edit VERSION),
-with a helper module beside it and a slow request for in-flight checks."""
+"""A score.py whose answer says which version of the code served it (tests edit VERSION)
+and which worker process (pid), with a helper module beside it and a slow request for
+in-flight checks."""
 
+import os
 import time
 
 import helper
@@ -16,4 +18,4 @@ def run(data):
     if data == "slow":
         print("slow request started", flush=True)
         time.sleep(1.5)
-    return {"version": VERSION, "helper": helper.VALUE}
+    return {"version": VERSION, "helper": helper.VALUE, "pid": os.getpid()}
