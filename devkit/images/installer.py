@@ -1,0 +1,126 @@
+"""How an environment image installs its wheels: ``uv`` in layers, or pip as before.
+
+A new environment used to spend most of its build in pip (one process unpacking and
+byte-compiling every wheel in turn) and in the multi-stage ``COPY --from`` that kept the
+wheels out of the final image (the whole venv copied once more into a new layer). This
+module writes the install part of the generated Dockerfile instead:
+
+* ``uv`` (a static binary shipped in a wheel) installs from the wheelhouse, offline, and
+  compiles bytecode with parallel workers. Its wheel is resolved into the wheelhouse like any
+  package and the binary is unpacked on the host (:func:`uv_binary`), so builds still reach
+  no network.
+* One stage, three layers, in an order that Docker's layer cache can reuse: the uv binary
+  (identical for every environment), the *shared* wheels (the big ones: numpy, scipy,
+  scikit-learn...) installed ``--no-deps``, then the rest with the requirements. Adding a
+  small package to a conda file changes only the last layer, so the big packages are not
+  installed again. Labels naming the environment come after, where they bust no cache.
+  The wheels are deleted in the same ``RUN`` that installs them; their ``COPY`` layers stay
+  in the image's history (shared by every image with the same wheel set), which is the price
+  of the classic builder (docker-py's) having no bind mounts.
+
+``DEVKIT_INSTALLER=pip`` selects the previous two-stage pip build (kept for the cold-path
+benchmark, ``bench/cold_env.py``, and as the fallback when no uv wheel can be had).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from devkit.errors import ImageBuildError
+from devkit.images.wheelhouse import Progress, Target, resolve
+from devkit.paths import cache_dir
+
+INSTALLER_ENV = "DEVKIT_INSTALLER"
+UV_REQUIREMENT = "uv"
+# A wheel at least this big goes into the shared layer: the set that decides the build time
+# (numpy, scipy, scikit-learn, pandas) is stable when a small package is added.
+SHARED_BYTES = 2_000_000
+UV_IN_IMAGE = "/opt/devkit/bin/uv"
+
+
+@dataclass(frozen=True)
+class Installer:
+    """Which installer a build uses; ``uv`` is the unpacked binary (None: pip)."""
+
+    uv: Path | None
+
+    @property
+    def name(self) -> str:
+        return "uv" if self.uv else "pip"
+
+
+def choose_installer(target: Target, progress: Progress) -> tuple[Installer, str | None]:
+    """uv unless ``DEVKIT_INSTALLER=pip`` or no uv wheel can be had; the second item is a
+    one-line notice when uv was wanted but is unavailable."""
+    if os.environ.get(INSTALLER_ENV, "uv").strip().lower() == "pip":
+        return Installer(None), None
+    try:
+        return Installer(uv_binary(target, progress)), None
+    except ImageBuildError as exc:
+        return Installer(None), f"uv is unavailable ({exc}); installing with pip (slower)."
+
+
+def uv_binary(target: Target, progress: Progress) -> Path:
+    """uv's binary for ``target``, from its wheel in the wheelhouse, unpacked once into
+    devkit's cache (``uv/<wheel name>/uv``)."""
+    resolution = resolve([UV_REQUIREMENT], target, progress=progress)
+    wheel = next((w for w in resolution.wheels if w.name.startswith("uv-")), None)
+    if wheel is None:
+        raise ImageBuildError(f"the wheelhouse {resolution.directory} has no uv wheel; "
+                              "delete that folder and rerun to resolve it again.")
+    binary = cache_dir() / "uv" / wheel.stem / "uv"
+    if not binary.is_file():
+        _unpack(wheel, binary)
+    return binary
+
+
+def _unpack(wheel: Path, binary: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        member = next((n for n in archive.namelist() if n.endswith(".data/scripts/uv")), None)
+        if member is None:
+            raise ImageBuildError(f"{wheel} holds no uv binary (.data/scripts/uv); delete it "
+                                  "from the wheelhouse and rerun.")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_suffix(".partial")
+        partial.write_bytes(archive.read(member))
+    partial.chmod(0o755)
+    partial.replace(binary)
+
+
+def split_shared(wheels: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(shared, rest): the big wheels first, in name order so the layer's key is stable."""
+    shared = sorted((w for w in wheels if w.stat().st_size >= SHARED_BYTES),
+                    key=lambda w: w.name)
+    rest = sorted((w for w in wheels if w.stat().st_size < SHARED_BYTES),
+                  key=lambda w: w.name)
+    return shared, rest
+
+
+UV_VENV = """\
+FROM {base}
+COPY uv {uv}
+COPY shared /opt/devkit/shared
+RUN {uv} venv --quiet --system-site-packages --python "$(command -v python3)" {venv} \\
+"""
+UV_SHARED = """\
+ && {uv} pip install --python {venv}/bin/python --offline --no-index --no-deps \\
+    --no-cache --compile-bytecode {wheels} \\
+"""
+UV_REST = """\
+ && rm -rf /opt/devkit/shared
+COPY wheels /opt/devkit/wheels
+RUN {uv} pip install --python {venv}/bin/python --offline --no-index --no-cache \\
+    --compile-bytecode --find-links /opt/devkit/wheels -r /opt/devkit/wheels/requirements.txt \\
+ && rm -rf /opt/devkit/wheels
+"""
+
+
+def uv_steps(base: str, venv: str, shared: list[Path]) -> str:
+    """The install steps of the uv build (the context has ``uv``, ``shared/``, ``wheels/``):
+    the venv and the shared wheels in one layer, the rest in the next."""
+    wheels = " ".join(f"/opt/devkit/shared/{w.name}" for w in shared)
+    steps = UV_VENV + (UV_SHARED if shared else "") + UV_REST
+    return steps.format(base=base, uv=UV_IN_IMAGE, venv=venv, wheels=wheels)
