@@ -27,6 +27,9 @@ from devkit.images.mirror import host_mirror
 
 DEFAULT_BASE_IMAGE = "devkit/base:bookworm"
 BASE_LABEL = "devkit.base"
+# What the image was built with, so a machine can tell an image older than the package list
+# (`.ci/run` rebuilds such an image; `devkit doctor` could say so).
+PACKAGES_LABEL = "devkit.base.packages"
 # libgomp1: the OpenMP runtime LightGBM's wheels link and do not bundle (Azure's images have it)
 FULL_PACKAGES = ("python3", "python3-venv", "python3-pip", "ca-certificates", "libgomp1")
 # devkit installs pip from the wheelhouse, so python3 alone is enough to build on.
@@ -208,7 +211,8 @@ def _import_rootfs(client: docker.DockerClient, rootfs: Path, options: BaseImage
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "ENV LANG=C.UTF-8",
         "ENV PYTHONUNBUFFERED=1",
-        f"LABEL {BASE_LABEL}=1 devkit.base.suite={options.suite}",
+        f"LABEL {BASE_LABEL}=1 devkit.base.suite={options.suite} "
+        f"{PACKAGES_LABEL}={','.join(options.packages)}",
     ]
     repository, _, tag = options.tag.rpartition(":")
     if not repository or "/" in tag:
