@@ -68,11 +68,12 @@ def recall_spec(name: str) -> Endpoint | None:
         recipe = Recipe.from_json(record["recipe"]) if record and "recipe" in record else None
     except (KeyError, TypeError, ValueError):
         return None
-    if recipe is not None:
-        paths = recipe.files()
+    if recipe is not None:  # may hold no file at all: `devkit ml online-endpoint create -n`
+        files = recipe.files()
+        return load_recipe(recipe) if all(p.is_file() for p in files) else None
     if not paths or not all(p.is_file() for p in paths):
         return None
-    return load_recipe(recipe) if recipe is not None else load(paths)
+    return load(paths)
 
 
 def recall_settings(name: str) -> RunSettings:

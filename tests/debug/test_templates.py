@@ -4,6 +4,7 @@ copy): a wheel installed without the checkout finds and fills both."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,8 +44,10 @@ def test_a_wheel_installed_without_the_checkout_fills_the_templates(tmp_path: Pa
          str(wheel))
     shutil.rmtree(source)  # nothing of the checkout is left to fall back on
     # devkit's dependencies come from this venv's site-packages, appended after the
-    # throwaway venv's own (a PYTHONPATH entry runs no .pth: the editable devkit stays out).
-    env = {"PYTHONPATH": sysconfig.get_paths()["purelib"], "PATH": "/usr/bin:/bin"}
+    # throwaway venv's own (a PYTHONPATH entry runs no .pth: the editable devkit stays out);
+    # its dependency devkit-runtime is installed editable here, so its folder is named.
+    deps = [sysconfig.get_paths()["purelib"], str(REPO / "runtime")]
+    env = {"PYTHONPATH": os.pathsep.join(deps), "PATH": "/usr/bin:/bin"}
     shown = json.loads(_run(str(python), "-c", FILL_BOTH, env=env, cwd=tmp_path))
     assert Path(shown["devkit"]).is_relative_to(env_dir)
     assert shown["launch"]["pathMappings"] == [{"localRoot": "/here",

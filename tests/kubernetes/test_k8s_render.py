@@ -13,6 +13,7 @@ from k8s_schemas import KUBERNETES_VERSION, problems
 from k8s_server import HTTPROUTE_CRD
 from k8s_specs import SAMPLE, images, scaled_endpoint, write_endpoint
 
+from devkit.errors import SpecError
 from devkit.promote.kubernetes import inputs, names, render, workload
 from devkit.promote.kubernetes.errors import KubernetesError
 from devkit.promote.kubernetes.settings import (
@@ -164,9 +165,9 @@ def test_refusals_name_the_deployment_and_the_fix(tmp_path: Path) -> None:
                          deployments={"blue": {"instance_type": "Standard_Z1_v9"}})
     with pytest.raises(KubernetesError, match="'Standard_Z1_v9', which is not in devkit's"):
         render.render(odd, images(odd), TARGET)
-    aad = write_endpoint(tmp_path / "aad", "aad", {"blue": 100}, auth_mode="aad_token")
-    with pytest.raises(KubernetesError, match="aad_token, which needs Microsoft Entra ID"):
-        render.render(aad, images(aad), TARGET)
+    # aad_token never reaches the renderer: the spec loader refuses it (issue 9).
+    with pytest.raises(SpecError, match="aad_token needs Microsoft Entra ID"):
+        write_endpoint(tmp_path / "aad", "aad", {"blue": 100}, auth_mode="aad_token")
 
 
 def test_long_names_become_distinct_dns_labels() -> None:
