@@ -142,8 +142,9 @@ def test_code_change_rolls_out_under_load_pushing_only_code_layers(
         result = _promote(promoted["folder"])
     assert result.applied and result.pushed is not None
     assert load.results and not load.failures, load.failures[:5]
-    # blue and green share the code folder: one new code layer each, nothing else
-    assert result.pushed.layers_pushed == 2, result.pushed
+    # blue and green share the code folder: a new code layer each, nothing else; when the
+    # two code layers come out byte-identical the registry stores (and we push) one
+    assert result.pushed.layers_pushed in (1, 2), result.pushed
     assert result.pushed.bytes_pushed < 5 * 1024 * 1024
     after = {d.name: d.urls for d in ops.status(target_config, promoted["name"])[0].deployments}
     assert all(after[name] != before[name] for name in before)
