@@ -34,7 +34,6 @@ when ``--target`` is not given (:func:`target_for`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -44,6 +43,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from devkit.errors import TargetUnavailable
+from devkit.paths import config_dir
 
 KINDS = ("swarm", "kubernetes")
 PROJECT_FILE = "devkit-targets.yml"
@@ -84,14 +84,6 @@ class Target:
         return {key: value for key, value in asdict(self).items()
                 if key not in ("name", "source") and
                 (key in ("kind", "registry") or value != getattr(defaults, key))}
-
-
-def config_dir() -> Path:
-    explicit = os.environ.get("DEVKIT_CONFIG_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "devkit"
 
 
 def user_file() -> Path:
