@@ -40,6 +40,35 @@ class ReplicaStatus:
     admin_url: str | None = None  # loopback admin port (POST /-/reload), when reachable
     error: str | None = None  # readiness error with traceback, when unhealthy
     cause: str | None = None  # "script" | "environment": whose fault an init() failure is
+    # Crashes healed so far (issue 16): the replica's restarts by its engine's restart
+    # policy (Docker's RestartCount, the process engine's keeper), how its last run ended
+    # ("exited with code 1", "killed by SIGKILL (possibly out of memory)") and its code
+    # (negative: the signal), whether the OOM killer is suspected, and the runtime's own
+    # restarts of its workers (crash or failed liveness probe).
+    restarts: int = 0
+    last_exit: str | None = None
+    last_exit_code: int | None = None
+    oom_suspected: bool = False
+    worker_restarts: int = 0
+    liveness_restarts: int = 0
+    last_worker_exit: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "state": self.state.value, "restarts": self.restarts,
+                "last_exit": self.last_exit, "last_exit_code": self.last_exit_code,
+                "oom_suspected": self.oom_suspected, "worker_restarts": self.worker_restarts,
+                "liveness_restarts": self.liveness_restarts,
+                "last_worker_exit": self.last_worker_exit}
+
+    def crash_note(self) -> str | None:
+        """One line on what was healed, or None when nothing ever crashed."""
+        parts = []
+        if self.restarts:
+            parts.append(f"restarted {self.restarts} time(s), last {self.last_exit}")
+        if self.worker_restarts:
+            parts.append(f"worker restarted {self.worker_restarts} time(s) "
+                         f"({self.liveness_restarts} for liveness), last {self.last_worker_exit}")
+        return "; ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -55,6 +84,10 @@ class DeploymentStatus:
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
     cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
+    # With no ready replica: why (the first replica's error, last exit, or state), and
+    # the last lines of its log (filled by engines that can read them).
+    reason: str | None = None
+    log_tail: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +100,9 @@ class DeploymentStatus:
             "urls": list(self.urls),
             "error": self.error,
             "cause": self.cause,
+            "reason": self.reason,
+            "log_tail": list(self.log_tail),
+            "replica_status": [r.to_json() for r in self.replica_status],
         }
 
 
@@ -124,4 +160,21 @@ def deployment_status(name: str, replicas: Sequence[ReplicaStatus], image: str,
         replica_status=tuple(replicas),
         env_hash=env_hash,
         cause=next((r.cause for r in replicas if r.error), None),
+        reason=not_ready_reason(replicas),
     )
+
+
+def not_ready_reason(replicas: Sequence[ReplicaStatus]) -> str | None:
+    """Why a deployment with no ready replica serves nothing; None when one is ready."""
+    if any(r.state is DeploymentState.READY for r in replicas):
+        return None
+    if not replicas:
+        return "no replica is running"
+    for replica in replicas:
+        if replica.error:
+            return f"replica {replica.index}: {replica.error.splitlines()[0]}"
+    for replica in replicas:
+        note = replica.crash_note()
+        if note:
+            return f"replica {replica.index} is {replica.state.value}: {note}"
+    return f"replica {replicas[0].index} is {replicas[0].state.value}"
