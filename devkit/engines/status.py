@@ -55,6 +55,9 @@ class DeploymentStatus:
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
     cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
+    # "enabled" | "disabled": whether its replicas can reach beyond the machine, as this
+    # place enforces it (the process engine cannot disable it); None: not reported.
+    egress: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +70,7 @@ class DeploymentStatus:
             "urls": list(self.urls),
             "error": self.error,
             "cause": self.cause,
+            "egress": self.egress,
         }
 
 
