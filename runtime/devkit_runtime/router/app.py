@@ -9,6 +9,8 @@ Routes:
     GET /metrics                                 Prometheus text
     GET /-/metrics.json                          per-deployment JSON (the TUI reads this)
     GET /-/shadow.json                           the shadow diff of mirrored requests
+    GET /-/load.json                             in flight + queued per deployment and
+                                                 replica (local autoscaling reads this)
 
 No framework and no ASGI: the router sits in front of every request, so its own cost is
 the number the overhead benchmark measures; :mod:`server` parses each request into a
@@ -28,13 +30,14 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devkit_runtime.collection.payloads import PayloadLog
 from devkit_runtime.router import proxy, shadow
 from devkit_runtime.router.config import RouterConfig
+from devkit_runtime.router.load import LoadBook
 from devkit_runtime.router.metrics import BUCKETS_S, DeploymentMetrics, RouterMetrics
 from devkit_runtime.router.proxy import Incoming, Outgoing
 from devkit_runtime.router.relay import relay
@@ -67,6 +70,7 @@ class Router:
         self._watch: asyncio.Task[None] | None = None
         self._mirrors_in_flight = 0
         self.payloads = PayloadLog()  # request/response data collection
+        self.load = LoadBook(self.metrics, self._pools)  # what local autoscaling reads
 
     def _apply(self, config: RouterConfig) -> None:
         self.state = RouterState.build(config, self._pools, self._rng)
@@ -97,11 +101,14 @@ class Router:
             return proxy.json_response({**described, "last_error": self._watcher.last_error})
         if path == "/metrics":
             endpoint = state.config.endpoint if state else ""
-            text = self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
+            text = (self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
+                    + self.load.prometheus(state.config if state else None))
             return Outgoing(200, [(b"content-type", b"text/plain; version=0.0.4")],
                             text.encode("utf-8"))
         if path == "/-/metrics.json":
             return proxy.json_response(self._metrics_json(state))
+        if path == "/-/load.json":
+            return proxy.json_response(self.load.as_json(state.config if state else None))
         if path == "/-/shadow.json":
             return proxy.json_response(self.shadow.as_json(state.config.endpoint if state
                                                            else ""))
@@ -216,6 +223,12 @@ class Router:
             outgoing.on_end.append(lambda whole: _stream_ended(metrics, whole))
         return outgoing
 
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` until shutdown (it is cancelled with the mirror copies)."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _mirror(self, state: RouterState, live: str, name: str, data: list[bytes],
                 incoming: Incoming) -> Pending | None:
         """Send a copy in the background; its answer never reaches the client, its
@@ -259,9 +272,11 @@ class Router:
                 pair.shadow_done(answer)
 
     async def startup(self) -> None:
-        """Before the server listens: the first config, the file watcher, SIGHUP."""
+        """Before the server listens: the first config, the file watcher, SIGHUP, and
+        the load sampler."""
         self._watcher.load_now()
         self._watch = asyncio.create_task(self._watcher.run())
+        self._background(self.load.run(lambda: self.state.config if self.state else None))
         _on_sighup(self._watcher.request_reload)
 
     async def shutdown(self) -> None:

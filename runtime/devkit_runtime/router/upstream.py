@@ -346,6 +346,11 @@ class PoolRegistry:
             pool = self._pools[replica.url] = ReplicaPool(replica)
         return pool
 
+    def in_flight(self, url: str) -> int:
+        """Requests the replica at ``url`` is serving now (0 for one without a pool)."""
+        pool = self._pools.get(url)
+        return pool.in_flight if pool is not None else 0
+
     def retain(self, urls: set[str]) -> None:
         """Close and forget pools of replicas no longer in the config."""
         for url in list(self._pools):
