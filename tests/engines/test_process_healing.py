@@ -68,7 +68,7 @@ def test_a_fresh_replica_reports_no_crash(endpoint: Healing) -> None:
     [status] = ENGINE.status(endpoint.name)
     [blue] = status.deployments
     assert blue.state is DeploymentState.READY and blue.reason is None
-    [row] = blue.to_json()["replica_status"]
+    [row] = blue.to_json()["replica_states"]
     assert row["restarts"] == 0 and row["last_exit"] is None and row["oom_suspected"] is False
 
 

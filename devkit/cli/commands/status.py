@@ -45,9 +45,10 @@ def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
                     note = replica.crash_note()
                     if note:
                         click.echo(f"{report.name}/{d.name}-{replica.index}: {note}")
-                if d.reason and d.log_tail:
-                    click.echo("  last log lines:\n" + "\n".join(f"    {line}"
-                                                              for line in d.log_tail))
+                lines = next((r.last_lines for r in d.replica_status if r.last_lines), None)
+                if d.reason and lines:
+                    click.echo("  last log lines:\n" + "\n".join(
+                        f"    {line}" for line in lines.splitlines()))
                 if d.name in rebuilds:
                     click.echo(f"{report.name}/{d.name} needs a rebuild: its environment "
                                "changed; run `devkit up` to rebuild and restart only it.")

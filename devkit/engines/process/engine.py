@@ -40,6 +40,7 @@ from devkit.engines.base import (
     no_deployment,
     not_found,
 )
+from devkit.engines.process import egress
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
 from devkit.engines.process.venv import ensure_venv, requirements_of, venv_hash
@@ -62,6 +63,10 @@ KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
 class ProcessEngine(Engine):
     name = "process"
     cleaned_note = "its processes were stopped"
+
+    def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
+        egress.check(endpoint, options.strict, progress)  # said once, before anything runs
+        return super().up(endpoint, options, progress)
 
     # -- hooks of up ------------------------------------------------------------------------
     def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
@@ -321,12 +326,30 @@ def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
     healed = _healed(replica)
     if not replica.alive():
         why = ("it was started before the machine restarted; run `devkit up` again"
-               if replica.pid == 0 else f"process {replica.pid} is not running")
+               if replica.pid == 0 else f"process {replica.pid} is not running; run "
+               "`devkit up` again")
         return ReplicaStatus(replica.index, url, DeploymentState.STOPPED, str(replica.pid),
-                             None, why, **healed)
+                             None, why, reason=f"replica {replica.index}: {why}",
+                             last_lines=_tail(replica), **healed)
     probe = probe_once(url)
-    return ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
-                         _url(replica.admin_port), probe.error, probe.cause, **healed)
+    found = ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
+                          _url(replica.admin_port), probe.error, probe.cause, **healed)
+    if probe.state is DeploymentState.READY:
+        return found
+    return dataclasses.replace(found, reason=_not_ready(found), last_lines=_tail(replica))
+
+
+def _not_ready(replica: ReplicaStatus) -> str:
+    """Why a running replica is not ready: its init() error, else what it survived."""
+    if replica.error:
+        return f"replica {replica.index}: {replica.error.splitlines()[0]}"
+    note = replica.crash_note()
+    return (f"replica {replica.index} is {replica.state.value}"
+            + (f" ({note})" if note else ""))
+
+
+def _tail(replica: ps.ReplicaRecord) -> str | None:
+    return "\n".join(_last_lines(Path(replica.log), 10)) or None
 
 
 def _healed(replica: ps.ReplicaRecord) -> dict[str, Any]:
@@ -335,6 +358,7 @@ def _healed(replica: ps.ReplicaRecord) -> dict[str, Any]:
     return {"restarts": int(keeper.get("restarts") or 0),
             "last_exit": keeper.get("last_exit"),
             "last_exit_code": keeper.get("last_exit_code"),
+            # the process engine cannot confirm an OOM kill (no cgroup of its own)
             "oom_suspected": keeper.get("oom_suspected") is True,
             "worker_restarts": int(workers.get("worker_restarts") or 0),
             "liveness_restarts": int(workers.get("liveness_restarts") or 0),
@@ -354,12 +378,9 @@ def _read_json(path: str) -> dict[str, Any]:
 def _deployment_status(dep: ps.DeploymentRecord, live: LiveView) -> DeploymentStatus:
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(_replica_status, dep.replicas))
-    status = deployment_status(dep.name, states, dep.venv, dep.env_hash, live.traffic,
-                               live.mirror)
-    if status.reason is not None and dep.replicas:  # nothing ready: say what it printed
-        tail = _last_lines(Path(dep.replicas[0].log), 10)
-        status = dataclasses.replace(status, log_tail=tuple(tail))
-    return status
+    found = deployment_status(dep.name, states, dep.venv, dep.env_hash, live.traffic,
+                              live.mirror)
+    return dataclasses.replace(found, egress="enabled")  # a host process: always
 
 
 def _last_lines(path: Path, count: int) -> list[str]:
