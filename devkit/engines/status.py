@@ -68,6 +68,9 @@ class DeploymentStatus:
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
     cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
+    # "enabled" | "disabled": whether its replicas can reach beyond the machine, as this
+    # place enforces it (the process engine cannot disable it); None: not reported.
+    egress: str | None = None
 
     @property
     def restarts(self) -> int:
@@ -109,6 +112,7 @@ class DeploymentStatus:
             "last_lines": (next((r.last_lines for r in self.replica_status if r.last_lines),
                                 None) if no_ready else None),
             "replica_states": [r.to_json() for r in self.replica_status],
+            "egress": self.egress,
         }
 
 

@@ -79,7 +79,7 @@ def test_failed_readiness_probes_take_a_replica_out_until_it_is_ready_again(
     blue.ready_status = 503
     until(lambda: not health(proc.url, "blue")[0]["ready"])
     [out] = health(proc.url, "blue")
-    assert "answered 503" in out["reason"] and "2 probes in a row" in out["reason"]
+    assert "answered 503" in out["reason"] and "probes in a row" in out["reason"]
     refused = httpx.post(f"{proc.url}/score", content="{}")
     assert refused.status_code == 503  # the front end's "not ready"
     assert "no ready replica" in refused.json()["message"]

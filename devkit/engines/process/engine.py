@@ -11,6 +11,7 @@ A bring-your-own-container deployment is refused before anything starts
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -36,6 +37,7 @@ from devkit.engines.base import (
     no_deployment,
     not_found,
 )
+from devkit.engines.process import egress
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
 from devkit.engines.process.venv import ensure_venv, requirements_of, venv_hash
@@ -58,6 +60,10 @@ KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
 class ProcessEngine(Engine):
     name = "process"
     cleaned_note = "its processes were stopped"
+
+    def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
+        egress.check(endpoint, options.strict, progress)  # said once, before anything runs
+        return super().up(endpoint, options, progress)
 
     # -- hooks of up ------------------------------------------------------------------------
     def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
@@ -317,8 +323,9 @@ def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
 def _deployment_status(dep: ps.DeploymentRecord, live: LiveView) -> DeploymentStatus:
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(_replica_status, dep.replicas))
-    return deployment_status(dep.name, states, dep.venv, dep.env_hash, live.traffic,
-                             live.mirror)
+    found = deployment_status(dep.name, states, dep.venv, dep.env_hash, live.traffic,
+                              live.mirror)
+    return dataclasses.replace(found, egress="enabled")  # a host process: always
 
 
 def _last_lines(path: Path, count: int) -> list[str]:

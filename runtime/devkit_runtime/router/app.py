@@ -1,4 +1,4 @@
-"""The router as a raw ASGI application (served by uvicorn with httptools).
+"""The router's request handling, served by :mod:`devkit_runtime.router.server`.
 
 Routes:
 
@@ -9,12 +9,19 @@ Routes:
     GET /metrics                                 Prometheus text
     GET /-/metrics.json                          per-deployment JSON (the TUI reads this)
     GET /-/shadow.json                           the shadow diff of mirrored requests
+    GET /-/load.json                             in flight + queued per deployment and
+                                                 replica (local autoscaling reads this)
     GET /-/health.json                           each replica: in rotation or not, and why
 
-A raw ASGI callable rather than a framework: the router sits in front of every request,
-so its own cost is the number the overhead benchmark measures. Answers are buffered,
-except chunked (streamed) ones, which :mod:`relay` passes on part by part; a stream
-counts as in flight, and is observed in the metrics, until its last part went out.
+No framework and no ASGI: the router sits in front of every request, so its own cost is
+the number the overhead benchmark measures; :mod:`server` parses each request into a
+:class:`~devkit_runtime.router.server.Request` and writes the :class:`Outgoing` that
+:meth:`Router.handle` returns. Answers are buffered, except chunked (streamed) ones,
+which :mod:`relay` passes on part by part; a stream counts as in flight, and is observed
+in the metrics, until its last part went out.
+
+Hooks, for what runs beside requests: :meth:`Router.startup` (before the server
+listens) and :meth:`Router.shutdown` (after the last request in flight ended).
 """
 
 from __future__ import annotations
@@ -24,13 +31,14 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devkit_runtime.collection.payloads import PayloadLog
 from devkit_runtime.router import health, proxy, shadow
 from devkit_runtime.router.config import RouterConfig
+from devkit_runtime.router.load import LoadBook
 from devkit_runtime.router.metrics import BUCKETS_S, DeploymentMetrics, RouterMetrics
 from devkit_runtime.router.proxy import Incoming, Outgoing
 from devkit_runtime.router.relay import relay
@@ -44,10 +52,8 @@ from devkit_runtime.router.upstream import (
     within,
 )
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+if TYPE_CHECKING:
+    from devkit_runtime.router.server import ClientStream, Request
 
 log = logging.getLogger("devkit.router")
 
@@ -56,7 +62,8 @@ SCORE_METHODS = frozenset({"GET", "POST", "OPTIONS"})
 
 
 class Router:
-    """The ASGI app. ``rng`` seeds the traffic split (tests); None means system entropy."""
+    """Answers requests. ``rng`` seeds the traffic split (tests); None means system
+    entropy."""
 
     def __init__(self, config_path: Path, rng: random.Random | None = None,
                  listening: Callable[[], bool] = lambda: True) -> None:
@@ -68,8 +75,10 @@ class Router:
         self._watcher = ConfigWatcher(config_path, self._apply, listening)
         self._health = health.HealthChecker(self._health_targets)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._watch: asyncio.Task[None] | None = None
         self._mirrors_in_flight = 0
         self.payloads = PayloadLog()  # request/response data collection
+        self.load = LoadBook(self.metrics, self._pools)  # what local autoscaling reads
 
     def _apply(self, config: RouterConfig) -> None:
         self.state = RouterState.build(config, self._pools, self._rng)
@@ -77,28 +86,20 @@ class Router:
         self.payloads.apply((d.name, d.data_collection) for d in config.deployments)
 
     def _health_targets(self) -> list[tuple[Any, list[ReplicaPool]]]:
+        """What the health checker probes: every replica of the applied config."""
         state = self.state
         if state is None:
             return []
         return [(route, state.balancers[route.name].pools) for route in state.config.deployments]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            outgoing = await self._http(scope, receive)
-            if outgoing.stream is None:
-                await _send(send, outgoing)
-            else:
-                await self._relay(send, receive, outgoing)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive) -> Outgoing:
-        path = scope["path"]
+    async def handle(self, request: Request) -> Outgoing:
+        """The answer to one request; a streamed one is then sent by :meth:`relay`."""
+        path = request.path
         scoring = FORWARDED_PATHS.get(path)
         if scoring is not None:
-            return await self._forward(scope, receive, scoring)
-        if scope["method"] != "GET":
-            return proxy.error(405, f"Method {scope['method']} is not allowed on {path}.")
+            return await self._forward(request, scoring)
+        if request.method != "GET":
+            return proxy.error(405, f"Method {request.method} is not allowed on {path}.")
         return self._local(path)
 
     def _local(self, path: str) -> Outgoing:
@@ -115,13 +116,16 @@ class Router:
             return proxy.json_response({**described, "last_error": self._watcher.last_error})
         if path == "/metrics":
             endpoint = state.config.endpoint if state else ""
-            text = self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
+            text = (self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
+                    + self.load.prometheus(state.config if state else None))
             if state is not None:
                 text += health.prometheus(endpoint, state.balancers)
             return Outgoing(200, [(b"content-type", b"text/plain; version=0.0.4")],
                             text.encode("utf-8"))
         if path == "/-/metrics.json":
             return proxy.json_response(self._metrics_json(state))
+        if path == "/-/load.json":
+            return proxy.json_response(self.load.as_json(state.config if state else None))
         if path == "/-/health.json":
             return proxy.json_response({
                 "endpoint": state.config.endpoint if state else None,
@@ -147,15 +151,15 @@ class Router:
                 "latency_buckets_s": list(BUCKETS_S),
                 "deployments": deployments}
 
-    async def _forward(self, scope: Scope, receive: Receive, scoring: bool) -> Outgoing:
+    async def _forward(self, request: Request, scoring: bool) -> Outgoing:
         started = time.perf_counter()
-        incoming = Incoming.read(scope["headers"])
+        incoming = Incoming.read(request.headers)
         state = self.state
         if state is None:
             return proxy.error(503, "The endpoint is not ready: the router has no config yet.",
                                incoming)
-        if scoring and scope["method"] not in SCORE_METHODS:
-            return proxy.error(405, f"Method {scope['method']} is not allowed on /score.",
+        if scoring and request.method not in SCORE_METHODS:
+            return proxy.error(405, f"Method {request.method} is not allowed on /score.",
                                incoming)
         refusal = state.auth.check(incoming.authorization)
         if refusal:
@@ -163,11 +167,11 @@ class Router:
         decision = state.policy.decide(incoming.pinned)
         if decision.deployment is None:
             return self._refuse(404, decision.reason, incoming, started)
-        body = await _read_body(receive)
+        body = request.body
 
         def request_for(name: str) -> list[bytes]:
-            target = _target(scope, _scoring_path(state, name) if scoring else None)
-            return proxy.serialise(scope["method"], target, b"router", incoming, body)
+            target = _target(request, _scoring_path(state, name) if scoring else None)
+            return proxy.serialise(request.method, target, b"router", incoming, body)
 
         pair = None
         if decision.mirror is not None:
@@ -192,12 +196,13 @@ class Router:
                                  outgoing.body if outgoing.stream is None else None)
         return outgoing
 
-    async def _relay(self, send: Send, receive: Receive, outgoing: Outgoing) -> None:
+    async def relay(self, client: ClientStream, outgoing: Outgoing) -> None:
+        """Send a streamed answer part by part, then run its ``on_end`` callbacks."""
         assert outgoing.stream is not None
         deployment = _header(outgoing.headers, proxy.DEPLOYMENT_HEADER)
         whole = False
         try:
-            whole = await relay(send, receive, outgoing.status, outgoing.headers,
+            whole = await relay(client, outgoing.status, outgoing.headers,
                                 outgoing.stream, outgoing.deadline, deployment)
         finally:
             for callback in outgoing.on_end:
@@ -246,6 +251,12 @@ class Router:
             outgoing.on_end.append(lambda whole: _stream_ended(metrics, whole))
         return outgoing
 
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` until shutdown (it is cancelled with the mirror copies)."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _mirror(self, state: RouterState, live: str, name: str, data: list[bytes],
                 incoming: Incoming) -> Pending | None:
         """Send a copy in the background; its answer never reaches the client, its
@@ -290,24 +301,19 @@ class Router:
             if pair is not None and answer is not None:
                 pair.shadow_done(answer)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        watch: asyncio.Task[None] | None = None
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._watcher.load_now()
-                watch = asyncio.create_task(self._watcher.run())
-                self._tasks.add(asyncio.create_task(self._health.run()))
-                _on_sighup(self._watcher.request_reload)
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self._shutdown(watch)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    async def startup(self) -> None:
+        """Before the server listens: the first config, the file watcher, SIGHUP, and
+        the load sampler."""
+        self._watcher.load_now()
+        self._watch = asyncio.create_task(self._watcher.run())
+        self._background(self.load.run(lambda: self.state.config if self.state else None))
+        self._background(self._health.run())
+        _on_sighup(self._watcher.request_reload)
 
-    async def _shutdown(self, watch: asyncio.Task[None] | None) -> None:
-        if watch is not None:
-            watch.cancel()
+    async def shutdown(self) -> None:
+        """After the last request in flight ended (or the graceful stop ran out)."""
+        if self._watch is not None:
+            self._tasks.add(self._watch)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -342,26 +348,9 @@ def _scoring_path(state: RouterState, name: str) -> str | None:
     return route.scoring_path if route is not None else None
 
 
-def _target(scope: Scope, path: str | None = None) -> bytes:
+def _target(request: Request, path: str | None = None) -> bytes:
     """The request target sent upstream: the client's, or ``path`` (a deployment's
     scoring path) with the client's query string."""
-    client_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-    raw = path.encode("utf-8") if path else client_path
-    query: bytes = scope.get("query_string", b"")
+    raw = path.encode("utf-8") if path else request.raw_path
+    query = request.query
     return raw + b"?" + query if query else raw
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _send(send: Send, outgoing: Outgoing) -> None:
-    headers = outgoing.headers
-    headers.append((b"content-length", str(len(outgoing.body)).encode("ascii")))
-    await send({"type": "http.response.start", "status": outgoing.status, "headers": headers})
-    await send({"type": "http.response.body", "body": outgoing.body})

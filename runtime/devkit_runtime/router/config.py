@@ -17,6 +17,10 @@ Format (``version`` 1)::
                       "max_concurrent_requests_per_instance": 1, "instance_count": 1,
                       "scoring_path": "/score"}]}
 
+``draining`` (optional, default ``[]``) lists replica URLs, each also in ``replicas``, that
+get no new requests while their requests in flight finish (local autoscaling drains a
+replica this way before it is removed, so scaling in loses no request).
+
 ``scoring_path`` (optional, default ``/score``) is where the replica takes scoring calls: a
 bring-your-own-container image serves its own route (``inference_config.scoring_route``),
 so the endpoint's ``/score`` is forwarded there, query string kept.
@@ -102,6 +106,12 @@ class DeploymentRoute:
     # request/response payload logging (devkit_runtime.collection); None: off
     data_collection: CollectionSettings | None = None
     readiness: ReadinessSettings = ReadinessSettings()
+    draining: frozenset[str] = frozenset()  # replica URLs that get no new requests
+
+    @property
+    def active(self) -> tuple[Replica, ...]:
+        """The replicas new requests may go to (all but the draining ones)."""
+        return tuple(r for r in self.replicas if r.url not in self.draining)
 
     @property
     def max_in_flight(self) -> int:
@@ -153,7 +163,8 @@ class RouterConfig:
             "deployments": [
                 {"name": d.name, "replicas": [r.url for r in d.replicas], "weight": d.weight,
                  "mirror": d.mirror, "request_timeout_ms": d.request_timeout_ms,
-                 "max_in_flight": d.max_in_flight, "scoring_path": d.scoring_path}
+                 "max_in_flight": d.max_in_flight, "scoring_path": d.scoring_path,
+                 "draining": sorted(d.draining)}
                 for d in self.deployments
             ],
         }
@@ -224,7 +235,12 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
         data_collection=(CollectionSettings.parse(item["data_collection"])
                          if item.get("data_collection") else None),
         readiness=_parse_readiness(item.get("readiness") or {}),
+        draining=frozenset(str(url).rstrip("/") for url in item.get("draining", ())),
     )
+    stray = route.draining - {r.url for r in route.replicas}
+    if stray:
+        raise ValueError(f"deployment {route.name!r}: draining replicas {sorted(stray)} are "
+                         "not among its replicas")
     if route.weight < 0 or route.mirror < 0 or route.request_timeout_ms <= 0:
         raise ValueError(f"deployment {route.name!r}: weight, mirror >= 0 and timeout > 0")
     path = route.scoring_path

@@ -173,11 +173,11 @@ def record(pool: ReplicaPool, settings: ReadinessSettings, failure: str | None,
     else:
         health.passes = 0
         health.fails += 1
+        said = failure if unreachable else f"{failure} ({health.fails} probes in a row)"
         if pool.ready and (unreachable or health.fails >= settings.failure_threshold):
-            take_out(pool, failure if unreachable else
-                     f"{failure} ({health.fails} probes in a row)")
+            take_out(pool, said)
         elif not pool.ready:
-            health.reason = failure
+            health.reason = said
     period = settings.period_s if pool.ready else min(settings.period_s, RECHECK_S)
     health.next_probe = asyncio.get_running_loop().time() + period
 

@@ -22,7 +22,7 @@ import collections
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import httptools
 
@@ -144,8 +144,8 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # uvloop's transports do not subclass asyncio.Transport; they implement it
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         self.received_any = True
@@ -362,6 +362,11 @@ class PoolRegistry:
         if pool is None:
             pool = self._pools[replica.url] = ReplicaPool(replica)
         return pool
+
+    def in_flight(self, url: str) -> int:
+        """Requests the replica at ``url`` is serving now (0 for one without a pool)."""
+        pool = self._pools.get(url)
+        return pool.in_flight if pool is not None else 0
 
     def retain(self, urls: set[str]) -> None:
         """Close and forget pools of replicas no longer in the config."""
