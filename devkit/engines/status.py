@@ -40,6 +40,44 @@ class ReplicaStatus:
     admin_url: str | None = None  # loopback admin port (POST /-/reload), when reachable
     error: str | None = None  # readiness error with traceback, when unhealthy
     cause: str | None = None  # "script" | "environment": whose fault an init() failure is
+    # What the engine knows of the replica's past (both engines fill what they can):
+    restarts: int = 0  # times it was restarted (Docker's RestartCount, the keeper's count)
+    last_exit_code: int | None = None  # its last exit status (negative: killed by signal)
+    oom_killed: bool = False  # its last exit was the kernel's OOM killer
+    reason: str | None = None  # why it is not ready, as a sentence with the next step
+    last_lines: str | None = None  # its last log lines, read only when it is not ready
+    url_is_host: bool = True  # False: ``url`` is the replica's address on its network
+    # How its last run ended, in words ("exited with code 1", "killed by SIGKILL (possibly
+    # out of memory)"); an OOM kill the engine cannot confirm (the process engine: an
+    # unexplained SIGKILL) is only suspected; the runtime's own restarts of its workers
+    # (a crash, or a failed liveness probe) and how the last of those ended.
+    last_exit: str | None = None
+    oom_suspected: bool = False
+    worker_restarts: int = 0
+    liveness_restarts: int = 0
+    last_worker_exit: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """One replica in ``status --json`` (no secrets: ids, states, exit facts)."""
+        return {"index": self.index, "state": self.state.value, "restarts": self.restarts,
+                "last_exit_code": self.last_exit_code, "oom_killed": self.oom_killed,
+                "reason": self.reason, "last_exit": self.last_exit,
+                "oom_suspected": self.oom_suspected, "worker_restarts": self.worker_restarts,
+                "liveness_restarts": self.liveness_restarts,
+                "last_worker_exit": self.last_worker_exit}
+
+    def crash_note(self) -> str | None:
+        """One line on what was healed, or None when nothing ever crashed."""
+        parts = []
+        if self.restarts:
+            last = self.last_exit or (f"exit code {self.last_exit_code}"
+                                      if self.last_exit_code is not None else "unknown")
+            parts.append(f"restarted {self.restarts} time(s), last {last}"
+                         + (" (OOM-killed)" if self.oom_killed else ""))
+        if self.worker_restarts:
+            parts.append(f"worker restarted {self.worker_restarts} time(s) "
+                         f"({self.liveness_restarts} for liveness), last {self.last_worker_exit}")
+        return "; ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -55,8 +93,32 @@ class DeploymentStatus:
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
     cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
+    # "enabled" | "disabled": whether its replicas can reach beyond the machine, as this
+    # place enforces it (the process engine cannot disable it); None: not reported.
+    egress: str | None = None
+
+    @property
+    def restarts(self) -> int:
+        return sum(r.restarts for r in self.replica_status)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the deployment is not ready (the first replica that says so), else None."""
+        if self.state is DeploymentState.READY:
+            return None
+        return next((r.reason for r in self.replica_status if r.reason), None)
+
+    def _worst(self) -> ReplicaStatus | None:
+        """The replica whose past says most: one not ready with an exit code, else any."""
+        for replica in self.replica_status:
+            if replica.state is not DeploymentState.READY and (
+                    replica.last_exit_code is not None or replica.reason):
+                return replica
+        return next((r for r in self.replica_status if r.last_exit_code is not None), None)
 
     def to_json(self) -> dict[str, Any]:
+        worst = self._worst()
+        no_ready = not any(r.state is DeploymentState.READY for r in self.replica_status)
         return {
             "name": self.name,
             "state": self.state.value,
@@ -67,6 +129,15 @@ class DeploymentStatus:
             "urls": list(self.urls),
             "error": self.error,
             "cause": self.cause,
+            # reliability facts (additive): shared by both engines
+            "restarts": self.restarts,
+            "last_exit_code": worst.last_exit_code if worst else None,
+            "oom_killed": any(r.oom_killed for r in self.replica_status),
+            "reason": self.reason,
+            "last_lines": (next((r.last_lines for r in self.replica_status if r.last_lines),
+                                None) if no_ready else None),
+            "replica_states": [r.to_json() for r in self.replica_status],
+            "egress": self.egress,
         }
 
 

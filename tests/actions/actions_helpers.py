@@ -1,21 +1,19 @@
-"""Helpers for the action tests: deployment variants of the fixture, and a steady load of
-real clients against an endpoint's router that records every answer."""
+"""Helpers for the action tests: deployment variants of the fixture, and (re-exported from
+``support.load``, where the fault tests find it too) a steady load of real clients against
+an endpoint's router that records every answer."""
 
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from support.load import MODEL_STATUS, PIN, Load
+
+__all__ = ["MODEL_STATUS", "PIN", "Load", "copy_fixture", "post_many", "unique", "variant"]
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-PIN = "azureml-model-deployment"
-MODEL_STATUS = "ms-azureml-model-error-statuscode"
 
 
 def copy_fixture(name: str, target: Path) -> Path:
@@ -39,60 +37,6 @@ def variant(folder: Path, name: str, env: dict[str, str]) -> None:
                         "".join(f'  {k}: "{v}"\n' for k, v in env.items()) or
                         '  SKEW_FRACTION: "0"\n')
     (folder / f"{name}.yml").write_text(text)
-
-
-@dataclass
-class Load:
-    """``clients`` threads POSTing ``{"x": i}`` to ``url`` until stopped (at most
-    ``limit_s`` seconds and ``limit`` requests, so a broken test cannot run forever)."""
-
-    url: str
-    headers: dict[str, str]
-    clients: int = 2
-    limit_s: float = 180.0
-    limit: int = 200_000
-    answers: Counter[tuple[int, str, str]] = field(default_factory=Counter)
-    transport_errors: list[str] = field(default_factory=list)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __enter__(self) -> Load:
-        for _ in range(self.clients):
-            thread = threading.Thread(target=self._run, daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(30)
-
-    @property
-    def total(self) -> int:
-        return sum(self.answers.values())
-
-    def failures(self) -> Counter[tuple[int, str, str]]:
-        return Counter({k: n for k, n in self.answers.items() if k[0] != 200})
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.limit_s
-        with httpx.Client(headers=self.headers, timeout=30) as client:
-            i = 0
-            while not self._stop.is_set() and time.monotonic() < deadline:
-                if self.total >= self.limit:
-                    return
-                i += 1
-                try:
-                    r = client.post(self.url, json={"x": i % 10})
-                except httpx.HTTPError as exc:
-                    with self._lock:
-                        self.transport_errors.append(repr(exc))
-                    continue
-                key = (r.status_code, r.headers.get(PIN, ""), r.headers.get(MODEL_STATUS, ""))
-                with self._lock:
-                    self.answers[key] += 1
 
 
 def post_many(url: str, headers: dict[str, str], count: int) -> list[httpx.Response]:

@@ -34,6 +34,7 @@ from devkit.engines.base import (
 )
 from devkit.engines.docker import client as dk
 from devkit.engines.docker import containers as ct
+from devkit.engines.docker import egress as eg
 from devkit.engines.docker import reload as rl
 from devkit.engines.docker import router as rt
 from devkit.engines.docker import status as st
@@ -92,7 +93,8 @@ class DockerEngine(Engine):
         from devkit.engines.sku import limits_for
 
         spec = want.spec
-        network = self._network(spec.endpoint_name)
+        network = (eg.ensure_network(self.client, spec.endpoint_name) if eg.disabled(spec)
+                   else self._network(spec.endpoint_name))
         cpus, memory = self.client.host_resources()
         limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
                             resources=spec.resources)
@@ -108,6 +110,11 @@ class DockerEngine(Engine):
                 container = self.client.create_container(image, name, **kwargs)
                 started.append(container)
                 self.client.start(container)
+            if eg.disabled(spec):
+                from devkit.images.base import ensure_base_image
+
+                eg.drop_default_routes(self.client, started,
+                                       ensure_base_image(self.client.raw), progress)
         except BaseException:
             self._remove_all(started)
             raise
@@ -156,7 +163,8 @@ class DockerEngine(Engine):
         network = self._network(endpoint.name)
         container, fresh = rt.ensure(self.client, endpoint.name, image, str(sync.path.parent),
                                      network, progress,
-                                     starting=lambda: routing.router_starting(endpoint.name))
+                                     starting=lambda: routing.router_starting(endpoint.name),
+                                     also_on=eg.existing_networks(self.client, endpoint.name))
         url = rt.host_url(container)
         if url is None:
             raise EngineError(f"The router container {container.name} has no published "

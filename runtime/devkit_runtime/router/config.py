@@ -17,6 +17,10 @@ Format (``version`` 1)::
                       "max_concurrent_requests_per_instance": 1, "instance_count": 1,
                       "scoring_path": "/score"}]}
 
+``draining`` (optional, default ``[]``) lists replica URLs, each also in ``replicas``, that
+get no new requests while their requests in flight finish (local autoscaling drains a
+replica this way before it is removed, so scaling in loses no request).
+
 ``scoring_path`` (optional, default ``/score``) is where the replica takes scoring calls: a
 bring-your-own-container image serves its own route (``inference_config.scoring_route``),
 so the endpoint's ``/score`` is forwarded there, query string kept.
@@ -28,6 +32,12 @@ so the endpoint's ``/score`` is forwarded there, query string kept.
 (array indices may be written ``[*]``); ``log_dir`` (relative to the config's folder, or
 absolute) receives each disagreement as a JSON line; ``compare: false`` mirrors without
 comparing. The host fills it from the endpoint's ``devkit.shadow.*`` tags.
+
+``readiness`` (optional) is how the router's health checks probe each replica
+(:mod:`devkit_runtime.router.health`), from the deployment's ``readiness_probe``:
+``{"path": "/-/ready", "port": null, "period_s": 10, "timeout_s": 2,
+"failure_threshold": 30, "success_threshold": 1}``; ``port`` null means the replica's
+scoring port (a bring-your-own-container image may answer readiness on another one).
 
 ``token_secret_file`` is relative to the config's folder so the same file works on the
 host and inside a container that mounts the folder elsewhere.
@@ -66,6 +76,21 @@ class Replica:
         return cls(url=url.rstrip("/"), host=parts.hostname, port=parts.port or 80)
 
 
+READY_PATH = "/-/ready"
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    """How the router probes a deployment's replicas (Azure's ``readiness_probe``)."""
+
+    path: str = READY_PATH
+    port: int | None = None  # None: the replica's scoring port
+    period_s: float = 10.0
+    timeout_s: float = 2.0
+    failure_threshold: int = 30
+    success_threshold: int = 1
+
+
 @dataclass(frozen=True)
 class DeploymentRoute:
     """Everything the router needs to know about one deployment."""
@@ -80,6 +105,13 @@ class DeploymentRoute:
     scoring_path: str = SCORE_PATH
     # request/response payload logging (devkit_runtime.collection); None: off
     data_collection: CollectionSettings | None = None
+    readiness: ReadinessSettings = ReadinessSettings()
+    draining: frozenset[str] = frozenset()  # replica URLs that get no new requests
+
+    @property
+    def active(self) -> tuple[Replica, ...]:
+        """The replicas new requests may go to (all but the draining ones)."""
+        return tuple(r for r in self.replicas if r.url not in self.draining)
 
     @property
     def max_in_flight(self) -> int:
@@ -131,7 +163,8 @@ class RouterConfig:
             "deployments": [
                 {"name": d.name, "replicas": [r.url for r in d.replicas], "weight": d.weight,
                  "mirror": d.mirror, "request_timeout_ms": d.request_timeout_ms,
-                 "max_in_flight": d.max_in_flight, "scoring_path": d.scoring_path}
+                 "max_in_flight": d.max_in_flight, "scoring_path": d.scoring_path,
+                 "draining": sorted(d.draining)}
                 for d in self.deployments
             ],
         }
@@ -201,7 +234,13 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
         scoring_path=str(item.get("scoring_path", SCORE_PATH)),
         data_collection=(CollectionSettings.parse(item["data_collection"])
                          if item.get("data_collection") else None),
+        readiness=_parse_readiness(item.get("readiness") or {}),
+        draining=frozenset(str(url).rstrip("/") for url in item.get("draining", ())),
     )
+    stray = route.draining - {r.url for r in route.replicas}
+    if stray:
+        raise ValueError(f"deployment {route.name!r}: draining replicas {sorted(stray)} are "
+                         "not among its replicas")
     if route.weight < 0 or route.mirror < 0 or route.request_timeout_ms <= 0:
         raise ValueError(f"deployment {route.name!r}: weight, mirror >= 0 and timeout > 0")
     path = route.scoring_path
@@ -209,6 +248,24 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
         raise ValueError(f"deployment {route.name!r}: scoring_path {path!r} must be a path "
                          "starting with '/', without query or whitespace")
     return route
+
+
+def _parse_readiness(raw: dict[str, Any]) -> ReadinessSettings:
+    port = raw.get("port")
+    settings = ReadinessSettings(
+        path=str(raw.get("path", READY_PATH)),
+        port=None if port is None else int(port),
+        period_s=float(raw.get("period_s", 10.0)),
+        timeout_s=float(raw.get("timeout_s", 2.0)),
+        failure_threshold=int(raw.get("failure_threshold", 30)),
+        success_threshold=int(raw.get("success_threshold", 1)),
+    )
+    if settings.period_s <= 0 or settings.timeout_s <= 0 or \
+            settings.failure_threshold < 1 or settings.success_threshold < 1:
+        raise ValueError(f"'readiness' {raw}: period and timeout must be > 0, thresholds >= 1")
+    if not settings.path.startswith("/"):
+        raise ValueError(f"'readiness' path {settings.path!r} must start with '/'")
+    return settings
 
 
 def _parse_auth(raw: dict[str, Any], base: Path) -> AuthConfig:

@@ -47,7 +47,9 @@ class RouterState:
               rng: random.Random | None = None) -> RouterState:
         policy = TrafficPolicy.from_routes(
             [(d.name, d.weight, d.mirror) for d in config.deployments], rng)
-        balancers = {d.name: pools.balancer(d.replicas) for d in config.deployments}
+        # A draining replica gets no new requests, but its pool is retained: requests in
+        # flight finish on it and are still counted (the autoscaler waits for 0).
+        balancers = {d.name: pools.balancer(d.active) for d in config.deployments}
         pools.retain({r.url for d in config.deployments for r in d.replicas})
         return cls(config, policy, Authenticator(config.auth, config.endpoint), balancers)
 
