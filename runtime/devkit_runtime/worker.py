@@ -26,7 +26,7 @@ import sys
 
 import uvicorn
 
-from devkit_runtime import compat, debug, guard, lifeline, logs, secret_env
+from devkit_runtime import compat, debug, guard, lifeline, logs, replica_secret, secret_env
 from devkit_runtime.app import App
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.state import WorkerState
@@ -103,6 +103,7 @@ def build_server(config: ServerConfig, control: socket.socket | None,
 
     # On a cluster the pod checks its own callers (guard.py); unset, this is App itself.
     app = guard.wrap(App(state, on_startup), os.environ)
+    app = replica_secret.wrap(app)  # the process engine: only its router may score
     loop = event_loop()
     log.info("worker %d: event loop %s", os.getpid(), loop)
     # No proxy-headers middleware: nothing reads the client address, and it costs an
