@@ -69,6 +69,16 @@ class Run:
         return phases
 
 
+def recipe(run: Run) -> str:
+    """Which install recipe built the run's image (a check that the anchor ran its code)."""
+    logs = Path(os.environ.get("DEVKIT_CACHE_DIR") or Path.home() / ".cache" / "devkit")
+    for tag in run.tags():
+        text = (logs / "logs" / f"build-{tag.replace(':', '-')}.log").read_text(errors="replace")
+        return ("shared layer by compileall" if "compileall" in text
+                else "uv --compile-bytecode" if "--compile-bytecode" in text else "pip")
+    return "no build"
+
+
 def init_ms(name: str) -> list[float]:
     """init() times the replicas of endpoint ``name`` logged (the runtime's own line)."""
     found = []
@@ -81,8 +91,10 @@ def init_ms(name: str) -> list[float]:
 
 def devkit(env: dict[str, str], *args: str) -> Run:
     start = time.perf_counter()
+    # cwd: `python -m` puts it first on sys.path, so it decides which devkit runs
     proc = subprocess.Popen([sys.executable, "-m", "devkit.cli.main", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=env.get("DEVKIT_BENCH_CODE", str(REPO)))
     assert proc.stdout is not None
     lines = [(time.perf_counter() - start, line) for line in proc.stdout]
     proc.wait(timeout=900)
@@ -125,6 +137,7 @@ def cycle(env: dict[str, str], root: Path, installer: str,
     env = {**env, "DEVKIT_INSTALLER": installer}
     if code is not None:
         env["PYTHONPATH"] = f"{code}{os.pathsep}{code / 'runtime'}"
+        env["DEVKIT_BENCH_CODE"] = str(code)
     name = f"cold-{installer}-{uuid.uuid4().hex[:4]}"
     folder = copy_sample(root, name)
     runs: list[Run] = []
@@ -137,7 +150,7 @@ def cycle(env: dict[str, str], root: Path, installer: str,
             devkit(env, "down", name)
     finally:
         subprocess.run([sys.executable, "-m", "devkit.cli.main", "down", name], env=env,
-                       capture_output=True)
+                       capture_output=True, cwd=env.get("DEVKIT_BENCH_CODE", str(REPO)))
         remove_images(set().union(*(r.tags() for r in runs)))
     return runs[0], runs[1]
 
@@ -149,6 +162,7 @@ def report(installer: str, new: Run, added: Run) -> None:
             print(f"    {seconds:6.2f} s  {phase}")
         inits = ", ".join(f"{ms / 1000:.2f} s" for ms in run.init) or "not logged"
         print(f"    (of which init() in the replicas, concurrently: {inits})")
+        print(f"    recipe in the build log: {recipe(run)}")
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ from typing import IO
 
 import docker
 import docker.errors
+import requests
+import urllib3
 from devkit_runtime.envcheck import PREFIX as ENVCHECK_PREFIX
 
 from devkit.errors import ImageBuildError
@@ -117,6 +119,10 @@ def docker_build(client: docker.DockerClient, context: Path, tag: str, *,
                 display.line(line)
         except docker.errors.DockerException as exc:
             raise _failed(what, display, str(exc), log_path) from exc
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+            # the engine closed the stream mid-build (restarted, or its connection dropped)
+            raise _failed(what, display, f"the Docker engine stopped answering ({exc}); check "
+                          "it with `devkit doctor`", log_path) from exc
         if error:
             raise _failed(what, display, error, log_path)
         display.end_step()
