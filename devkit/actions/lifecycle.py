@@ -18,6 +18,7 @@ from devkit.engines.base import (
     RunSettings,
     no_progress,
 )
+from devkit.engines.lock import endpoint_lock
 from devkit.errors import EndpointNotFound, ScriptError
 from devkit.reload import forget_spec, recall_settings, remember_spec
 from devkit.spec.model import Endpoint
@@ -62,8 +63,9 @@ def up(endpoint: Endpoint, *, engine: str | None = None, settings: RunSettings |
     ``settings`` None keeps those of the last ``up`` (the TUI's u)."""
     settings = settings if settings is not None else recall_settings(endpoint.name)
     place = _place_for(endpoint.name, engine, scope, progress)
-    status = place.up(endpoint, settings, progress)
-    remember_spec(endpoint, settings)
+    with endpoint_lock(endpoint.name, "up", progress):  # remember_spec included
+        status = place.up(endpoint, settings, progress)
+        remember_spec(endpoint, settings)
     return UpResult(place, status)
 
 
@@ -82,8 +84,9 @@ def _place_for(name: str, engine: str | None, scope: Scope, progress: Progress) 
 def down(name: str, *, scope: Scope = LOCAL) -> Place:
     """Stop endpoint ``name`` and remove what was made for it; return where it ran."""
     place = scope.owner(name)
-    place.down(name)
-    forget_spec(name)
+    with endpoint_lock(name, "down", remove=True):
+        place.down(name)
+        forget_spec(name)
     return place
 
 
@@ -103,8 +106,9 @@ def restart(endpoint: Endpoint, *, scope: Scope = LOCAL,
     rebuilt where they changed."""
     place = scope.owner(endpoint.name)
     settings = recall_settings(endpoint.name)
-    place.down(endpoint.name)
-    status = place.up(endpoint, settings, progress)
-    remember_spec(endpoint, settings)
+    with endpoint_lock(endpoint.name, "up", progress):
+        place.down(endpoint.name)
+        status = place.up(endpoint, settings, progress)
+        remember_spec(endpoint, settings)
     return UpResult(place, status)
 

@@ -165,7 +165,7 @@ def deployment_status(name: str, replicas: Sequence[ReplicaStatus], image: str,
         traffic=int(traffic.get(name, 0)),
         mirror=int(mirror.get(name, 0)),
         image=image,
-        urls=tuple(r.url for r in live if r.url),
+        urls=tuple(r.url for r in live if r.url and r.url_is_host),  # callable from the host
         error=next((r.error for r in replicas if r.error), None),
         replica_status=tuple(replicas),
         env_hash=env_hash,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,10 @@ def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
         "ports": {f"{ROUTER_PORT}/tcp": ("127.0.0.1", host_port)},
         "network": network,
         "user": _user(),
-        "restart_policy": {"Name": "unless-stopped"},
+        # "always", unlike the replicas' unless-stopped: a `docker kill` of the router (or
+        # its crash) must not leave the whole endpoint unreachable until the next `up`;
+        # `docker stop` still stops it (Docker cancels the policy for a stop).
+        "restart_policy": {"Name": "always"},
         "detach": True,
     }
 
@@ -120,7 +124,11 @@ def ensure(client: DockerClient, endpoint: str, image: str, config_dir: str, net
         progress("router: recreating its container (image or settings changed)")
         client.remove_container(current)
     starting()
-    return _start(client, endpoint, image, config_dir, network, previous_port, also_on), True
+    # A fixed host port (the previous one, else a free one now) rather than Docker's
+    # random pick at each start: a router restarted by its policy or by a dockerd restart
+    # must answer on the scoring URI `up` printed.
+    port = previous_port or _free_port()
+    return _start(client, endpoint, image, config_dir, network, port, also_on), True
 
 
 def _start(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
@@ -162,6 +170,12 @@ def connect_networks(client: DockerClient, container: Container,
                 client.raw.networks.get(name).connect(container)
     if any(name not in joined for name in networks):
         client.reload(container)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _port_of(container: Container) -> int | None:
