@@ -148,6 +148,7 @@ class EndpointStatus:
     auth_mode: str
     engine: str
     deployments: tuple[DeploymentStatus, ...] = field(default_factory=tuple)
+    router_reason: str | None = None  # why its router does not run (None while it does)
 
     def deployment(self, name: str) -> DeploymentStatus | None:
         return next((d for d in self.deployments if d.name == name), None)
@@ -163,6 +164,7 @@ class EndpointStatus:
             "auth_mode": self.auth_mode,
             "engine": self.engine,
             "deployments": [d.to_json() for d in self.deployments],
+            "router_reason": self.router_reason,
         }
 
 

@@ -96,9 +96,12 @@ def steady(f: Faulty, which: str = "primary") -> Load:
     return Load(f.uri, f.headers(which), clients=2, pause_s=0.01, limit_s=240, timeout_s=20)
 
 
-def front_end_codes(load: Load) -> None:
-    """Every failure is one of the front end's codes, none hung (the client's timeout)."""
-    assert {status for status, _, _ in load.failures()} <= {502, 503, 504, 408}
+def front_end_codes(load: Load, model_errors: bool = False) -> None:
+    """Every failure is one of the front end's codes, none hung (the client's timeout).
+    ``model_errors``: 424 too (the replica's runtime answered an error: a request queued
+    behind a hung or killed worker that ran out of its scoring timeout)."""
+    allowed = {502, 503, 504, 408} | ({424} if model_errors else set())
+    assert {status for status, _, _ in load.failures()} <= allowed, load.failures()
     assert not load.transport_errors, load.transport_errors[:3]
 
 
@@ -126,7 +129,7 @@ def test_docker_stop_of_a_replica_is_ejected_and_status_says_so(faulty: Faulty) 
     assert said and "stopped from outside (docker stop)" in said and "devkit up" in said
     front_end_codes(load)
     assert load.failed <= load.total * 0.05
-    report("docker", "`docker stop` a replica (1 of 2)", load.failed, load.total, None,
+    report("docker", "`docker stop` a replica (1 of 2)", load.failed, load.attempts, None,
            f"{said} (out of rotation {ejected:.2f} s after the stop returned)")
     faulty.up()
 
@@ -145,7 +148,7 @@ def test_docker_kill_of_a_replica_is_ejected_and_status_says_so(faulty: Faulty) 
     assert said and "stopped from outside" in said and "exit code 137" in said
     front_end_codes(load)
     assert load.failed <= load.total * 0.05
-    report("docker", "`docker kill` a replica (1 of 2)", load.failed, load.total, None, said)
+    report("docker", "`docker kill` a replica (1 of 2)", load.failed, load.attempts, None, said)
     faulty.up()
 
 
@@ -165,7 +168,7 @@ def test_a_crashed_replica_is_restarted_by_docker_and_back_in_rotation(
     [crashed] = [r for r in blue["replica_states"] if r["restarts"] > before]
     assert crashed["last_exit_code"] == 137
     front_end_codes(load)
-    report("docker", "replica crash (kill -9 of its main process)", load.failed, load.total,
+    report("docker", "replica crash (kill -9 of its main process)", load.failed, load.attempts,
            healed, f"ready; restarts {blue['restarts']}, last_exit_code 137")
 
 
@@ -184,30 +187,84 @@ def test_an_oom_killed_worker_is_restarted_and_status_says_oom(faulty: Faulty) -
         until(lambda: load.successes_since(moment) >= 20, 30, "traffic flows")
     blue = faulty.blue().to_json()
     assert blue["oom_killed"]
-    front_end_codes(load)
+    front_end_codes(load, model_errors=True)
     report("docker", "OOM: run() allocates past the 300 MiB limit", load.failed + 1,
-           load.total + 1, healed, f"oom_killed true, state {blue['state']} (the kernel "
+           load.attempts + 1, healed, f"oom_killed true, state {blue['state']} (the kernel "
            "killed the worker; the runtime's supervisor restarted it in the container)")
 
 
-def test_a_killed_router_is_restarted_by_docker(faulty: Faulty) -> None:
-    [router] = faulty.client.containers.list(filters={"label": [
-        f"devkit.endpoint={faulty.name}", "devkit.role=router"]})
+def test_a_run_hanging_past_liveness_is_answered_and_its_worker_restarted(
+        faulty: Faulty) -> None:
     with steady(faulty) as load:
         warm(load)
         started = time.monotonic()
-        router.kill()
-        until(lambda: httpx.post(faulty.uri, json={"x": 1}, headers=faulty.headers(),
-                                 timeout=5).status_code == 200, HEAL_S, "router back")
+        answer = httpx.post(faulty.uri, json={"x": "hang"}, headers=faulty.headers(),
+                            timeout=30)
+        assert answer.status_code == 408  # request_timeout_ms (3 s): the client never hangs
+        until(lambda: any(r["liveness_restarts"] for r in
+                          faulty.blue().to_json()["replica_states"]), HEAL_S,
+              "the supervisor restarted the hung worker (liveness_probe)")
+        healed = time.monotonic() - started
+        moment = time.monotonic()
+        until(lambda: load.successes_since(moment) >= 20, 30, "traffic flows")
+    blue = faulty.blue().to_json()
+    [hung] = [r for r in blue["replica_states"] if r["liveness_restarts"]]
+    front_end_codes(load, model_errors=True)
+    report("docker", "run() hangs past liveness (failure_threshold 3, period 1 s)",
+           load.failed + 1, load.attempts + 1, healed,
+           f"ready; liveness_restarts {hung['liveness_restarts']}, worker_restarts "
+           f"{hung['worker_restarts']}, last worker exit {hung['last_worker_exit']}")
+
+
+def _router(f: Faulty) -> Any:
+    [router] = f.client.containers.list(all=True, filters={"label": [
+        f"devkit.endpoint={f.name}", "devkit.role=router"]})
+    return router
+
+
+def _serves(f: Faulty) -> bool:
+    return httpx.post(f.uri, json={"x": 1}, headers=f.headers(), timeout=5).status_code == 200
+
+
+def test_a_crashed_router_is_restarted_by_docker_on_the_same_uri(faulty: Faulty) -> None:
+    router = _router(faulty)
+    with steady(faulty) as load:
+        warm(load)
+        started = time.monotonic()
+        os.kill(int(router.attrs["State"]["Pid"]), signal.SIGKILL)  # a crash of the router
+        until(lambda: _serves(faulty), HEAL_S, "router back")
         healed = time.monotonic() - started
         moment = time.monotonic()
         until(lambda: load.successes_since(moment) >= 20, 30, "traffic flows")
     assert {s for s, _, _ in load.failures()} <= {502, 503}
-    said = faulty.engine.status(faulty.name)[0].scoring_uri
-    assert said == faulty.uri  # the same scoring URI: its host port is fixed
+    assert faulty.engine.status(faulty.name)[0].scoring_uri == faulty.uri  # fixed port
     failed = load.failed  # transport errors: connections refused while it restarts
-    report("docker", "`docker kill` the router", failed, load.total + len(load.transport_errors),
-           healed, "scoring URI unchanged; router restarted by its policy (always)")
+    report("docker", "router crash (kill -9 of its process)", failed,
+           load.attempts, healed,
+           "scoring URI unchanged; router restarted by Docker (unless-stopped)")
+
+
+def _refused(f: Faulty) -> bool:
+    try:
+        return not _serves(f)
+    except httpx.HTTPError:
+        return True
+
+
+def test_docker_kill_of_the_router_is_said_by_status(faulty: Faulty) -> None:
+    try:
+        with steady(faulty) as load:
+            warm(load)
+            _router(faulty).kill()
+            until(lambda: _refused(faulty), 10, "router gone")
+        [status] = faulty.engine.status(faulty.name)
+        assert status.scoring_uri is None
+        said = status.to_json()["router_reason"]
+        assert said and "stopped from outside" in said and "devkit up" in said
+        report("docker", "`docker kill` the router", load.failed, load.attempts, None, said)
+    finally:
+        faulty.up()
+    assert _serves(faulty)
 
 
 def test_regenerating_a_key_mid_load_fails_no_request_with_the_other(faulty: Faulty,
@@ -237,7 +294,7 @@ def test_regenerating_a_key_mid_load_fails_no_request_with_the_other(faulty: Fau
     visible.append(_devkit("status", faulty.name, "--json").stdout)
     assert not any(secret in text for secret in secrets for text in visible)
     report("docker", "`devkit keys --regenerate primary` under load on the secondary",
-           load.failed, load.total, live_s,
+           load.failed, load.attempts, live_s,
            "new primary live; old primary refused 401; secondary never failed")
 
 
@@ -253,7 +310,7 @@ def test_two_ups_at_once_serialise_and_converge(faulty: Faulty) -> None:
     assert len(waited) == 1 and f"of {faulty.name} (pid " in waited[0]
     assert faulty.blue().state.value == "ready" and len(faulty.replicas()) == 2
     front_end_codes(load)
-    report("docker", "two `devkit up` at once", load.failed, load.total, 0.0,
+    report("docker", "two `devkit up` at once", load.failed, load.attempts, 0.0,
            "the second said \"waiting for another `devkit up` of ... (pid N)\", then "
            "\"unchanged\"; ready")
 
@@ -284,7 +341,7 @@ def test_kill_9_of_an_up_midway_then_up_converges(faulty: Faulty) -> None:
         assert {r["url"] for r in router_health(faulty.uri)["green"]}  # routed too
         front_end_codes(load)
         report("docker", "kill -9 of `devkit up` midway, then `up` again", load.failed,
-               load.total, healed, "converged: blue ready 2, green ready 1")
+               load.attempts, healed, "converged: blue ready 2, green ready 1")
     finally:
         green.unlink()
         faulty.engine.up(load_spec([faulty.folder]), RunSettings(), lambda _: None)
@@ -347,8 +404,8 @@ def test_every_endpoint_comes_back_after_dockerd_restarts(
             [status] = engine.status(name)
             assert status.healthy, [d.to_json() for d in status.deployments]
         assert engine.traffic(faulty.name).traffic == {"blue": 100}
-        report("docker", "dockerd restart, two endpoints up", load.failed
-               + len(load.transport_errors), load.total + len(load.transport_errors), healed,
+        report("docker", "dockerd restart, two endpoints up", load.failed,
+               load.attempts, healed,
                f"both endpoints ready with their routers and live weights (engine answered "
                f"after {engine_back:.1f} s)")
     finally:

@@ -23,6 +23,7 @@ from docker.models.containers import Container
 from devkit import collection
 from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
+from devkit.engines.docker import probe
 from devkit.engines.record import Wanted
 from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import Limits
@@ -122,6 +123,8 @@ def _runtime_kwargs(spec: DeploymentSpec, run: ReplicaRun) -> dict[str, Any]:
     env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
                             port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT,
                             watch=run.watch, debug_port=debug_port)
+    # where the supervisor records its workers' restarts, read back by `status`
+    env[probe.EVENTS_ENV] = probe.EVENTS_PATH
     ports: dict[str, Any] = {}
     if run.expose:
         ports = {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),

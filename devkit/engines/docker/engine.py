@@ -10,6 +10,7 @@ fix it) and is reported unhealthy with the runtime's traceback.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -231,15 +232,18 @@ class DockerEngine(Engine):
     # -- read back --------------------------------------------------------------------
     def status(self, name: str | None = None) -> list[EndpointStatus]:
         views = map(ct.view, self.client.containers(endpoint=name))
-        routers = {v.endpoint: rt.host_url(v.container)
-                   for v in map(ct.view, self.client.containers(endpoint=name, role=rt.ROLE))
-                   if v.running}
+        router_views = list(map(ct.view, self.client.containers(endpoint=name, role=rt.ROLE)))
+        routers = {v.endpoint: rt.host_url(v.container) for v in router_views if v.running}
+        router_down = {v.endpoint: rt.stopped_reason(v.container) for v in router_views
+                       if not v.running}
         found = []
         for endpoint, deployments in sorted(st.group(views).items()):
             live = routing.live_view(endpoint)
             statuses = [st.deployment_status(d, reps, live)
                         for d, reps in sorted(deployments.items())]
-            found.append(self._endpoint_status(endpoint, statuses, routers.get(endpoint)))
+            found.append(dataclasses.replace(
+                self._endpoint_status(endpoint, statuses, routers.get(endpoint)),
+                router_reason=router_down.get(endpoint)))
         return found
 
     def names(self) -> list[str]:

@@ -18,6 +18,7 @@ the endpoint network, which a Linux host reaches directly.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -29,32 +30,41 @@ from devkit.engines.readiness import Liveness, Probe, ReadinessWait, WaitOutcome
 from devkit.engines.status import DeploymentState
 
 # argv: port, path, seconds to keep trying, "1" to stop at an answer naming an error
-# (the runtime's init() failure), per-request timeout. Prints "STATUS\nBODY"; status 0
-# when nothing answered (then the body says why).
+# (the runtime's init() failure), per-request timeout, the worker events file. Prints
+# "STATUS\nEVENTS\nBODY": status 0 when nothing answered (then the body says why), EVENTS
+# the supervisor's record of its workers' restarts on one line ("{}" without one).
 PROBE = r"""
 import sys, time, urllib.request, urllib.error
-port, path, wait, final, timeout = sys.argv[1:6]
+port, path, wait, final, timeout, events = sys.argv[1:7]
+try:
+    with open(events) as f:
+        events = " ".join(f.read().split()) or "{}"
+except OSError:
+    events = "{}"
 url = "http://127.0.0.1:%s%s" % (port, path)
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 deadline = time.monotonic() + float(wait)
-last = "0\nnothing answered"
+last = "0\n%s\nnothing answered" % events
 while True:
     try:
         with opener.open(url, timeout=float(timeout)) as r:
-            sys.stdout.write("%d\n%s" % (r.status, r.read().decode("utf-8", "replace")))
+            sys.stdout.write("%d\n%s\n%s" % (r.status, events,
+                                               r.read().decode("utf-8", "replace")))
             sys.exit(0)
     except urllib.error.HTTPError as e:
         body = e.read().decode("utf-8", "replace")
-        last = "%d\n%s" % (e.code, body)
+        last = "%d\n%s\n%s" % (e.code, events, body)
         if final == "1" and '"error"' in body:
             break
     except Exception as e:
-        last = "0\n%s" % (e,)
+        last = "0\n%s\n%s" % (events, e)
     if time.monotonic() >= deadline:
         break
     time.sleep(0.02)
 sys.stdout.write(last)
 """
+EVENTS_ENV = "DEVKIT_WORKER_EVENTS"  # devkit_runtime.supervisor.EVENTS_ENV
+EVENTS_PATH = "/tmp/devkit-worker-events.json"  # its value in every replica container
 NO_PYTHON = (126, 127)  # docker exec: not executable / not found
 PYTHONS = ("python3", "python")  # devkit's base image has only python3; some have python
 
@@ -67,8 +77,16 @@ def exec_probe(container: Container, port: int, path: str, wait_s: float = 0.0,
                final: bool = True, timeout_s: float = 1.0) -> tuple[int, str] | None:
     """(status, body) of ``GET path`` inside the container, status 0 when nothing
     answered; None when the container does not run (exec is refused)."""
+    found = exec_probe_events(container, port, path, wait_s, final, timeout_s)
+    return None if found is None else (found[0], found[2])
+
+
+def exec_probe_events(container: Container, port: int, path: str, wait_s: float = 0.0,
+                      final: bool = True, timeout_s: float = 1.0
+                      ) -> tuple[int, dict[str, Any], str] | None:
+    """:func:`exec_probe`, with the supervisor's worker events (restarts) in between."""
     args = [str(port), path, f"{max(wait_s, 0.0):.3f}", "1" if final else "0",
-            f"{timeout_s:g}"]
+            f"{timeout_s:g}", EVENTS_PATH]
     for python in PYTHONS:
         try:
             code, output = container.exec_run([python, "-c", PROBE, *args])
@@ -77,20 +95,28 @@ def exec_probe(container: Container, port: int, path: str, wait_s: float = 0.0,
         text = bytes(output or b"").decode("utf-8", errors="replace")
         if code in NO_PYTHON and "exec" in text:
             continue
-        status, _, body = text.partition("\n")
-        return (int(status), body) if status.strip().isdigit() else (0, text)
+        status, _, rest = text.partition("\n")
+        events_line, _, body = rest.partition("\n")
+        if not status.strip().isdigit():
+            return (0, {}, text)
+        try:
+            events = json.loads(events_line)
+        except ValueError:
+            events = {}
+        return int(status), events if isinstance(events, dict) else {}, body
     raise NoPython(f"container {container.name} has neither {' nor '.join(PYTHONS)}")
 
 
-def probe(container: Container, port: int, path: str, byoc: bool) -> Probe:
-    """One look at a replica's readiness route (for ``status``)."""
+def probe(container: Container, port: int, path: str,
+          byoc: bool) -> tuple[Probe, dict[str, Any]]:
+    """One look at a replica's readiness route (for ``status``), and its worker events."""
     try:
-        answer = exec_probe(container, port, path, final=True)
+        answer = exec_probe_events(container, port, path, final=True)
     except NoPython:
-        return _network_probe(container, port, path, byoc)
+        return _network_probe(container, port, path, byoc), {}
     if answer is None or answer[0] == 0:
-        return Probe(DeploymentState.STARTING)
-    return answer_probe(answer[0], answer[1].encode(), path if byoc else None)
+        return Probe(DeploymentState.STARTING), answer[1] if answer else {}
+    return answer_probe(answer[0], answer[2].encode(), path if byoc else None), answer[1]
 
 
 def wait_ready(container: Container, port: int, path: str, byoc: bool, wait: ReadinessWait,

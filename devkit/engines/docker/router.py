@@ -77,10 +77,9 @@ def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
         "ports": {f"{ROUTER_PORT}/tcp": ("127.0.0.1", host_port)},
         "network": network,
         "user": _user(),
-        # "always", unlike the replicas' unless-stopped: a `docker kill` of the router (or
-        # its crash) must not leave the whole endpoint unreachable until the next `up`;
-        # `docker stop` still stops it (Docker cancels the policy for a stop).
-        "restart_policy": {"Name": "always"},
+        # As the replicas': a crash restarts it (with backoff), `docker stop` or
+        # `docker kill` from outside leaves it stopped and `status` says so.
+        "restart_policy": {"Name": "unless-stopped"},
         "detach": True,
     }
 
@@ -172,6 +171,18 @@ def connect_networks(client: DockerClient, container: Container,
         client.reload(container)
 
 
+def stopped_reason(container: Container) -> str:
+    """Why a router container that exists does not run, and the fix."""
+    state = container.attrs.get("State") or {}
+    if container.status == "restarting":
+        return (f"the router exited with code {state.get('ExitCode')} and is being restarted "
+                "by Docker")
+    finished = str(state.get("FinishedAt") or "")[:19]
+    when = f"{finished}Z" if finished else "an unknown time"
+    return (f"the router was stopped from outside (docker stop) at {when} with exit code "
+            f"{state.get('ExitCode')}; run `devkit up` to restart it")
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -179,5 +190,13 @@ def _free_port() -> int:
 
 
 def _port_of(container: Container) -> int | None:
+    """Its host port: where it is published now, else (stopped: Docker lists no
+    bindings then) the port it asked for."""
     url = host_url(container)
-    return int(url.rsplit(":", 1)[1]) if url else None
+    if url:
+        return int(url.rsplit(":", 1)[1])
+    asked = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+    for binding in asked.get(f"{ROUTER_PORT}/tcp") or []:
+        if str(binding.get("HostPort") or "").isdigit():
+            return int(binding["HostPort"])
+    return None

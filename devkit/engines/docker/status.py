@@ -76,13 +76,17 @@ def replica_status(view: ReplicaView) -> ReplicaStatus:
     else:
         port = routes.readiness_route.port if routes else launch.SERVER_PORT
         path = routes.readiness_route.path if routes else READY_PATH
-        found = probe.probe(container, port, path, routes is not None)
+        found, events = probe.probe(container, port, path, routes is not None)
         state, error, cause = found.state, found.error, found.cause
     past = history.read(container, state)
+    workers = events if container.status == "running" else {}
     return ReplicaStatus(view.replica, url, state, container.id or "", admin, error, cause,
                          restarts=past.restarts, last_exit_code=past.last_exit_code,
                          oom_killed=past.oom_killed, reason=past.reason,
-                         last_lines=past.last_lines, url_is_host=host is not None)
+                         last_lines=past.last_lines, url_is_host=host is not None,
+                         worker_restarts=int(workers.get("worker_restarts") or 0),
+                         liveness_restarts=int(workers.get("liveness_restarts") or 0),
+                         last_worker_exit=workers.get("last_worker_exit"))
 
 
 def deployment_status(name: str, replicas: list[ReplicaView],
