@@ -68,6 +68,9 @@ class DeploymentStatus:
     replica_status: tuple[ReplicaStatus, ...] = ()
     env_hash: str = ""  # the environment hash it was started with (rebuild detection)
     cause: str | None = None  # of ``error``: "script" | "environment" (see ReplicaStatus)
+    # local autoscaling (target_utilization): current, min, max, utilization, the last
+    # decision with its reason and time (devkit.engines.scale_record); None: fixed count
+    scale: Mapping[str, Any] | None = None
 
     @property
     def restarts(self) -> int:
@@ -109,6 +112,8 @@ class DeploymentStatus:
             "last_lines": (next((r.last_lines for r in self.replica_status if r.last_lines),
                                 None) if no_ready else None),
             "replica_states": [r.to_json() for r in self.replica_status],
+            # local autoscaling (additive): null for a fixed instance_count
+            "scale": dict(self.scale) if self.scale is not None else None,
         }
 
 

@@ -29,6 +29,7 @@ from devkit.engines.base import (
     ReplicaStatus,
     RouterHandle,
     RunSettings,
+    ScaledReplica,
     no_deployment,
     not_found,
 )
@@ -36,6 +37,7 @@ from devkit.engines.docker import client as dk
 from devkit.engines.docker import containers as ct
 from devkit.engines.docker import reload as rl
 from devkit.engines.docker import router as rt
+from devkit.engines.docker import scaling
 from devkit.engines.docker import status as st
 from devkit.engines.docker.client import DockerClient, translated
 from devkit.engines.readiness import ReadinessWait, WaitOutcome
@@ -206,6 +208,23 @@ class DockerEngine(Engine):
 
     def debug_image(self, spec: DeploymentSpec, running: DeploymentStatus) -> str:
         return running.image
+
+    # -- what local autoscaling needs (devkit.engines.docker.scaling) ---------------------
+    def router_url(self, name: str) -> str | None:
+        return scaling.router_url(self, name)
+
+    def scaled_replicas(self, name: str, deployment: str) -> list[ScaledReplica]:
+        return scaling.scaled_replicas(self, name, deployment)
+
+    def add_replica(self, spec: DeploymentSpec, run: ReplicaRun,
+                    progress: Progress) -> ScaledReplica:
+        return scaling.add_replica(self, spec, run, progress)
+
+    def remove_replica(self, endpoint: str, deployment: str, index: int) -> None:
+        scaling.remove_replica(self, endpoint, deployment, index)
+
+    def host_resources(self) -> tuple[int, int]:
+        return self.client.host_resources()
 
     # -- read back --------------------------------------------------------------------
     def status(self, name: str | None = None) -> list[EndpointStatus]:
