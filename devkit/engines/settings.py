@@ -1,6 +1,6 @@
 """How to run an endpoint beyond what its spec says, built once at the boundary.
 
-``devkit up`` flags (``--gpu``, ``--no-watch``) and ``devkit debug`` become one
+``devkit up`` flags (``--gpu``, ``--no-watch``, ``--strict``) and ``devkit debug`` become one
 :class:`RunSettings` that the CLI or the TUI builds and every engine receives with the
 spec; nothing travels through the spec's ``environment_variables`` any more. What the
 settings change per deployment is part of the hash the engines compare, so ``up`` with
@@ -43,6 +43,9 @@ class RunSettings:
     gpu: bool = False
     watch: bool = True
     debug: DebugSettings | None = None
+    # Refuse, rather than warn about, spec settings this engine cannot enforce
+    # (egress_public_network_access: disabled on the process engine).
+    strict: bool = False
     # Per deployment, its resolved secrets as delivered (never persisted: see to_json).
     secrets: Mapping[str, Delivered] = field(default_factory=dict)
 

@@ -219,6 +219,10 @@ class App:
         return Reply(200, json.dumps(document).encode() + b"\n")
 
     async def live(self, scope: Scope, receive: Receive) -> Reply:
+        reason = self.state.liveness()
+        if reason is not None:  # what a kubelet's (or the supervisor's) probe restarts for
+            return json_reply(503, {"live": False, "pid": self.state.metrics.pid,
+                                    "reason": reason})
         return json_reply(200, {"live": True, "pid": self.state.metrics.pid})
 
     async def ready(self, scope: Scope, receive: Receive) -> Reply:

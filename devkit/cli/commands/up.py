@@ -31,9 +31,12 @@ def _say(message: str) -> None:
                    "(key auth), or add them to this running endpoint.")
 @click.option("--all-traffic", is_flag=True,
               help="Send 100% of live traffic to the deployment file given last.")
+@click.option("--strict", is_flag=True,
+              help="Refuse a spec setting the engine cannot enforce (egress disabled on the "
+                   "process engine) instead of warning about it.")
 def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool,
        no_watch: bool, sets: tuple[str, ...], endpoint_name: str | None,
-       all_traffic: bool) -> None:
+       all_traffic: bool, strict: bool) -> None:
     """Start (or update) the endpoint described by PATH and wait until it is ready.
 
     PATH is a folder holding one endpoint file and its deployment files, or an endpoint
@@ -64,7 +67,8 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     endpoint = load_recipe(recipe)
     # an endpoint that runs stays on its engine (actions.up finds it when none is named)
     result = actions.up(endpoint, engine=engine_name,
-                        settings=RunSettings(gpu=gpu, watch=not no_watch), progress=_say)
+                        settings=RunSettings(gpu=gpu, watch=not no_watch, strict=strict),
+                        progress=_say)
     from devkit.cli.commands.status import render_table
 
     click.echo(render_table([result.status]))

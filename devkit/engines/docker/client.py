@@ -153,13 +153,17 @@ class DockerClient:
         with translated("list volumes"):
             return list(self.raw.volumes.list(filters={"label": label_filter(**labels)}))
 
-    def ensure_network(self, name: str, labels: dict[str, str]) -> Network:
-        existing = self.networks(endpoint=labels[ENDPOINT])
+    def ensure_network(self, name: str, labels: dict[str, str],
+                       internal: bool = False) -> Network:
+        """The endpoint's network with these labels (its role tells an endpoint network
+        from an internal one, which is labelled ``devkit.role=internal-network``)."""
+        existing = [n for n in self.networks(endpoint=labels[ENDPOINT])
+                    if (n.attrs.get("Labels") or {}).get(ROLE) == labels.get(ROLE)]
         if existing:
             return existing[0]
         with translated(f"create network {name}"):
             return self.raw.networks.create(name, driver="bridge", labels=labels,
-                                            check_duplicate=True)
+                                            internal=internal, check_duplicate=True)
 
     def create_container(self, image: str, name: str, **kwargs: Any) -> Container:
         with translated(f"create container {name} from image {image}"):

@@ -31,6 +31,7 @@ INSTANCES = "devkit.instance-count"
 IMAGE = "devkit.image"
 REPLICA_ROLE = "deployment"
 COLLECTS = "devkit.collects"  # writes collected data: stopped with SIGTERM before removal
+EGRESS = "devkit.egress"  # "disabled": on the endpoint's internal network (engines/docker/egress)
 
 
 def network_name(endpoint: str) -> str:
@@ -59,6 +60,7 @@ def replica_labels(want: Wanted, replica: int, image: str) -> dict[str, str]:
         GPU: "1" if want.gpu else "0",
         INSTANCES: str(spec.instance_count),
         IMAGE: image,
+        **({EGRESS: "disabled"} if spec.egress_public_network_access == "disabled" else {}),
     }
 
 
@@ -164,7 +166,18 @@ class ReplicaView:
         for binding in bindings:
             if binding.get("HostPort"):
                 return f"http://127.0.0.1:{binding['HostPort']}"
-        return None
+        return self._internal_url(port)
+
+    def _internal_url(self, port: int) -> str | None:
+        """An egress-disabled replica has no published port (an internal network has none):
+        the host reaches it at its address on that network, through the bridge's host side
+        (Linux engines; Docker Desktop's VM does not route there)."""
+        if self.labels.get(EGRESS) != "disabled":
+            return None
+        networks = self.container.attrs.get("NetworkSettings", {}).get("Networks") or {}
+        address = next((n.get("IPAddress") for n in networks.values() if n.get("IPAddress")),
+                       None)
+        return f"http://{address}:{port}" if address else None
 
     @property
     def routes(self) -> InferenceConfig | None:

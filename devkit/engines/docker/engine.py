@@ -10,7 +10,7 @@ fix it) and is reported unhealthy with the runtime's traceback.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -35,6 +35,7 @@ from devkit.engines.base import (
 )
 from devkit.engines.docker import client as dk
 from devkit.engines.docker import containers as ct
+from devkit.engines.docker import egress as eg
 from devkit.engines.docker import reload as rl
 from devkit.engines.docker import router as rt
 from devkit.engines.docker import scaling
@@ -91,18 +92,27 @@ class DockerEngine(Engine):
 
     def _start(self, want: Wanted, prepared: Prepared, run: ReplicaRun,
                progress: Progress) -> list[Any]:
+        spec = want.spec
+        progress(f"{spec.name}: starting {spec.instance_count} replica(s) of "
+                 f"{prepared.artifact}")
+        return self._start_indexes(want, prepared.artifact, range(spec.instance_count), run,
+                                   progress)
+
+    def _start_indexes(self, want: Wanted, image: str, indexes: Iterable[int],
+                       run: ReplicaRun, progress: Progress) -> list[Container]:
+        """Create and start the replicas numbered ``indexes`` (``up``: all of them;
+        autoscaling: one more); all are removed if one fails to start."""
         from devkit.engines.sku import limits_for
 
         spec = want.spec
-        network = self._network(spec.endpoint_name)
+        network = (eg.ensure_network(self.client, spec.endpoint_name) if eg.disabled(spec)
+                   else self._network(spec.endpoint_name))
         cpus, memory = self.client.host_resources()
         limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
                             resources=spec.resources)
-        image = prepared.artifact
-        progress(f"{spec.name}: starting {spec.instance_count} replica(s) of {image}")
         started: list[Container] = []
         try:
-            for replica in range(spec.instance_count):
+            for replica in indexes:
                 kwargs = ct.create_kwargs(want, replica, image, limits, network, run)
                 kwargs["networking_config"] = ct.networking_config(self.client.raw, network,
                                                                    spec.name)
@@ -110,6 +120,11 @@ class DockerEngine(Engine):
                 container = self.client.create_container(image, name, **kwargs)
                 started.append(container)
                 self.client.start(container)
+            if eg.disabled(spec):
+                from devkit.images.base import ensure_base_image
+
+                eg.drop_default_routes(self.client, started,
+                                       ensure_base_image(self.client.raw), progress)
         except BaseException:
             self._remove_all(started)
             raise
@@ -158,7 +173,8 @@ class DockerEngine(Engine):
         network = self._network(endpoint.name)
         container, fresh = rt.ensure(self.client, endpoint.name, image, str(sync.path.parent),
                                      network, progress,
-                                     starting=lambda: routing.router_starting(endpoint.name))
+                                     starting=lambda: routing.router_starting(endpoint.name),
+                                     also_on=eg.existing_networks(self.client, endpoint.name))
         url = rt.host_url(container)
         if url is None:
             raise EngineError(f"The router container {container.name} has no published "

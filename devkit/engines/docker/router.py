@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import docker.types
 from docker.models.containers import Container
 
 from devkit.engines.docker import client as dk
-from devkit.engines.docker.client import DockerClient
+from devkit.engines.docker.client import DockerClient, translated
 from devkit.engines.docker.containers import COLLECTS, endpoint_labels, view
 from devkit.engines.routing import ROUTER_PORT
 from devkit.engines.status import Progress
@@ -102,45 +102,66 @@ def host_url(container: Container) -> str | None:
 
 
 def ensure(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
-           progress: Progress, starting: Callable[[], None]) -> tuple[Container, bool]:
+           progress: Progress, starting: Callable[[], None],
+           also_on: Sequence[str] = ()) -> tuple[Container, bool]:
     """The endpoint's running router container, and whether this call (re)started it
-    (``starting`` is called just before a new one starts)."""
+    (``starting`` is called just before a new one starts). It is published on
+    ``network`` and also connected to the networks ``also_on`` names (internal ones,
+    where egress-disabled replicas run); those are not part of its recipe: a running
+    router is connected to a new one live."""
     current = find(client, endpoint)
     wanted = recipe(image, config_dir, network)
     previous_port: int | None = None
     if current is not None:
         if current.status == "running" and current.labels.get(RECIPE) == wanted:
+            connect_networks(client, current, also_on)
             return current, False
         previous_port = _port_of(current)
         progress("router: recreating its container (image or settings changed)")
         client.remove_container(current)
     starting()
-    return _start(client, endpoint, image, config_dir, network, previous_port), True
+    return _start(client, endpoint, image, config_dir, network, previous_port, also_on), True
 
 
 def _start(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
-           port: int | None) -> Container:
+           port: int | None, also_on: Sequence[str]) -> Container:
     name = container_name(endpoint)
     try:
         return _create_and_start(client, name, image,
-                                 create_kwargs(endpoint, image, config_dir, network, port))
+                                 create_kwargs(endpoint, image, config_dir, network, port),
+                                 also_on)
     except EngineError:
         if port is None:
             raise
     # The previous host port is taken by now: any free one will do.
     return _create_and_start(client, name, image,
-                             create_kwargs(endpoint, image, config_dir, network, None))
+                             create_kwargs(endpoint, image, config_dir, network, None),
+                             also_on)
 
 
 def _create_and_start(client: DockerClient, name: str, image: str,
-                      kwargs: dict[str, Any]) -> Container:
+                      kwargs: dict[str, Any], also_on: Sequence[str]) -> Container:
     container = client.create_container(image, name, **kwargs)
     try:
+        # Before it starts: its first request may already go to a replica there.
+        connect_networks(client, container, also_on)
         client.start(container)
     except BaseException:
         client.remove_container(container)
         raise
     return container
+
+
+def connect_networks(client: DockerClient, container: Container,
+                     networks: Sequence[str]) -> None:
+    """Connect ``container`` to each of ``networks`` it is not on yet."""
+    joined = set(container.attrs.get("NetworkSettings", {}).get("Networks") or {})
+    for name in networks:
+        if name not in joined:
+            with translated(f"connect {container.name} to network {name}"):
+                client.raw.networks.get(name).connect(container)
+    if any(name not in joined for name in networks):
+        client.reload(container)
 
 
 def _port_of(container: Container) -> int | None:

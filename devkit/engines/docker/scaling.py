@@ -8,6 +8,7 @@ ready. Joining the router and draining are the caller's (``devkit.autoscale``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from devkit.engines.base import Progress, ScaledReplica
@@ -37,30 +38,22 @@ def scaled_replicas(engine: DockerEngine, name: str, deployment: str) -> list[Sc
 
 def add_replica(engine: DockerEngine, spec: DeploymentSpec, run: ReplicaRun,
                 progress: Progress) -> ScaledReplica:
-    from devkit.engines.sku import limits_for
-
     siblings = engine._replica_views(spec.endpoint_name).get(spec.name, [])
     if not siblings:
         raise EngineError(f"Deployment '{spec.name}' of endpoint '{spec.endpoint_name}' has "
                           "no replica to add one beside; run `devkit up` first.")
     labels = siblings[0].labels
-    want = Wanted(spec, labels.get(ct.SPEC_HASH, ""), labels.get(ct.ENV_HASH, ""),
+    # Labelled as its siblings, with the count `up` started them with: `up` compares
+    # hashes, not counts, so it keeps the deployment whatever the loop made of it.
+    started_with = int(labels.get(ct.INSTANCES, "1"))
+    want = Wanted(dataclasses.replace(spec, instance_count=started_with),
+                  labels.get(ct.SPEC_HASH, ""), labels.get(ct.ENV_HASH, ""),
                   labels.get(ct.GPU) == "1")
     image = labels.get(ct.IMAGE) or siblings[0].container.attrs["Config"]["Image"]
     index = max(v.replica for v in siblings) + 1
-    network = ct.network_name(spec.endpoint_name)
-    cpus, memory = engine.client.host_resources()
-    limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
-                        resources=spec.resources)
-    kwargs = ct.create_kwargs(want, index, image, limits, network, run)
-    # Siblings keep the count `up` started them with: `up` compares hashes, not counts.
-    kwargs["labels"][ct.INSTANCES] = labels.get(ct.INSTANCES, "1")
-    kwargs["networking_config"] = ct.networking_config(engine.client.raw, network, spec.name)
-    name = ct.container_name(spec.endpoint_name, spec.name, index)
     progress(f"{spec.name}: starting replica {index} of {image}")
-    container = engine.client.create_container(image, name, **kwargs)
+    container = engine._start_indexes(want, image, [index], run, progress)[0]
     try:
-        engine.client.start(container)
         outcome = engine._wait_ready(spec, container)
     except BaseException:
         engine._remove_all([container])

@@ -5,6 +5,7 @@ needs the spec, which is why ``status`` is true from any shell and after a reboo
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from devkit.engines import launch, status
 from devkit.engines.docker import client as dk
 from devkit.engines.docker.containers import (
+    EGRESS,
     ENV_HASH,
     GPU,
     IMAGE,
@@ -78,5 +80,7 @@ def deployment_status(name: str, replicas: list[ReplicaView],
         states = list(pool.map(replica_status, replicas))
     labels = replicas[0].labels
     image = labels.get(IMAGE, replicas[0].container.attrs["Config"]["Image"])
-    return status.deployment_status(name, states, image, labels.get(ENV_HASH, ""),
-                                    live.traffic, live.mirror)
+    found = status.deployment_status(name, states, image, labels.get(ENV_HASH, ""),
+                                     live.traffic, live.mirror)
+    egress = "disabled" if labels.get(EGRESS) == "disabled" else "enabled"
+    return dataclasses.replace(found, egress=egress)

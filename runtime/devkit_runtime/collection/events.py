@@ -12,7 +12,9 @@ a file of its own and the event carries ``dataref`` (its path, relative to the
 deployment's folder) instead of ``data``.
 
 Rendering (turning a DataFrame into JSON) happens on the writer thread, never on the
-request path; :class:`Pending` holds what the request path captured.
+request path; :class:`Pending` holds what the request path captured (for the router's
+request and response collections, the body bytes it already held: nothing is copied or
+encoded per request).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ AGENT = f"devkit-runtime/{__version__}"
 JSON_TYPE = "application/json"
 DATAFRAME = "pandas.core.frame.DataFrame"
 _AGENT = _str(AGENT)
+_JSON_TYPE = _str(JSON_TYPE)
+_DATAFRAME = _str(DATAFRAME)
 _UUID4_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 _random_bits = random.Random().getrandbits
@@ -56,36 +60,104 @@ class Pending:
 
 
 @dataclass(frozen=True)
-class Rendered:
-    """An event line (without its newline) and, when not inlined, the payload's file."""
+class SideFile:
+    """An event whose payload is not inlined: the line (without its newline) refers to
+    ``name`` (relative to the deployment's folder), which must hold ``payload``."""
 
     line: str
-    side_name: str | None = None
-    side_bytes: bytes = b""
+    name: str
+    payload: bytes
 
 
-def render(pending: Pending, source: str, model_version: str, side_dir: str) -> Rendered:
-    """The event for ``pending``; ``side_dir`` is where a non-inlined payload would go.
+class EventFormat:
+    """Renders the events of one deployment's collections to JSON lines.
 
-    Written out field by field rather than with ``json.dumps`` of a dict: the writer
-    thread shares the GIL with request handling, and this is 4x cheaper. Every string
-    that does not come from devkit itself goes through the json module's own escaping."""
-    payload, content_type, data_type = _payload(pending)
-    event_id = new_event_id()
-    size = len(payload)
-    head = (f'{{"specversion": "1.0", "id": "{event_id}", "source": {_str(source)}, '
-            f'"type": {_str("azureml.inference." + pending.collection)}, '
-            f'"datacontenttype": {_str(content_type)}, "time": "{timestamp(pending.time)}"')
-    tail = (f'"correlationid": {_str(pending.correlation_id)}, '
-            f'"xrequestid": {_str(pending.request_id)}, "modelversion": {_str(model_version)}, '
-            f'"collectdatatype": {_str(data_type)}, "agent": {_AGENT}, '
-            f'"contentrange": "bytes 0-{max(size - 1, 0)}/{size}"}}')
-    if content_type == JSON_TYPE and size <= MAX_INLINE_BYTES:
-        # The payload is JSON text already: spliced in, not parsed and dumped again.
-        return Rendered(f"{head}, \"data\": {payload.decode('utf-8')}, {tail}")
-    extension = "json" if content_type == JSON_TYPE else "bin"
-    side = f"{side_dir}/{event_id}.{extension}"
-    return Rendered(f"{head}, \"dataref\": {_str(side)}, {tail}", side, payload)
+    Written out with one ``%`` template per collection rather than ``json.dumps`` of a
+    dict: the writer thread shares the GIL with request handling, so its cost per event is
+    the server's. The fields that never change for a deployment (source, type, model
+    version, agent) are escaped once per collection; every string that does not come from
+    devkit itself still goes through the json module's own escaping."""
+
+    def __init__(self, source: str, model_version: str) -> None:
+        self._source = _str(source)
+        self._model_version = _str(model_version)
+        self._templates: dict[str, str] = {}
+        self._types: dict[type, tuple[str, str]] = {}
+
+    def render(self, pending: Pending, side_dir: str) -> str | SideFile:
+        """The event line for ``pending``, or a :class:`SideFile` when its payload goes to
+        a file of its own under ``side_dir`` (too large, or not JSON)."""
+        text, raw, content_type, data_type = self._payload(pending)
+        event_id = new_event_id()
+        if text is None:
+            size = len(raw)
+        else:  # isascii() is O(1) on CPython's compact strings; json's output is ASCII
+            size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        correlation = _str(pending.correlation_id)
+        request = correlation if pending.request_id == pending.correlation_id \
+            else _str(pending.request_id)
+        fields = (event_id, content_type, timestamp(pending.time))
+        tail = (correlation, request, data_type, max(size - 1, 0), size)
+        template = self._templates.get(pending.collection) or self._template(pending.collection)
+        if text is not None and size <= MAX_INLINE_BYTES:
+            # The payload is JSON text already: spliced in, not parsed and dumped again.
+            return template % (*fields, "data", text, *tail)
+        extension = "json" if text is not None else "bin"
+        side = f"{side_dir}/{event_id}.{extension}"
+        payload = raw if text is None else text.encode("utf-8")
+        return SideFile(template % (*fields, "dataref", _str(side), *tail), side, payload)
+
+    def _template(self, collection: str) -> str:
+        def fixed(text: str) -> str:  # devkit's own fields, escaped for JSON and for %
+            return text.replace("%", "%%")
+        template = ('{"specversion": "1.0", "id": "%s", "source": ' + fixed(self._source)
+                    + ', "type": ' + fixed(_str("azureml.inference." + collection))
+                    + ', "datacontenttype": %s, "time": "%s", "%s": %s, "correlationid": %s, '
+                    '"xrequestid": %s, "modelversion": ' + fixed(self._model_version)
+                    + ', "collectdatatype": %s, "agent": ' + fixed(_AGENT)
+                    + ', "contentrange": "bytes 0-%d/%d"}')
+        self._templates[collection] = template
+        return template
+
+    def _type_name(self, kind: type) -> tuple[str, str]:
+        """(collectdatatype as JSON, as text) of a collected object's type, cached."""
+        found = self._types.get(kind)
+        if found is None:
+            name = f"{kind.__module__}.{kind.__qualname__}"
+            found = self._types[kind] = (_str(name), name)
+        return found
+
+    def _payload(self, pending: Pending) -> tuple[str | None, bytes, str, str]:
+        """(JSON text or None, raw bytes when not JSON, datacontenttype as JSON,
+        collectdatatype as JSON) of what was collected."""
+        data = pending.data
+        kind = type(data)
+        if kind is dict or kind is list:  # the common case: no probing
+            return _ENCODER.encode(data), b"", _JSON_TYPE, self._type_name(kind)[0]
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            return (*_raw_payload(bytes(data), pending.content_type),
+                    self._type_name(kind)[0])
+        to_json = getattr(data, "to_json", None)
+        if callable(to_json) and hasattr(data, "columns"):  # a pandas DataFrame
+            # Azure's name for the type, whichever module pandas reports it from.
+            return to_json(orient="records"), b"", _JSON_TYPE, _DATAFRAME
+        return _ENCODER.encode(data), b"", _JSON_TYPE, self._type_name(kind)[0]
+
+
+def _raw_payload(raw: bytes, content_type: str) -> tuple[str | None, bytes, str]:
+    """Request and response bodies: embedded as they are when they are valid JSON (no
+    parse and dump again), as a JSON string when they are text, else referenced."""
+    raw = raw.strip()
+    if _is_json(content_type):
+        text = _valid_json(raw)
+        if text is not None:
+            if "\n" in text or "\r" in text:  # pretty-printed: one event is one line
+                text = _ENCODER.encode(json.loads(text))
+            return text, b"", _JSON_TYPE
+    try:
+        return _ENCODER.encode(raw.decode("utf-8")), b"", _JSON_TYPE
+    except UnicodeDecodeError:
+        return None, raw, _str(content_type or "application/octet-stream")
 
 
 def new_event_id() -> str:
@@ -103,40 +175,20 @@ def timestamp(when: float) -> str:
     return f"{_clock_cache[1]}.{int((when - second) * 1000):03d}Z"
 
 
-def _payload(pending: Pending) -> tuple[bytes, str, str]:
-    """(payload bytes, datacontenttype, collectdatatype) of what was collected."""
-    data = pending.data
-    data_type = f"{type(data).__module__}.{type(data).__qualname__}"
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data).strip()
-        if _is_json(pending.content_type) and _valid_json(raw):
-            if b"\n" in raw or b"\r" in raw:  # pretty-printed: one event is one line
-                raw = json.dumps(json.loads(raw)).encode("utf-8")
-            return raw, JSON_TYPE, data_type
-        try:
-            return json.dumps(raw.decode("utf-8")).encode(), JSON_TYPE, data_type
-        except UnicodeDecodeError:
-            return raw, pending.content_type or "application/octet-stream", data_type
-    to_json = getattr(data, "to_json", None)
-    if callable(to_json) and hasattr(data, "columns"):  # a pandas DataFrame
-        # Azure's name for the type, whichever module pandas reports it from.
-        return to_json(orient="records").encode("utf-8"), JSON_TYPE, DATAFRAME
-    return _ENCODER.encode(data).encode("utf-8"), JSON_TYPE, data_type
-
-
 def _is_json(content_type: str) -> bool:
     mime = content_type.split(";", 1)[0].strip().lower()
     return mime == JSON_TYPE or (mime.startswith("application/") and mime.endswith("+json"))
 
 
-def _valid_json(raw: bytes) -> bool:
-    # raw_decode on str: json.loads(bytes) spends as long guessing the encoding as parsing
+def _valid_json(raw: bytes) -> str | None:
+    """The body as text when it is one JSON value, else None. raw_decode on str:
+    json.loads(bytes) spends as long guessing the encoding as parsing."""
     try:
         text = raw.decode("utf-8")
         end = _DECODER.raw_decode(text)[1]
     except ValueError:  # UnicodeDecodeError included
-        return False
-    return end == len(text)
+        return None
+    return text if end == len(text) else None
 
 
 def _fallback(value: Any) -> Any:

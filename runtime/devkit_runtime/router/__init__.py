@@ -14,7 +14,10 @@ Modules, lowest first:
     auth      key hashes and HMAC-signed tokens
     upstream  a small asyncio HTTP/1.1 client with a keep-alive pool per replica
     metrics   per-deployment counters and latency histograms (Prometheus text and JSON)
-    app       the ASGI application that ties them together, and the config watcher
+    state     one applied config generation, and the watcher that swaps it in
+    app       the request handling that ties them together (Router.handle)
+    relay     streamed answers passed on part by part
+    server    the HTTP/1.1 front end: an asyncio Protocol over httptools (not ASGI)
     __main__  ``python -m devkit_runtime.router --config DIR/router.json --host H --port P``
 """
 

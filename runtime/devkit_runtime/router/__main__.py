@@ -9,12 +9,12 @@ then the router answers 503 and ``/-/ready`` says why.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 from pathlib import Path
 
-import uvicorn
-
 from devkit_runtime.router.app import Router
+from devkit_runtime.router.server import RouterServer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,23 +30,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when it is importable (the runtime's ``fast`` extra), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    server: uvicorn.Server | None = None
+    server: RouterServer | None = None
     router = Router(args.config.resolve(),
                     listening=lambda: server is not None and server.started)
-    config = uvicorn.Config(
-        router,
-        host=args.host, port=args.port, http="httptools", loop="asyncio",
-        lifespan="on", access_log=args.access_log, log_level=args.log_level,
-        server_header=False, date_header=False, timeout_graceful_shutdown=10,
-        # Keep client connections open longer than typical client pools expect.
-        timeout_keep_alive=30,
-    )
-    server = uvicorn.Server(config)
-    server.run()
+    server = RouterServer(router, args.host, args.port, access_log=args.access_log)
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(server.serve())
+    finally:
+        loop.close()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The router as a raw ASGI application (served by uvicorn with httptools).
+"""The router's request handling, served by :mod:`devkit_runtime.router.server`.
 
 Routes:
 
@@ -11,11 +11,17 @@ Routes:
     GET /-/shadow.json                           the shadow diff of mirrored requests
     GET /-/load.json                             in flight + queued per deployment and
                                                  replica (local autoscaling reads this)
+    GET /-/health.json                           each replica: in rotation or not, and why
 
-A raw ASGI callable rather than a framework: the router sits in front of every request,
-so its own cost is the number the overhead benchmark measures. Answers are buffered,
-except chunked (streamed) ones, which :mod:`relay` passes on part by part; a stream
-counts as in flight, and is observed in the metrics, until its last part went out.
+No framework and no ASGI: the router sits in front of every request, so its own cost is
+the number the overhead benchmark measures; :mod:`server` parses each request into a
+:class:`~devkit_runtime.router.server.Request` and writes the :class:`Outgoing` that
+:meth:`Router.handle` returns. Answers are buffered, except chunked (streamed) ones,
+which :mod:`relay` passes on part by part; a stream counts as in flight, and is observed
+in the metrics, until its last part went out.
+
+Hooks, for what runs beside requests: :meth:`Router.startup` (before the server
+listens) and :meth:`Router.shutdown` (after the last request in flight ended).
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devkit_runtime.collection.payloads import PayloadLog
-from devkit_runtime.router import proxy, shadow
+from devkit_runtime.router import health, proxy, shadow
 from devkit_runtime.router.config import RouterConfig
 from devkit_runtime.router.load import LoadBook
 from devkit_runtime.router.metrics import BUCKETS_S, DeploymentMetrics, RouterMetrics
@@ -38,12 +44,16 @@ from devkit_runtime.router.proxy import Incoming, Outgoing
 from devkit_runtime.router.relay import relay
 from devkit_runtime.router.shadow import Pending, ShadowBook
 from devkit_runtime.router.state import ConfigWatcher, RouterState
-from devkit_runtime.router.upstream import PoolRegistry, UpstreamError, within
+from devkit_runtime.router.upstream import (
+    ConnectFailed,
+    PoolRegistry,
+    ReplicaPool,
+    UpstreamError,
+    within,
+)
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+if TYPE_CHECKING:
+    from devkit_runtime.router.server import ClientStream, Request
 
 log = logging.getLogger("devkit.router")
 
@@ -52,7 +62,8 @@ SCORE_METHODS = frozenset({"GET", "POST", "OPTIONS"})
 
 
 class Router:
-    """The ASGI app. ``rng`` seeds the traffic split (tests); None means system entropy."""
+    """Answers requests. ``rng`` seeds the traffic split (tests); None means system
+    entropy."""
 
     def __init__(self, config_path: Path, rng: random.Random | None = None,
                  listening: Callable[[], bool] = lambda: True) -> None:
@@ -62,7 +73,9 @@ class Router:
         self._rng = rng
         self._pools = PoolRegistry()
         self._watcher = ConfigWatcher(config_path, self._apply, listening)
+        self._health = health.HealthChecker(self._health_targets)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._watch: asyncio.Task[None] | None = None
         self._mirrors_in_flight = 0
         self.payloads = PayloadLog()  # request/response data collection
         self.load = LoadBook(self.metrics, self._pools)  # what local autoscaling reads
@@ -72,23 +85,21 @@ class Router:
         self.shadow.configure(shadow.with_data_dir(config))
         self.payloads.apply((d.name, d.data_collection) for d in config.deployments)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            outgoing = await self._http(scope, receive)
-            if outgoing.stream is None:
-                await _send(send, outgoing)
-            else:
-                await self._relay(send, receive, outgoing)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+    def _health_targets(self) -> list[tuple[Any, list[ReplicaPool]]]:
+        """What the health checker probes: every replica of the applied config."""
+        state = self.state
+        if state is None:
+            return []
+        return [(route, state.balancers[route.name].pools) for route in state.config.deployments]
 
-    async def _http(self, scope: Scope, receive: Receive) -> Outgoing:
-        path = scope["path"]
+    async def handle(self, request: Request) -> Outgoing:
+        """The answer to one request; a streamed one is then sent by :meth:`relay`."""
+        path = request.path
         scoring = FORWARDED_PATHS.get(path)
         if scoring is not None:
-            return await self._forward(scope, receive, scoring)
-        if scope["method"] != "GET":
-            return proxy.error(405, f"Method {scope['method']} is not allowed on {path}.")
+            return await self._forward(request, scoring)
+        if request.method != "GET":
+            return proxy.error(405, f"Method {request.method} is not allowed on {path}.")
         return self._local(path)
 
     def _local(self, path: str) -> Outgoing:
@@ -107,12 +118,19 @@ class Router:
             endpoint = state.config.endpoint if state else ""
             text = (self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
                     + self.load.prometheus(state.config if state else None))
+            if state is not None:
+                text += health.prometheus(endpoint, state.balancers)
             return Outgoing(200, [(b"content-type", b"text/plain; version=0.0.4")],
                             text.encode("utf-8"))
         if path == "/-/metrics.json":
             return proxy.json_response(self._metrics_json(state))
         if path == "/-/load.json":
             return proxy.json_response(self.load.as_json(state.config if state else None))
+        if path == "/-/health.json":
+            return proxy.json_response({
+                "endpoint": state.config.endpoint if state else None,
+                "deployments": {name: health.describe(balancer.pools) for name, balancer
+                                in (state.balancers.items() if state else ())}})
         if path == "/-/shadow.json":
             return proxy.json_response(self.shadow.as_json(state.config.endpoint if state
                                                            else ""))
@@ -123,22 +141,25 @@ class Router:
         if state is not None:
             for route in state.config.deployments:
                 entry = deployments.setdefault(route.name, self.metrics.of(route.name).as_json())
+                pools = state.balancers[route.name].pools
                 entry.update(weight=route.weight, mirror=route.mirror,
-                             replicas=len(route.replicas))
+                             replicas=len(route.replicas),
+                             replicas_ready=sum(1 for pool in pools if pool.ready),
+                             replica_health=health.describe(pools))
         return {"endpoint": state.config.endpoint if state else None,
                 "generation": state.config.generation if state else None,
                 "latency_buckets_s": list(BUCKETS_S),
                 "deployments": deployments}
 
-    async def _forward(self, scope: Scope, receive: Receive, scoring: bool) -> Outgoing:
+    async def _forward(self, request: Request, scoring: bool) -> Outgoing:
         started = time.perf_counter()
-        incoming = Incoming.read(scope["headers"])
+        incoming = Incoming.read(request.headers)
         state = self.state
         if state is None:
             return proxy.error(503, "The endpoint is not ready: the router has no config yet.",
                                incoming)
-        if scoring and scope["method"] not in SCORE_METHODS:
-            return proxy.error(405, f"Method {scope['method']} is not allowed on /score.",
+        if scoring and request.method not in SCORE_METHODS:
+            return proxy.error(405, f"Method {request.method} is not allowed on /score.",
                                incoming)
         refusal = state.auth.check(incoming.authorization)
         if refusal:
@@ -146,11 +167,11 @@ class Router:
         decision = state.policy.decide(incoming.pinned)
         if decision.deployment is None:
             return self._refuse(404, decision.reason, incoming, started)
-        body = await _read_body(receive)
+        body = request.body
 
         def request_for(name: str) -> list[bytes]:
-            target = _target(scope, _scoring_path(state, name) if scoring else None)
-            return proxy.serialise(scope["method"], target, b"router", incoming, body)
+            target = _target(request, _scoring_path(state, name) if scoring else None)
+            return proxy.serialise(request.method, target, b"router", incoming, body)
 
         pair = None
         if decision.mirror is not None:
@@ -175,12 +196,13 @@ class Router:
                                  outgoing.body if outgoing.stream is None else None)
         return outgoing
 
-    async def _relay(self, send: Send, receive: Receive, outgoing: Outgoing) -> None:
+    async def relay(self, client: ClientStream, outgoing: Outgoing) -> None:
+        """Send a streamed answer part by part, then run its ``on_end`` callbacks."""
         assert outgoing.stream is not None
         deployment = _header(outgoing.headers, proxy.DEPLOYMENT_HEADER)
         whole = False
         try:
-            whole = await relay(send, receive, outgoing.status, outgoing.headers,
+            whole = await relay(client, outgoing.status, outgoing.headers,
                                 outgoing.stream, outgoing.deadline, deployment)
         finally:
             for callback in outgoing.on_end:
@@ -193,11 +215,12 @@ class Router:
     async def _call(self, state: RouterState, name: str, data: list[bytes],
                     incoming: Incoming, scoring: bool) -> Outgoing:
         route = state.config.deployment(name)
-        pool = state.balancers[name].pick()
+        balancer = state.balancers[name]
+        pool = balancer.pick()
         assert route is not None
         if pool is None:
-            return proxy.error(503, f"Deployment '{name}' has no ready replica; check "
-                               f"`devkit status`.", incoming, name)
+            return proxy.error(503, health.not_ready_sentence(name, balancer.pools),
+                               incoming, name)
         metrics = self.metrics.of(name)
         if metrics.in_flight >= route.max_in_flight:
             return proxy.error(429, f"Too many requests in flight for deployment '{name}' "
@@ -209,12 +232,14 @@ class Router:
         response = None
         try:
             response = await within(route.request_timeout_ms / 1000,
-                                    pool.request(data, stream=True))
+                                    health.send(balancer, pool, data, stream=True))
         except asyncio.TimeoutError:
             return proxy.error(408, f"Deployment '{name}' did not answer within its "
                                f"request_timeout_ms ({route.request_timeout_ms} ms).",
                                incoming, name)
         except UpstreamError as exc:
+            if not isinstance(exc, ConnectFailed):  # cut off mid-request: is it still there?
+                health.probe_soon(pool)
             return proxy.error(502, f"Deployment '{name}' failed: {exc}; see `devkit logs`.",
                                incoming, name)
         finally:
@@ -252,13 +277,15 @@ class Router:
     async def _send_mirror(self, state: RouterState, name: str, data: list[bytes],
                            pair: Pending | None) -> None:
         route = state.config.deployment(name)
-        pool = state.balancers[name].pick()
+        balancer = state.balancers[name]
+        pool = balancer.pick()
         started = time.perf_counter()
         answer = None
         try:
             if route is None or pool is None:
                 raise UpstreamError("no replica")
-            response = await within(route.request_timeout_ms / 1000, pool.request(data))
+            response = await within(route.request_timeout_ms / 1000,
+                                    health.send(balancer, pool, data))
             if response.status >= 400:
                 self.metrics.of(name).mirror_failed += 1
             answer = shadow.upstream_answer(response, time.perf_counter() - started)
@@ -274,25 +301,19 @@ class Router:
             if pair is not None and answer is not None:
                 pair.shadow_done(answer)
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        watch: asyncio.Task[None] | None = None
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._watcher.load_now()
-                watch = asyncio.create_task(self._watcher.run())
-                self._background(self.load.run(lambda: self.state.config if self.state
-                                               else None))
-                _on_sighup(self._watcher.request_reload)
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self._shutdown(watch)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    async def startup(self) -> None:
+        """Before the server listens: the first config, the file watcher, SIGHUP, and
+        the load sampler."""
+        self._watcher.load_now()
+        self._watch = asyncio.create_task(self._watcher.run())
+        self._background(self.load.run(lambda: self.state.config if self.state else None))
+        self._background(self._health.run())
+        _on_sighup(self._watcher.request_reload)
 
-    async def _shutdown(self, watch: asyncio.Task[None] | None) -> None:
-        if watch is not None:
-            watch.cancel()
+    async def shutdown(self) -> None:
+        """After the last request in flight ended (or the graceful stop ran out)."""
+        if self._watch is not None:
+            self._tasks.add(self._watch)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -327,26 +348,9 @@ def _scoring_path(state: RouterState, name: str) -> str | None:
     return route.scoring_path if route is not None else None
 
 
-def _target(scope: Scope, path: str | None = None) -> bytes:
+def _target(request: Request, path: str | None = None) -> bytes:
     """The request target sent upstream: the client's, or ``path`` (a deployment's
     scoring path) with the client's query string."""
-    client_path = scope.get("raw_path") or scope["path"].encode("utf-8")
-    raw = path.encode("utf-8") if path else client_path
-    query: bytes = scope.get("query_string", b"")
+    raw = path.encode("utf-8") if path else request.raw_path
+    query = request.query
     return raw + b"?" + query if query else raw
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _send(send: Send, outgoing: Outgoing) -> None:
-    headers = outgoing.headers
-    headers.append((b"content-length", str(len(outgoing.body)).encode("ascii")))
-    await send({"type": "http.response.start", "status": outgoing.status, "headers": headers})
-    await send({"type": "http.response.body", "body": outgoing.body})

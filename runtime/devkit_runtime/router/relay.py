@@ -16,25 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from devkit_runtime.router.upstream import BodyStream, UpstreamError
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+if TYPE_CHECKING:
+    from devkit_runtime.router.server import ClientStream
 
 log = logging.getLogger("devkit.router")
 
 
-async def relay(send: Send, receive: Receive, status: int, headers: list[tuple[bytes, bytes]],
+async def relay(client: ClientStream, status: int, headers: list[tuple[bytes, bytes]],
                 stream: BodyStream, deadline: float, deployment: str) -> bool:
     """Send the response head, then each part; True when the body was relayed whole.
-    Closes ``stream`` in every case."""
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    Closes ``stream`` in every case; a stream cut off leaves the client's response broken
+    (no last chunk)."""
+    await client.start(status, headers)
     loop = asyncio.get_running_loop()
-    gone = asyncio.ensure_future(_disconnect(receive))
+    gone = client.gone
     try:
         while True:
             # Wait for the next part or the client leaving, whichever comes first, so a
@@ -47,20 +46,16 @@ async def relay(send: Send, receive: Receive, status: int, headers: list[tuple[b
                 if not gone.done():
                     log.warning("deployment '%s': a streamed response was cut off at its "
                                 "request_timeout_ms", deployment)
+                client.abort()
                 return False
             part = read.result()
             if not part:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await client.end()
                 return True
-            await send({"type": "http.response.body", "body": part, "more_body": True})
+            await client.write(part)
     except UpstreamError as exc:
         log.warning("deployment '%s': a streamed response was cut off: %s", deployment, exc)
+        client.abort()
         return False
     finally:
-        gone.cancel()
         stream.close()
-
-
-async def _disconnect(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
