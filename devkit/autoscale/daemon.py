@@ -17,7 +17,7 @@ import sys
 import time
 
 from devkit.engines import scale_record as record
-from devkit.engines.process.state import pid_alive, start_time
+from devkit.engines.process.state import children, pid_alive, start_time
 from devkit.paths import state_dir
 from devkit.spec.model import Endpoint
 
@@ -42,8 +42,6 @@ def start(name: str, engine: str) -> int:
                                  engine], stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    from devkit.engines.process.state import children
-
     children[proc.pid] = proc  # reaped if it exits while this process runs (tests, TUI)
     record.write_process(name, {"pid": proc.pid, "started": start_time(proc.pid),
                                 "engine": engine})
@@ -66,6 +64,9 @@ def stop(name: str, timeout_s: float = STOP_TIMEOUT_S) -> bool:
             os.kill(pid, signal.SIGKILL)
             break
         time.sleep(0.05)
+    child = children.pop(pid, None)  # started by this process: collect its exit status
+    if child is not None:
+        child.wait(5)
     return True
 
 
