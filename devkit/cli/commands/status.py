@@ -39,6 +39,16 @@ def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
             for d in report.status.deployments:
                 if d.error:
                     click.echo(f"\n{report.name}/{d.name}: {d.error}")
+                elif d.reason:
+                    click.echo(f"\n{report.name}/{d.name}: not ready: {d.reason}")
+                for replica in d.replica_status:
+                    note = replica.crash_note()
+                    if note:
+                        click.echo(f"{report.name}/{d.name}-{replica.index}: {note}")
+                lines = next((r.last_lines for r in d.replica_status if r.last_lines), None)
+                if d.reason and lines:
+                    click.echo("  last log lines:\n" + "\n".join(
+                        f"    {line}" for line in lines.splitlines()))
                 if d.name in rebuilds:
                     click.echo(f"{report.name}/{d.name} needs a rebuild: its environment "
                                "changed; run `devkit up` to rebuild and restart only it.")
