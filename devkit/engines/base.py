@@ -96,6 +96,9 @@ class Engine(RouterAccess, abc.ABC):
 
     name: str
     cleaned_note: str  # "its containers were removed" / "its processes were stopped"
+    # Whether replicas require the endpoint's replica secret (engines/replica_secret.py):
+    # where they listen on the host's loopback, any local user could call them otherwise.
+    replica_secret: bool = False
 
     # -- up: the reconcile skeleton ------------------------------------------------------
     def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
@@ -160,7 +163,8 @@ class Engine(RouterAccess, abc.ABC):
     def _route(self, endpoint: Endpoint, progress: Progress) -> None:
         """Point the router at the running replicas and make sure it runs and serves that
         config (a fresh or changed one is waited for)."""
-        sync = routing.sync_config(endpoint, self._replica_urls(endpoint), progress)
+        sync = routing.sync_config(endpoint, self._replica_urls(endpoint), progress,
+                                   self.replica_secret)
         router = self._ensure_router(endpoint, sync, progress)
         if router.fresh or sync.changed:
             routing.await_router(endpoint.name, sync.generation, router.stopped)

@@ -194,6 +194,7 @@ class Supervisor:
         self.failures: dict[int, int] = {}
         self.events = WorkerEvents(os.environ.get(EVENTS_ENV) or None)
         self.standin = StandIn(listener)
+        self.admin_secret: bytes | None = None  # set by admin.start (replica_secret)
 
     async def run(self) -> None:
         self.announce()

@@ -5,9 +5,11 @@ Started by the supervisor as ``python -m devkit_runtime.worker LISTEN_FD CONTROL
 config in ``DEVKIT_RUNTIME_CONFIG``. The control channel carries JSON lines: the supervisor
 sends ``{"op": "reload", "generation": N}`` and the worker answers with the outcome dict.
 
-The event loop is uvloop when it can be imported and plain asyncio otherwise (uvloop is an
-optional speed-up, never a dependency: images stay small). ``DEVKIT_LOOP=asyncio`` or
-``DEVKIT_LOOP=uvloop`` forces one; the startup log line says which loop runs.
+The event loop is uvloop when it can be imported and plain asyncio otherwise. uvloop is a
+dependency of the runtime on CPython/Linux, so images get it: it serves keep-alive traffic
+(every connection behind the router) with ~25% less CPU per request (BENCHMARKS.md).
+``DEVKIT_LOOP=asyncio`` or ``DEVKIT_LOOP=uvloop`` forces one; the startup log line says
+which loop runs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 
 import uvicorn
 
-from devkit_runtime import compat, debug, guard, lifeline, logs, secret_env
+from devkit_runtime import compat, debug, guard, lifeline, logs, replica_secret, secret_env
 from devkit_runtime.app import App
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.state import WorkerState
@@ -101,6 +103,7 @@ def build_server(config: ServerConfig, control: socket.socket | None,
 
     # On a cluster the pod checks its own callers (guard.py); unset, this is App itself.
     app = guard.wrap(App(state, on_startup), os.environ)
+    app = replica_secret.wrap(app)  # the process engine: only its router may score
     loop = event_loop()
     log.info("worker %d: event loop %s", os.getpid(), loop)
     # No proxy-headers middleware: nothing reads the client address, and it costs an

@@ -20,7 +20,7 @@ import pytest
 from engine_helpers import unique
 from healing_helpers import eventually, listening, proc_exists, read_json, write_endpoint
 
-from devkit.engines import DeploymentState, RunSettings, get_engine
+from devkit.engines import DeploymentState, RunSettings, get_engine, replica_secret
 from devkit.engines.process import state as ps
 from devkit.router.keys import load_or_create_keys
 from devkit.spec import load
@@ -70,6 +70,32 @@ def test_a_fresh_replica_reports_no_crash(endpoint: Healing) -> None:
     assert blue.state is DeploymentState.READY and blue.reason is None
     [row] = blue.to_json()["replica_states"]
     assert row["restarts"] == 0 and row["last_exit"] is None and row["oom_suspected"] is False
+
+
+def test_a_direct_call_without_the_replica_secret_is_refused(endpoint: Healing) -> None:
+    record = replica(endpoint.name)
+    direct = f"http://127.0.0.1:{record.port}"
+    refused = httpx.post(f"{direct}/score", json={"x": 1}, timeout=10)
+    assert refused.status_code == 401 and "x-devkit-replica-secret" in refused.json()["message"]
+    wrong = httpx.post(f"{direct}/score", json={"x": 1}, timeout=10,
+                       headers={replica_secret.HEADER: "guess"})
+    assert wrong.status_code == 401
+    admin = httpx.post(f"http://127.0.0.1:{record.admin_port}/-/reload", timeout=10)
+    assert admin.status_code == 401 and admin.json()["ok"] is False
+    # With it (what the router and the CLI send), both work; the probes stay open.
+    secret = replica_secret.headers(endpoint.name)
+    assert httpx.post(f"{direct}/score", json={"x": 1}, timeout=10,
+                      headers=secret).status_code == 200
+    [status] = ENGINE.status(endpoint.name)
+    [replica_status] = status.deployments[0].replica_status
+    assert ENGINE.reload_replica(replica_status)["ok"] is True
+    assert httpx.get(f"{direct}/-/ready", timeout=10).status_code == 200
+    assert score(endpoint.name) == 200  # through the router, which adds it
+    path = replica_secret.path(endpoint.name)
+    assert path.stat().st_mode & 0o777 == 0o600
+    value = secret[replica_secret.HEADER]
+    shown = json.dumps(status.to_json()) + "\n".join(ENGINE.logs(endpoint.name, tail=None))
+    assert value not in shown and value not in Path(record.log).read_text()
 
 
 def test_a_killed_supervisor_heals_and_its_worker_dies_with_it(endpoint: Healing

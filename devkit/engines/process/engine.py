@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from devkit.engines import byoc, launch, routing
+from devkit.engines import byoc, launch, replica_secret, routing
 from devkit.engines.base import (
     DeploymentState,
     DeploymentStatus,
@@ -64,6 +64,7 @@ KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
 class ProcessEngine(Engine):
     name = "process"
     cleaned_note = "its processes were stopped"
+    replica_secret = True  # replicas listen on the host's loopback
 
     def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
         egress.check(endpoint, options.strict, progress)  # said once, before anything runs
@@ -173,7 +174,8 @@ class ProcessEngine(Engine):
         if replica.admin_url is None:
             return {"ok": None, "error": "no admin port (the replica is not running)"}
         try:
-            reply = httpx.post(f"{replica.admin_url}/-/reload", timeout=RELOAD_TIMEOUT_S)
+            reply = httpx.post(f"{replica.admin_url}/-/reload", timeout=RELOAD_TIMEOUT_S,
+                               headers=_secret_for(replica.admin_url))
             answer: dict[str, Any] = reply.json()
             return answer
         except (httpx.HTTPError, ValueError) as exc:
@@ -279,6 +281,7 @@ def _spawn(spec: DeploymentSpec, venv: str, index: int, run: ReplicaRun) -> ps.R
         stale.unlink(missing_ok=True)
     env[ps.TAG_ENV] = tag
     env["DEVKIT_WORKER_EVENTS"] = str(events)
+    env["DEVKIT_REPLICA_SECRET_FILE"] = str(replica_secret.ensure(spec.endpoint_name))
     cwd = spec.code_configuration.code if spec.code_configuration else None
     python = f"{venv}/bin/python"
     command = [python, "-m", "devkit_runtime.keeper", "--status", str(keeper_status),
@@ -290,6 +293,16 @@ def _spawn(spec: DeploymentSpec, venv: str, index: int, run: ReplicaRun) -> ps.R
     return ps.ReplicaRecord(index, proc.pid, port, admin_port, str(log),
                             ps.start_time(proc.pid), ps.boot_id(), tag, str(keeper_status),
                             str(events))
+
+
+def _secret_for(admin_url: str) -> dict[str, str]:
+    """The replica secret header of the endpoint whose replica has this admin URL."""
+    for name in ps.names():
+        current = ps.load(name)
+        for dep in current.deployments.values() if current else ():
+            if any(_url(r.admin_port) == admin_url for r in dep.replicas):
+                return replica_secret.headers(name)
+    return {}
 
 
 def _url(port: int) -> str:

@@ -171,7 +171,8 @@ class Router:
 
         def request_for(name: str) -> list[bytes]:
             target = _target(request, _scoring_path(state, name) if scoring else None)
-            return proxy.serialise(request.method, target, b"router", incoming, body)
+            return proxy.serialise(request.method, target, b"router", incoming, body,
+                                   state.config.replica_secret)
 
         pair = None
         if decision.mirror is not None:

@@ -40,7 +40,9 @@ comparing. The host fills it from the endpoint's ``devkit.shadow.*`` tags.
 scoring port (a bring-your-own-container image may answer readiness on another one).
 
 ``token_secret_file`` is relative to the config's folder so the same file works on the
-host and inside a container that mounts the folder elsewhere.
+host and inside a container that mounts the folder elsewhere. So is ``replica_secret_file``
+(optional; the process engine sets it): its content goes to every replica in the
+``x-devkit-replica-secret`` header (:mod:`devkit_runtime.replica_secret`).
 """
 
 from __future__ import annotations
@@ -143,6 +145,7 @@ class RouterConfig:
     deployments: tuple[DeploymentRoute, ...]
     mirror_max_in_flight: int = 64
     shadow: ShadowSettings = ShadowSettings()
+    replica_secret: bytes | None = None  # sent to replicas; never described or logged
 
     def deployment(self, name: str) -> DeploymentRoute | None:
         for deployment in self.deployments:
@@ -204,7 +207,17 @@ def parse_config(raw: dict[str, Any], base: Path) -> RouterConfig:
         deployments=deployments,
         mirror_max_in_flight=int(raw.get("mirror_max_in_flight", 64)),
         shadow=_parse_shadow(raw.get("shadow", {}), base),
+        replica_secret=_replica_secret(raw.get("replica_secret_file"), base),
     )
+
+
+def _replica_secret(name: Any, base: Path) -> bytes | None:
+    if not name:
+        return None
+    secret = (base / str(name)).read_bytes().strip()
+    if not secret:
+        raise ValueError("the replica secret file is empty")
+    return secret
 
 
 def _parse_shadow(raw: dict[str, Any], base: Path) -> ShadowSettings:
