@@ -11,6 +11,7 @@ each wrk run. The tables are also written to ``bench/results/server_throughput.m
 
     python bench/server_throughput.py [--duration 10] [--connections 16] [--workers 1]
                                       [--runs 2] [--loops asyncio,uvloop]
+                                      [--anchor OTHER/runtime]
 
 Needs ``wrk`` (Debian: ``apt-get install wrk``) and ``.venv-azml`` (``make setup``);
 ``pip install uvloop`` adds the uvloop rows.
@@ -27,6 +28,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +56,7 @@ class Result:
     p99_ms: float
     errors: int
     load: str = ""
+    cpu_us: float = 0.0  # the server's CPU time (every process of it) per request
 
 
 def free_port() -> int:
@@ -62,11 +65,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(name: str, workers: int, log: Path,
-          loop: str = "") -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``azmlinfsrv`` or devkit (on ``loop``) and wait until it scores."""
+def start(name: str, workers: int, log: Path, loop: str = "",
+          runtime: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``azmlinfsrv`` or devkit (on ``loop``; from the ``runtime`` folder's
+    ``devkit_runtime`` when given, the anchor) and wait until it scores."""
     port = free_port()
     env = {**os.environ, "AML_APP_ROOT": str(ECHO.parent), "WORKER_COUNT": str(workers)}
+    if runtime is not None:
+        env["PYTHONPATH"] = str(runtime)
     if name == "azmlinfsrv":
         env.pop("PYTHONPATH", None)  # its own venv only
         argv = [str(AZML), "--entry_script", str(ECHO), "--port", str(port),
@@ -121,12 +127,30 @@ def wrk(port: int, script: Path, duration: int, connections: int, close: bool) -
                           timeout=duration + 60).stdout
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and its descendants (the supervisor and its workers, or
+    gunicorn and its workers): CPU per request moves far less than req/s on shared cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+    return total
+
+
 def load_average() -> str:
     return f"{os.getloadavg()[0]:.1f}"
 
 
-def parse(server: str, mode: str, output: str, load: str = "") -> Result:
+def parse(server: str, mode: str, output: str, load: str = "", cpu_s: float = 0.0) -> Result:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
                               r"timeout (\d+)", output)
@@ -135,7 +159,7 @@ def parse(server: str, mode: str, output: str, load: str = "") -> Result:
         # read errors under Connection: close are the server closing as asked, not failures
         errors += sum(int(socket_errors.group(i)) for i in (1, 3, 4))
     return Result(server, mode, rps, percentile(output, "50"), percentile(output, "99"),
-                  errors, load)
+                  errors, load, cpu_s * 1e6 / max(1, requests))
 
 
 def percentile(output: str, which: str) -> float:
@@ -157,16 +181,40 @@ def machine() -> str:
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| mode | server | req/s | p50 ms | p99 ms | errors | req/s ratio | load avg |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| mode | server | req/s | p50 ms | p99 ms | errors | req/s ratio | "
+             "CPU µs/req | load avg |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for mode in ("keep-alive", "Connection: close"):
         base = next(r for r in results if r.mode == mode and r.server == "azmlinfsrv")
         for result in (r for r in results if r.mode == mode):
             ratio = result.rps / base.rps
             lines.append(f"| {mode} | {result.server} | {result.rps:,.0f} | "
                          f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} | "
-                         f"{ratio:.2f}x | {result.load} |")
+                         f"{ratio:.2f}x | {result.cpu_us:.1f} | {result.load} |")
     return "\n".join(lines)
+
+
+def summary(runs: list[list[Result]]) -> str:
+    """Medians over the runs of each row's same-run ratios: to azmlinfsrv, and to the
+    anchor's row on the same loop (when there is one)."""
+    lines = ["Medians over the runs:", "",
+             "| mode | server | ratio to azmlinfsrv | ratio to anchor | CPU µs/req |",
+             "|---|---|---:|---:|---:|"]
+    for mode in ("keep-alive", "Connection: close"):
+        for server in [r.server for r in runs[0] if r.mode == mode]:
+            to_azml, to_anchor, cpu = [], [], []
+            for results in runs:
+                rows = {r.server: r for r in results if r.mode == mode}
+                row = rows[server]
+                to_azml.append(row.rps / rows["azmlinfsrv"].rps)
+                anchor = rows.get(server.replace("devkit (", "devkit anchor ("))
+                if anchor is not None and anchor is not row:
+                    to_anchor.append(row.rps / anchor.rps)
+                cpu.append(row.cpu_us)
+            anchor_text = f"{statistics.median(to_anchor):.3f}" if to_anchor else "—"
+            lines.append(f"| {mode} | {server} | {statistics.median(to_azml):.2f}x | "
+                         f"{anchor_text} | {statistics.median(cpu):.1f} |")
+    return "\n".join(lines) + "\n"
 
 
 def drive(server: str, process: subprocess.Popen[bytes], port: int, lua: Path,
@@ -175,27 +223,33 @@ def drive(server: str, process: subprocess.Popen[bytes], port: int, lua: Path,
     results = []
     try:
         for mode, close in (("keep-alive", False), ("Connection: close", True)):
-            before = load_average()
+            before, cpu = load_average(), tree_cpu_seconds(process.pid)
             output = wrk(port, lua, args.duration, args.connections, close)
-            results.append(parse(server, mode, output, f"{before}→{load_average()}"))
+            cpu = tree_cpu_seconds(process.pid) - cpu
+            results.append(parse(server, mode, output, f"{before}→{load_average()}", cpu))
     finally:
         stop(process)
     return results
 
 
 def one_run(work: Path, lua: Path, loops: list[str], args: argparse.Namespace) -> list[Result]:
-    """azmlinfsrv, then devkit on each loop, back to back."""
+    """azmlinfsrv, then devkit on each loop (the anchor's code just before this code's,
+    when ``--anchor`` is given), back to back."""
     log = work / "azmlinfsrv.log"
     process, port = start("azmlinfsrv", args.workers, log)
     results = drive("azmlinfsrv", process, port, lua, args)
+    builds: list[tuple[str, Path | None]] = [("", None)]
+    if args.anchor is not None:
+        builds.insert(0, ("anchor ", args.anchor))
     for loop in loops:
-        log = work / f"devkit-{loop}.log"
-        process, port = start("devkit", args.workers, log, loop)
-        used = loop_used(log)
-        if used not in (loop, "unknown"):  # "unknown": a server too old to log its loop
-            stop(process)
-            raise SystemExit(f"devkit was asked for {loop} but runs on {used}; see {log}")
-        results += drive(f"devkit ({used})", process, port, lua, args)
+        for label, runtime in builds:
+            log = work / f"devkit-{label.strip() or 'this'}-{loop}.log"
+            process, port = start("devkit", args.workers, log, loop, runtime)
+            used = loop_used(log)
+            if used not in (loop, "unknown"):  # "unknown": a server too old to log its loop
+                stop(process)
+                raise SystemExit(f"devkit was asked for {loop} but runs on {used}; see {log}")
+            results += drive(f"devkit {label}({used})", process, port, lua, args)
     return results
 
 
@@ -218,6 +272,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--loops", default="asyncio,uvloop",
                         help="event loops to run devkit on (asyncio, uvloop)")
+    parser.add_argument("--anchor", type=Path, default=None,
+                        help="a folder holding another devkit_runtime (e.g. `git archive "
+                             "main runtime` unpacked, its runtime/): its rows run just "
+                             "before this code's, in every run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed; on Debian/Ubuntu run `apt-get install wrk`", file=sys.stderr)
@@ -231,9 +289,13 @@ def main() -> int:
         work = Path(tmp)
         lua = work / "post.lua"
         lua.write_text(LUA)
+        runs = []
         for run in range(1, args.runs + 1):
-            sections.append(f"Run {run}:\n\n{table(one_run(work, lua, loops, args))}\n")
+            runs.append(one_run(work, lua, loops, args))
+            sections.append(f"Run {run}:\n\n{table(runs[-1])}\n")
             print(sections[-1], flush=True)
+        sections.append(summary(runs))
+        print(sections[-1], flush=True)
     command = (f"wrk -t2 -c{args.connections} -d{args.duration}s --latency -s post.lua "
                f"[-H 'Connection: close'] http://127.0.0.1:PORT/score")
     footer = (f"Machine: {machine()}; {args.workers} worker(s) each. {note}\n"

@@ -15,9 +15,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = REPO_ROOT / "samples"
 IN_CI = bool(os.environ.get("CI"))
-# The test extra installs uvloop (tests/runtime/test_event_loop.py runs the worker on it),
-# but images run the runtime on plain asyncio: every other server the suite starts from
-# this venv uses that loop too, unless a test asks for another.
+# Images run the runtime on uvloop (a runtime dependency); the suite's servers run on plain
+# asyncio unless a test asks for another, so the fallback loop (a platform without uvloop)
+# stays exercised; tests/runtime/test_event_loop.py and test_oneshot.py run uvloop.
 os.environ.setdefault("DEVKIT_LOOP", "asyncio")
 
 

@@ -83,9 +83,20 @@ def server_env(deployment: DeploymentSpec, paths: ServerPaths, *, host: str, por
     }
     if debug_port is not None:
         env["DEVKIT_DEBUG_PORT"] = str(debug_port)
+    env.update(liveness_env(deployment))
     env.update(collection.replica_env(deployment, instance))
     env.update(azure_env(deployment, paths))
     return env
+
+
+def liveness_env(deployment: DeploymentSpec) -> dict[str, str]:
+    """The ``liveness_probe`` the runtime's supervisor enforces on its workers (a replica
+    restarts after ``failure_threshold`` failed probes in a row, as Azure's kubelet does)."""
+    probe = deployment.liveness_probe
+    return {"DEVKIT_LIVENESS_INITIAL_DELAY": str(probe.initial_delay),
+            "DEVKIT_LIVENESS_PERIOD": str(probe.period),
+            "DEVKIT_LIVENESS_TIMEOUT": str(probe.timeout),
+            "DEVKIT_LIVENESS_FAILURE_THRESHOLD": str(probe.failure_threshold)}
 
 
 def azure_env(deployment: DeploymentSpec, paths: ServerPaths) -> dict[str, str]:

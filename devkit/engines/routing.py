@@ -46,14 +46,19 @@ class ConfigSync:
 
 
 def sync_config(endpoint: Endpoint, replica_urls: Mapping[str, Sequence[str]],
-                progress: Progress) -> ConfigSync:
+                progress: Progress, replica_secret: bool = False) -> ConfigSync:
     """Write the router config for ``endpoint`` unless the current one already says the
-    same; report when the spec's weights replace different live ones."""
+    same; report when the spec's weights replace different live ones. With
+    ``replica_secret`` the router sends the endpoint's replica secret upstream."""
+    from devkit.engines import replica_secret as secret_file
     from devkit.router.config import build_router_config, next_generation, save
     from devkit.router.files import read_json, router_config_path
 
     path = router_config_path(endpoint.name)
     wanted = build_router_config(endpoint, replica_urls)
+    if replica_secret:
+        secret_file.ensure(endpoint.name)
+        wanted["replica_secret_file"] = secret_file.FILE
     try:
         current: dict[str, Any] | None = read_json(path)
     except (OSError, ValueError):

@@ -47,12 +47,37 @@ class ReplicaStatus:
     reason: str | None = None  # why it is not ready, as a sentence with the next step
     last_lines: str | None = None  # its last log lines, read only when it is not ready
     url_is_host: bool = True  # False: ``url`` is the replica's address on its network
+    # How its last run ended, in words ("exited with code 1", "killed by SIGKILL (possibly
+    # out of memory)"); an OOM kill the engine cannot confirm (the process engine: an
+    # unexplained SIGKILL) is only suspected; the runtime's own restarts of its workers
+    # (a crash, or a failed liveness probe) and how the last of those ended.
+    last_exit: str | None = None
+    oom_suspected: bool = False
+    worker_restarts: int = 0
+    liveness_restarts: int = 0
+    last_worker_exit: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """One replica in ``status --json`` (no secrets: ids, states, exit facts)."""
         return {"index": self.index, "state": self.state.value, "restarts": self.restarts,
                 "last_exit_code": self.last_exit_code, "oom_killed": self.oom_killed,
-                "reason": self.reason}
+                "reason": self.reason, "last_exit": self.last_exit,
+                "oom_suspected": self.oom_suspected, "worker_restarts": self.worker_restarts,
+                "liveness_restarts": self.liveness_restarts,
+                "last_worker_exit": self.last_worker_exit}
+
+    def crash_note(self) -> str | None:
+        """One line on what was healed, or None when nothing ever crashed."""
+        parts = []
+        if self.restarts:
+            last = self.last_exit or (f"exit code {self.last_exit_code}"
+                                      if self.last_exit_code is not None else "unknown")
+            parts.append(f"restarted {self.restarts} time(s), last {last}"
+                         + (" (OOM-killed)" if self.oom_killed else ""))
+        if self.worker_restarts:
+            parts.append(f"worker restarted {self.worker_restarts} time(s) "
+                         f"({self.liveness_restarts} for liveness), last {self.last_worker_exit}")
+        return "; ".join(parts) or None
 
 
 @dataclass(frozen=True)
@@ -71,6 +96,9 @@ class DeploymentStatus:
     # "enabled" | "disabled": whether its replicas can reach beyond the machine, as this
     # place enforces it (the process engine cannot disable it); None: not reported.
     egress: str | None = None
+    # local autoscaling (target_utilization): current, min, max, utilization, the last
+    # decision with its reason and time (devkit.engines.scale_record); None: fixed count
+    scale: Mapping[str, Any] | None = None
 
     @property
     def restarts(self) -> int:
@@ -113,6 +141,8 @@ class DeploymentStatus:
                                 None) if no_ready else None),
             "replica_states": [r.to_json() for r in self.replica_status],
             "egress": self.egress,
+            # local autoscaling (additive): null for a fixed instance_count
+            "scale": dict(self.scale) if self.scale is not None else None,
         }
 
 

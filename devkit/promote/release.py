@@ -78,6 +78,9 @@ class DeploymentRelease:
     # scale_settings type target_utilization: {"min_instances", "max_instances",
     # "target_utilization"}; None keeps `replicas` fixed. Kubernetes renders it as an HPA.
     autoscale: Mapping[str, int] | None = None
+    # egress_public_network_access: disabled (Swarm: an internal overlay network;
+    # Kubernetes: a NetworkPolicy denying egress)
+    egress_disabled: bool = False
 
     @property
     def tag(self) -> str:
@@ -94,6 +97,8 @@ class DeploymentRelease:
         replica count (which scales in place) and the digest (the tag names the content)."""
         payload = dataclasses.asdict(self)
         payload.pop("replicas")
+        if not self.egress_disabled:  # so releases made before the field keep their names
+            payload.pop("egress_disabled")
         payload["image"] = self.tag
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -220,6 +225,7 @@ def deployment_release(spec: DeploymentSpec, image: str) -> DeploymentRelease:
         byoc=routes is not None,
         spec_hash=spec_hash(dataclasses.replace(spec, instance_count=1))[:16],
         autoscale=_autoscale(spec),
+        egress_disabled=spec.egress_public_network_access == "disabled",
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from devkit_runtime.router.config import (
     CONFIG_VERSION,
+    READY_PATH,
     ConfigError,
     RouterConfig,
     load_config,
@@ -86,7 +87,10 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
         "mirror": mirrors.get(spec.name, 0),
         "request_timeout_ms": settings.request_timeout_ms,
         "max_concurrent_requests_per_instance": settings.max_concurrent_requests_per_instance,
-        "instance_count": spec.instance_count,
+        # Autoscaled: the replicas that run now (the 429 threshold follows them).
+        "instance_count": max(1, len(urls)) if spec.scale_settings.scaled
+        else spec.instance_count,
+        "readiness": _readiness(spec),
     }
     collecting = collection.router_entry(spec)
     if collecting is not None:  # request/response payload logging (only then: see below)
@@ -97,6 +101,23 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
         # entries carry the key (the router's default is /score), so other endpoints'
         # configs stay byte for byte what they were and an unchanged `up` touches nothing.
         entry["scoring_path"] = byoc.scoring_route.path
+    return entry
+
+
+def _readiness(spec: DeploymentSpec) -> dict[str, Any]:
+    """How the router health-checks the replicas: the deployment's ``readiness_probe``
+    on the runtime's readiness route, or a BYOC image's own route and port."""
+    probe = spec.readiness_probe
+    entry: dict[str, Any] = {"path": READY_PATH, "port": None, "period_s": probe.period,
+                             "timeout_s": probe.timeout,
+                             "failure_threshold": probe.failure_threshold,
+                             "success_threshold": probe.success_threshold}
+    byoc = spec.environment.inference_config
+    if byoc is not None:
+        ready = byoc.readiness_route
+        entry["path"] = ready.path
+        if ready.port != byoc.scoring_route.port:
+            entry["port"] = ready.port
     return entry
 
 

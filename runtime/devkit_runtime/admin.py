@@ -3,7 +3,8 @@
 It lives in the supervisor (not the workers) because a reload must reach every worker and
 report one outcome. It is a few lines of HTTP/1.1 over asyncio streams: one request per
 connection, JSON answers, nothing else to depend on. Loopback-only on purpose: reloading
-runs code, so it must never be reachable from outside the container or host.
+runs code, so it must never be reachable from outside the container or host; with a
+replica secret (:mod:`devkit_runtime.replica_secret`) a call without it is refused too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from typing import TYPE_CHECKING, Any
+
+from devkit_runtime import replica_secret
 
 if TYPE_CHECKING:
     from devkit_runtime.supervisor import Supervisor
@@ -36,6 +40,8 @@ async def start(supervisor: Supervisor, port: int | None) -> asyncio.AbstractSer
         await writer.drain()
         writer.close()
 
+    secret = replica_secret.load(os.environ)
+    supervisor.admin_secret = secret
     server = await asyncio.start_server(handle, "127.0.0.1", port, limit=MAX_HEAD)
     log.info("admin listener on 127.0.0.1:%d (POST /-/reload)", port)
     return server
@@ -47,12 +53,19 @@ async def answer(supervisor: Supervisor, reader: asyncio.StreamReader
     request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
     method, path, _ = request_line.split(" ", 2)
     length = 0
+    headers = []
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
+        headers.append((name.strip().lower(), value.strip()))
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
     if length:
         await reader.readexactly(length)
+    secret = supervisor.admin_secret
+    if secret is not None and not replica_secret.carried(headers, secret):
+        log.warning("admin call %s %s refused: no valid x-devkit-replica-secret header",
+                    method, path.split("?", 1)[0])
+        return 401, {"ok": False, "error": replica_secret.REFUSAL}
     if path.split("?", 1)[0] != "/-/reload":
         return 404, {"ok": False, "error": f"no admin route {path}; use POST /-/reload"}
     if method != "POST":

@@ -22,6 +22,7 @@ from devkit_runtime.executor import RunFailed, RunTimeout
 from devkit_runtime.ids import new_request_id
 from devkit_runtime.logs import AccessLog
 from devkit_runtime.metrics import CONTENT_TYPE as METRICS_TYPE
+from devkit_runtime.oneshot import write_whole
 from devkit_runtime.scoring import InputError, Request
 from devkit_runtime.state import Health, WorkerState
 from devkit_runtime.streaming import chunks_of, send_stream
@@ -196,7 +197,7 @@ class App:
             log.error("run() raised:", exc_info=exc.error)
             return error(500, RUN_FAILED, TRUE)
         reply = to_reply(result)
-        reply.headers.append((b"x-ms-run-fn-exec-ms", f"{elapsed_ms:.3f}".encode()))
+        reply.headers.append((b"x-ms-run-fn-exec-ms", b"%.3f" % elapsed_ms))
         return reply
 
     async def health(self, scope: Scope, receive: Receive) -> Reply:
@@ -219,6 +220,10 @@ class App:
         return Reply(200, json.dumps(document).encode() + b"\n")
 
     async def live(self, scope: Scope, receive: Receive) -> Reply:
+        reason = self.state.liveness()
+        if reason is not None:  # what a kubelet's (or the supervisor's) probe restarts for
+            return json_reply(503, {"live": False, "pid": self.state.metrics.pid,
+                                    "reason": reason})
         return json_reply(200, {"live": True, "pid": self.state.metrics.pid})
 
     async def ready(self, scope: Scope, receive: Receive) -> Reply:
@@ -337,7 +342,9 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
-    reply.headers.append((b"content-length", str(len(reply.body)).encode()))
+    reply.headers.append((b"content-length", b"%d" % len(reply.body)))
+    if reply.source is None and write_whole(send, reply.status, reply.headers, reply.body):
+        return  # one write; a script's own response headers keep uvicorn's checks below
     await send({"type": "http.response.start", "status": reply.status,
                 "headers": reply.headers})
     await send({"type": "http.response.body", "body": reply.body})

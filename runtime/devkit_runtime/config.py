@@ -53,6 +53,12 @@ class ServerConfig:
     debug_wait: bool = False
     server_version: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The deployment's liveness_probe, enforced by the supervisor on its workers
+    # (supervisor.LivenessProbe); a period of 0 enforces nothing (`devkit serve`).
+    liveness_initial_delay: float = 0.0
+    liveness_period: float = 0.0
+    liveness_timeout: float = 2.0
+    liveness_failure_threshold: int = 30
 
     @property
     def script_path(self) -> Path:
@@ -104,6 +110,11 @@ class ServerConfig:
             debug_port=int(debug) if debug else None,
             debug_wait=env.get("DEVKIT_DEBUG_WAIT", "") in ("1", "true", "True"),
             server_version=env.get("HTTP_X_MS_SERVER_VERSION", ""),
+            liveness_initial_delay=_float(env, "DEVKIT_LIVENESS_INITIAL_DELAY", 0.0),
+            liveness_period=_float(env, "DEVKIT_LIVENESS_PERIOD", 0.0),
+            liveness_timeout=_float(env, "DEVKIT_LIVENESS_TIMEOUT", 2.0),
+            liveness_failure_threshold=max(1, _int(env, "DEVKIT_LIVENESS_FAILURE_THRESHOLD",
+                                                   30)),
         )
 
     @classmethod
@@ -154,6 +165,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise ConfigError(f"environment variable {name}={raw!r} is not an integer; "
                           f"set it to a whole number or unset it") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}={raw!r} is not a number of seconds; "
+                          f"set it to a number or unset it") from None
 
 
 def _origins(raw: str) -> tuple[str, ...]:

@@ -90,6 +90,9 @@ class RunPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._spawned = 0
         self.abandoned = 0
+        # Jobs written off by the timeout whose run() has not returned yet: a run() that
+        # never returns is what the liveness probe restarts a worker for (stuck_for()).
+        self._stuck: dict[_Job, float] = {}
         for _ in range(self._size):
             self._spawn()
 
@@ -106,6 +109,15 @@ class RunPool:
             self._arm(deadline)
         self._jobs.put(job)
         return await job.future
+
+    def stuck_for(self) -> float | None:
+        """Seconds since the oldest run() still running passed its timeout (it was
+        answered and written off, but has not returned); None when none is stuck."""
+        with self._lock:
+            oldest = min(self._stuck.values(), default=None)
+        if oldest is None or self._loop is None:
+            return None
+        return max(0.0, self._loop.time() - oldest)
 
     def close(self) -> None:
         for _ in range(self._spawned):
@@ -146,6 +158,8 @@ class RunPool:
                 return  # the result is already on its way to the loop
             running = job.state == RUNNING
             job.state = ABANDONED
+            if running:
+                self._stuck[job] = job.deadline
         job.future.set_exception(RunTimeout(job.timeout_ms))
         if running:
             self.abandoned += 1
@@ -190,6 +204,7 @@ class RunPool:
             elapsed_ms = (time.perf_counter() - start) * 1000
             with lock:
                 if job.state == ABANDONED:
+                    self._stuck.pop(job, None)
                     return  # a replacement already serves the queue
                 job.state = FINISHED
             done.append((job, ok, value, elapsed_ms))

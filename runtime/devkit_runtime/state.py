@@ -49,6 +49,7 @@ class WorkerState:
         self.pool = RunPool(config.run_threads)
         self._lock = asyncio.Lock()
         self._ready = asyncio.Event()
+        self._born = time.monotonic()
 
     async def wait_settled(self) -> None:
         """Return once the first load finished, successfully or not."""
@@ -108,6 +109,18 @@ class WorkerState:
             outcome = ReloadOutcome(generation, True, _ms(start))
         self.last = outcome
         return outcome
+
+    def liveness(self) -> str | None:
+        """None while this worker is live, else why not: an init() that has not returned,
+        or a run() still running past its timeout (answered, written off, never
+        returned). A failed init() is live: the server stays up for a reload to fix it."""
+        if self.health is Health.STARTING:
+            return f"init() has not returned after {time.monotonic() - self._born:.0f} s"
+        stuck = self.pool.stuck_for()
+        if stuck is not None:
+            return (f"a run() call has not returned {stuck:.0f} s after its "
+                    f"{self.config.scoring_timeout_ms} ms timeout (SCORING_TIMEOUT_MS)")
+        return None
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """The ``/-/ready`` answer: status code and JSON body (:class:`wire.Readiness`)."""

@@ -20,16 +20,19 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from devkit_runtime import __version__, admin, debug, logs
+from devkit_runtime import __version__, admin, debug, lifeline, liveness, logs
 from devkit_runtime import watch as code_watch
 from devkit_runtime.config import ServerConfig
-from devkit_runtime.wire import RELOAD_OP, Control, ReloadOutcome
+from devkit_runtime.standin import StandIn
+from devkit_runtime.wire import PING_OP, PONG_OP, RELOAD_OP, Control, ReloadOutcome
 from devkit_runtime.worker import CONFIG_ENV, GENERATION_ENV
 
 log = logging.getLogger("devkit_runtime")
+EVENTS_ENV = "DEVKIT_WORKER_EVENTS"
+KEEPER_ENV = "DEVKIT_KEEPER_PID"  # set by devkit_runtime.keeper: die with it
 RELOAD_TIMEOUT_S = 600.0
 STOP_GRACE_S = 35.0
 
@@ -40,23 +43,105 @@ class ServerStartError(RuntimeError):
 
 @dataclass
 class WorkerHandle:
-    """A running worker process and the supervisor's end of its control channel."""
+    """A running worker process and the supervisor's end of its control channel.
+
+    One task (``pump``) reads the channel: pongs answer the liveness probe's ping, any
+    other line answers the reload in flight (one at a time, under the reload lock)."""
 
     slot: int
     process: subprocess.Popen[bytes]
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     started: float
+    liveness_failures: int = 0
+    killed_for: str | None = None  # set when the supervisor kills it on purpose
+    answered: asyncio.Event = field(default_factory=asyncio.Event)  # first pong came
+    _reload: asyncio.Future[Any] | None = None
+    _ping: asyncio.Future[Any] | None = None
+    _pump: asyncio.Task[None] | None = None
 
-    async def request(self, message: Control, timeout_s: float) -> ReloadOutcome:
+    def start_pump(self) -> None:
+        self._pump = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        while line := await self.reader.readline():
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                continue
+            pong = isinstance(raw, dict) and raw.get("op") == PONG_OP
+            if pong:
+                self.answered.set()
+            waiting = self._ping if pong else self._reload
+            if waiting is not None and not waiting.done():
+                waiting.set_result(raw)
+        for waiting in (self._ping, self._reload):
+            if waiting is not None and not waiting.done():
+                waiting.set_result(None)
+
+    async def _ask(self, message: Control, timeout_s: float, kind: str) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        setattr(self, kind, future)
         self.writer.write(message.to_line())
         await self.writer.drain()
-        line = await asyncio.wait_for(self.reader.readline(), timeout_s)
-        answer = ReloadOutcome.from_json(json.loads(line)) if line else None
+        try:
+            return await asyncio.wait_for(future, timeout_s)
+        finally:
+            setattr(self, kind, None)
+
+    async def request(self, message: Control, timeout_s: float) -> ReloadOutcome:
+        answer = ReloadOutcome.from_json(await self._ask(message, timeout_s, "_reload"))
         if answer is None:
             return ReloadOutcome(message.generation, False, 0.0, f"worker {self.process.pid} "
                                  "exited during the reload", pid=self.process.pid)
         return answer
+
+    async def ping(self, timeout_s: float) -> str | None:
+        """None when the worker says it is live, else why it is not (or did not say)."""
+        try:
+            raw = await self._ask(Control(PING_OP), timeout_s, "_ping")
+        except asyncio.TimeoutError:
+            return (f"no answer within {timeout_s:g} s (its event loop is blocked: a run() "
+                    "holding the GIL, or a deadlock)")
+        except OSError as exc:
+            return f"its control channel failed ({exc})"
+        if not isinstance(raw, dict):
+            return "its control channel closed"
+        return None if raw.get("live") is True else str(raw.get("reason") or "not live")
+
+    def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+        self.writer.close()
+
+
+@dataclass
+class WorkerEvents:
+    """What happened to the workers, for ``status`` (written to ``DEVKIT_WORKER_EVENTS``
+    when set: the process engine reads it; a container's stays inside it)."""
+
+    path: str | None
+    restarts: int = 0
+    liveness_restarts: int = 0
+    last_exit: str | None = None
+    last_exit_code: int | None = None
+    oom_suspected: bool = False
+    at: float | None = None
+
+    def exited(self, returncode: int, killed_for: str | None) -> str:
+        text, oom = lifeline.describe_exit(returncode, killed_for)
+        self.restarts += 1
+        self.last_exit, self.last_exit_code, self.oom_suspected = text, returncode, oom
+        self.at = time.time()
+        self.save()
+        return text
+
+    def save(self) -> None:
+        if self.path:
+            lifeline.write_json(self.path, {
+                "worker_restarts": self.restarts, "liveness_restarts": self.liveness_restarts,
+                "last_worker_exit": self.last_exit, "last_worker_exit_code": self.last_exit_code,
+                "worker_oom_suspected": self.oom_suspected, "at": self.at})
 
 
 def serve(config: ServerConfig) -> None:
@@ -66,6 +151,9 @@ def serve(config: ServerConfig) -> None:
     load does *not* stop the server (it answers 503 and ``/-/ready`` says why).
     """
     logs.setup()
+    keeper = os.environ.get(KEEPER_ENV, "")
+    if keeper.isdigit():  # the replica's processes live and die together (lifeline.py)
+        lifeline.die_with_parent(int(keeper))
     try:
         debug.check(config)
     except debug.DebuggerUnavailable as exc:
@@ -104,6 +192,9 @@ class Supervisor:
         self.stopping = asyncio.Event()
         self.reload_lock = asyncio.Lock()
         self.failures: dict[int, int] = {}
+        self.events = WorkerEvents(os.environ.get(EVENTS_ENV) or None)
+        self.standin = StandIn(listener)
+        self.admin_secret: bytes | None = None  # set by admin.start (replica_secret)
 
     async def run(self) -> None:
         self.announce()
@@ -113,13 +204,21 @@ class Supervisor:
         loop.add_signal_handler(signal.SIGHUP, self.on_sighup)
         admin_server = await admin.start(self, self.config.admin_port)
         watcher = None
+        probe = liveness.LivenessProbe.of(self.config)
+        prober = None
+        self.events.save()
         try:
             for slot in range(self.count):
                 await self.spawn(slot)
             # DEVKIT_WATCH=1: a save under the code root reloads every worker.
             watcher = await code_watch.start(self.config.code_root, self.reload)
+            if probe is not None:
+                prober = loop.create_task(liveness.enforce(self, probe))
             await self.watch()
         finally:
+            if prober is not None:
+                prober.cancel()
+            await self.standin.stop()
             if watcher is not None:
                 await watcher.stop()
             if admin_server is not None:
@@ -146,8 +245,21 @@ class Supervisor:
             pass_fds=fds, env=self.worker_env())
         child_end.close()
         reader, writer = await asyncio.open_connection(sock=parent_end)
-        self.workers[slot] = WorkerHandle(slot, process, reader, writer, time.monotonic())
+        worker = WorkerHandle(slot, process, reader, writer, time.monotonic())
+        worker.start_pump()
+        self.workers[slot] = worker
         log.info("worker %d started (pid %d)", slot, process.pid)
+        if self.standin.active:
+            asyncio.get_running_loop().create_task(self._hand_over(worker))
+
+    async def _hand_over(self, worker: WorkerHandle) -> None:
+        """Stop the stand-in once the new worker's event loop answers (it serves then)."""
+        while worker.process.poll() is None and not worker.answered.is_set():
+            with contextlib.suppress(asyncio.TimeoutError, OSError):
+                await worker.ping(0.5)
+            await asyncio.sleep(0.05)
+        if worker.answered.is_set():
+            await self.standin.stop()
 
     def worker_env(self) -> dict[str, str]:
         config = self.config
@@ -155,6 +267,7 @@ class Supervisor:
         env.update(config.extra_env)
         env[CONFIG_ENV] = config.to_json()
         env[GENERATION_ENV] = str(self.generation)
+        env[lifeline.PARENT_ENV] = str(os.getpid())
         env["AML_APP_ROOT"] = str(config.code_root)
         env["AZUREML_ENTRY_SCRIPT"] = os.path.relpath(config.script_path, config.code_root)
         if config.model_dir:
@@ -177,9 +290,12 @@ class Supervisor:
         quick = time.monotonic() - worker.started < 5
         self.failures[slot] = self.failures.get(slot, 0) + 1 if quick else 0
         pause = min(10.0, 0.5 * 2 ** self.failures[slot]) if quick else 0.0
-        log.error("worker %d (pid %d) exited with code %s; restarting it%s", slot,
-                  worker.process.pid, code, f" in {pause:.1f} s" if pause else "")
-        worker.writer.close()
+        how = self.events.exited(code, worker.killed_for)
+        log.error("worker %d (pid %d) %s; restarting it%s", slot,
+                  worker.process.pid, how, f" in {pause:.1f} s" if pause else "")
+        worker.close()
+        if all(w.process.poll() is not None for w in self.workers.values()):
+            self.standin.start(f"worker {slot} {how}")
         if pause:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), pause)
@@ -222,7 +338,7 @@ class Supervisor:
                             worker.process.pid, STOP_GRACE_S)
                 worker.process.kill()
                 worker.process.wait()
-            worker.writer.close()
+            worker.close()
         log.info("server stopped")
 
 

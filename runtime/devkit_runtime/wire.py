@@ -19,6 +19,8 @@ from typing import Any
 
 READY_PATH = "/-/ready"
 RELOAD_OP = "reload"
+PING_OP = "ping"  # the supervisor's liveness heartbeat; answered {"op": "pong", ...}
+PONG_OP = "pong"
 
 
 def _int(raw: Any) -> int | None:

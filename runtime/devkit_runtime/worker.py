@@ -5,9 +5,11 @@ Started by the supervisor as ``python -m devkit_runtime.worker LISTEN_FD CONTROL
 config in ``DEVKIT_RUNTIME_CONFIG``. The control channel carries JSON lines: the supervisor
 sends ``{"op": "reload", "generation": N}`` and the worker answers with the outcome dict.
 
-The event loop is uvloop when it can be imported and plain asyncio otherwise (uvloop is an
-optional speed-up, never a dependency: images stay small). ``DEVKIT_LOOP=asyncio`` or
-``DEVKIT_LOOP=uvloop`` forces one; the startup log line says which loop runs.
+The event loop is uvloop when it can be imported and plain asyncio otherwise. uvloop is a
+dependency of the runtime on CPython/Linux, so images get it: it serves keep-alive traffic
+(every connection behind the router) with ~25% less CPU per request (BENCHMARKS.md).
+``DEVKIT_LOOP=asyncio`` or ``DEVKIT_LOOP=uvloop`` forces one; the startup log line says
+which loop runs.
 """
 
 from __future__ import annotations
@@ -18,16 +20,17 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 
 import uvicorn
 
-from devkit_runtime import compat, debug, guard, logs, secret_env
+from devkit_runtime import compat, debug, guard, lifeline, logs, replica_secret, secret_env
 from devkit_runtime.app import App
 from devkit_runtime.config import ServerConfig
 from devkit_runtime.state import WorkerState
-from devkit_runtime.wire import RELOAD_OP, Control, ReloadOutcome
+from devkit_runtime.wire import PING_OP, PONG_OP, RELOAD_OP, Control, ReloadOutcome
 
 CONFIG_ENV = "DEVKIT_RUNTIME_CONFIG"
 GENERATION_ENV = "DEVKIT_RUNTIME_GENERATION"
@@ -37,18 +40,37 @@ log = logging.getLogger("devkit_runtime")
 
 
 async def control_loop(state: WorkerState, control: socket.socket) -> None:
-    """Answer the supervisor's requests until it goes away."""
+    """Answer the supervisor's requests until it goes away, then stop this worker.
+
+    A ping is answered at once, even while a reload runs (its init() may take minutes and
+    must not look like a hung worker): a reload is a task of its own."""
     reader, writer = await asyncio.open_connection(sock=control)
+    reloads: set[asyncio.Task[None]] = set()
+
+    async def reload(generation: int) -> None:
+        outcome = await state.reload(generation)
+        answer = dataclasses.replace(outcome, pid=os.getpid())
+        writer.write(json.dumps(answer.to_json()).encode() + b"\n")
+
     while line := await reader.readline():
         request = Control.from_line(line)
-        if request.op == RELOAD_OP:
-            outcome = await state.reload(request.generation)
-            answer = dataclasses.replace(outcome, pid=os.getpid())
+        if request.op == PING_OP:
+            reason = state.liveness()
+            writer.write(json.dumps({"op": PONG_OP, "live": reason is None,
+                                     "reason": reason}).encode() + b"\n")
+        elif request.op == RELOAD_OP:
+            task = asyncio.create_task(reload(request.generation))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
         else:
             answer = ReloadOutcome(request.generation, False, 0.0,
                                    f"unknown op {request.op!r}", pid=os.getpid())
-        writer.write(json.dumps(answer.to_json()).encode() + b"\n")
+            writer.write(json.dumps(answer.to_json()).encode() + b"\n")
         await writer.drain()
+    # The supervisor is gone (where PR_SET_PDEATHSIG did not already kill this worker):
+    # an unsupervised worker must not keep answering on the port.
+    log.error("worker %d: the supervisor closed the control channel; stopping", os.getpid())
+    signal.raise_signal(signal.SIGTERM)
 
 
 def event_loop(choice: str | None = None) -> str:
@@ -81,6 +103,7 @@ def build_server(config: ServerConfig, control: socket.socket | None,
 
     # On a cluster the pod checks its own callers (guard.py); unset, this is App itself.
     app = guard.wrap(App(state, on_startup), os.environ)
+    app = replica_secret.wrap(app)  # the process engine: only its router may score
     loop = event_loop()
     log.info("worker %d: event loop %s", os.getpid(), loop)
     # No proxy-headers middleware: nothing reads the client address, and it costs an
@@ -95,6 +118,7 @@ def build_server(config: ServerConfig, control: socket.socket | None,
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     listen_fd, control_fd = int(args[0]), int(args[1])
+    lifeline.die_with_parent(lifeline.expected_parent())  # first: a worker never outlives it
     config = ServerConfig.from_json(os.environ[CONFIG_ENV])
     logs.setup()
     compat.install()

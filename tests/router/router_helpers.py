@@ -6,7 +6,8 @@ answers ``{"deployment": NAME}`` and obeys an ``x-behave`` request header so a t
 make it slow (``slow=MS``), fail (``status=CODE``), crash (``crash``: close the
 connection without answering) or stream events HTTP/1.0 style (``stream10``: the last one
 only once the test sets ``gate``). It counts what it received, so tests can check where
-requests (and mirror copies) actually landed.
+requests (and mirror copies) actually landed; the router's readiness probes
+(``GET /-/ready``) are answered ``ready_status`` and counted apart, in ``probes``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ def find_free_port() -> int:
 class Upstream:
     """One fake deployment replica serving on 127.0.0.1:port in a background thread."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, port: int | None = None) -> None:
         self.name = name
-        self.port = find_free_port()
+        self.port = port or find_free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.count = 0
         self.last_headers: dict[str, str] = {}
         self.connections = 0
+        self.probes = 0
+        self.ready_status = 200
         self.gate = threading.Event()  # the ``stream10`` behaviour's handshake
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -52,6 +55,8 @@ class Upstream:
         return self
 
     def stop(self) -> None:
+        if not self._thread.is_alive():  # stopped already (a test took it down itself)
+            return
         self._loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(5)
 
@@ -90,6 +95,13 @@ class Upstream:
         headers = {k.strip().lower(): v.strip() for k, _, v in
                    (line.partition(":") for line in lines if line)}
         body = await reader.readexactly(int(headers.get("content-length", "0")))
+        if request_line.startswith("GET /-/ready "):
+            self.probes += 1
+            self.connections -= 1  # a probe's connection is not one requests travel on
+            writer.write(b"HTTP/1.1 %d Probe\r\ncontent-length: 0\r\nconnection: close"
+                         b"\r\n\r\n" % self.ready_status)
+            await writer.drain()
+            return False
         self.count += 1
         self.last_headers = headers
         behave = headers.get("x-behave", "")

@@ -98,7 +98,7 @@ def test_a_shadow_that_cannot_answer_is_a_status_mismatch_and_a_shadow_error(
     assert pair["compared"] > 0 and pair["status_mismatches"] == pair["compared"]
     assert pair["shadow"]["errors"] == pair["compared"] and pair["live"]["errors"] == 0
     assert pair["shadow"]["error_rate"] == 1.0
-    assert pair["recent"][-1]["shadow_status"] == 502
+    assert pair["recent"][-1]["shadow_status"] in (502, 503)  # refused, then ejected
 
 
 def test_compare_off_mirrors_without_comparing(upstreams, router) -> None:

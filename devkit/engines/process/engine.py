@@ -1,6 +1,9 @@
 """The process engine: each replica is ``python -m devkit_runtime`` from the deployment's
 venv, detached into its own session on a free loopback port, so the endpoint keeps
-serving after the CLI exits, exactly like containers do.
+serving after the CLI exits, exactly like containers do. Each runs under a keeper
+(``devkit_runtime.keeper``: the restart policy Docker gives containers), and its processes
+live and die together: workers die with their supervisor, the supervisor with its keeper,
+and ``down`` kills every process carrying the replica's tag, then checks none is left.
 
 The reconcile itself is :meth:`Engine.up`; this class fills in its hooks with processes
 and ``process.json`` in place of labels. Code and model are used in place, never copied.
@@ -10,11 +13,11 @@ A bring-your-own-container deployment is refused before anything starts
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import json
 import os
+import secrets
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from devkit.engines import byoc, launch, routing
+from devkit.engines import byoc, launch, replica_secret, routing
 from devkit.engines.base import (
     DeploymentState,
     DeploymentStatus,
@@ -34,10 +37,11 @@ from devkit.engines.base import (
     ReplicaStatus,
     RouterHandle,
     RunSettings,
+    ScaledReplica,
     no_deployment,
     not_found,
 )
-from devkit.engines.process import egress
+from devkit.engines.process import egress, scaling
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
 from devkit.engines.process.venv import ensure_venv, requirements_of, venv_hash
@@ -48,7 +52,7 @@ from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import lookup
 from devkit.engines.status import deployment_status
 from devkit.engines.streams import Source, merge
-from devkit.errors import EndpointNotFound, GpuUnavailable
+from devkit.errors import EndpointNotFound, EngineError, GpuUnavailable
 from devkit.paths import endpoint_state_dir
 from devkit.ports import free_port
 from devkit.secrets import delivery
@@ -60,6 +64,7 @@ KEPT_ENV = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "USER")
 class ProcessEngine(Engine):
     name = "process"
     cleaned_note = "its processes were stopped"
+    replica_secret = True  # replicas listen on the host's loopback
 
     def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
         egress.check(endpoint, options.strict, progress)  # said once, before anything runs
@@ -144,6 +149,20 @@ class ProcessEngine(Engine):
         current = ps.load(name)
         return current is not None and current.router is not None and current.router.alive()
 
+    # -- what local autoscaling needs (devkit.engines.process.scaling) --------------------
+    def router_url(self, name: str) -> str | None:
+        return scaling.router_url(name)
+
+    def scaled_replicas(self, name: str, deployment: str) -> list[ScaledReplica]:
+        return scaling.scaled_replicas(name, deployment)
+
+    def add_replica(self, spec: DeploymentSpec, run: ReplicaRun,
+                    progress: Progress) -> ScaledReplica:
+        return scaling.add_replica(spec, run, progress)
+
+    def remove_replica(self, endpoint: str, deployment: str, index: int) -> None:
+        scaling.remove_replica(endpoint, deployment, index)
+
     # -- what reload and debug need -------------------------------------------------------
     def env_hash(self, spec: DeploymentSpec) -> str:
         return venv_hash(requirements_of(spec))
@@ -155,7 +174,8 @@ class ProcessEngine(Engine):
         if replica.admin_url is None:
             return {"ok": None, "error": "no admin port (the replica is not running)"}
         try:
-            reply = httpx.post(f"{replica.admin_url}/-/reload", timeout=RELOAD_TIMEOUT_S)
+            reply = httpx.post(f"{replica.admin_url}/-/reload", timeout=RELOAD_TIMEOUT_S,
+                               headers=_secret_for(replica.admin_url))
             answer: dict[str, Any] = reply.json()
             return answer
         except (httpx.HTTPError, ValueError) as exc:
@@ -181,6 +201,8 @@ class ProcessEngine(Engine):
         found = []
         for endpoint in names:
             current = ps.load(endpoint)
+            if current is not None and ps.clean_stale(current):
+                ps.save(current)  # started before a reboot: never reported as running
             if current is not None and current.deployments:
                 live = routing.live_view(endpoint)
                 statuses = [_deployment_status(d, live)
@@ -252,14 +274,35 @@ def _spawn(spec: DeploymentSpec, venv: str, index: int, run: ReplicaRun) -> ps.R
                                  debug_port=run.debug_port, instance=f"{spec.name}-{index}"))
     if run.secrets_file is not None:  # the values stay in the file, out of this environ
         env[delivery.ENV] = run.secrets_file
+    tag = f"{spec.endpoint_name}/{spec.name}-{index}/{secrets.token_hex(6)}"
+    keeper_status, events = (logs / f"{spec.name}-{index}.{what}.json"
+                             for what in ("keeper", "workers"))
+    for stale in (keeper_status, events):
+        stale.unlink(missing_ok=True)
+    env[ps.TAG_ENV] = tag
+    env["DEVKIT_WORKER_EVENTS"] = str(events)
+    env["DEVKIT_REPLICA_SECRET_FILE"] = str(replica_secret.ensure(spec.endpoint_name))
     cwd = spec.code_configuration.code if spec.code_configuration else None
+    python = f"{venv}/bin/python"
+    command = [python, "-m", "devkit_runtime.keeper", "--status", str(keeper_status),
+               "--name", f"{spec.name}-{index}", "--", *launch.server_command(python)]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(launch.server_command(f"{venv}/bin/python"), env=env,
-                                stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True)
     ps.children[proc.pid] = proc
     return ps.ReplicaRecord(index, proc.pid, port, admin_port, str(log),
-                            ps.start_time(proc.pid))
+                            ps.start_time(proc.pid), ps.boot_id(), tag, str(keeper_status),
+                            str(events))
+
+
+def _secret_for(admin_url: str) -> dict[str, str]:
+    """The replica secret header of the endpoint whose replica has this admin URL."""
+    for name in ps.names():
+        current = ps.load(name)
+        for dep in current.deployments.values() if current else ():
+            if any(_url(r.admin_port) == admin_url for r in dep.replicas):
+                return replica_secret.headers(name)
+    return {}
 
 
 def _url(port: int) -> str:
@@ -282,27 +325,23 @@ def _host_paths(spec: DeploymentSpec) -> launch.ServerPaths:
 
 
 def _exited(replica: ps.ReplicaRecord) -> str | None:
-    return None if replica.alive() else f"process {replica.pid} exited"
+    """While starting: why the replica is not coming up, if its server already exited
+    (its keeper would restart it forever; `up` reports the first exit instead)."""
+    if not replica.alive():
+        return f"process {replica.pid} exited"
+    last = _read_json(replica.keeper_status).get("last_exit")
+    return f"its server {last}" if last else None
 
 
 def _stop_all(replicas: Iterable[ps.ReplicaRecord | ps.RouterRecord],
               grace: float = 5.0) -> None:
-    """SIGTERM each replica's process group, then SIGKILL what is left after ``grace``."""
-    live = [r for r in replicas if r.alive()]
-    for replica in live:
-        _signal_group(replica.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while live and time.monotonic() < deadline:
-        time.sleep(0.05)
-        live = [r for r in live if r.alive()]
-    for replica in live:
-        _signal_group(replica.pid, signal.SIGKILL)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    # The replica leads its own session (start_new_session), so its pid is the group's.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, sig)
+    """Stop every process of these replicas, dead keeper or not (an orphaned worker is
+    found by its tag); an EngineError names any that survived SIGKILL."""
+    left = ps.stop_tagged(list(replicas), grace)
+    if left:
+        raise EngineError(f"processes {', '.join(map(str, left))} did not stop after SIGKILL; "
+                          "check them with `ps -o pid,stat,cmd -p PID` (a process stuck in "
+                          "the kernel, state D, goes only with its I/O)")
 
 
 def _running(dep: ps.DeploymentRecord) -> Running:
@@ -312,12 +351,56 @@ def _running(dep: ps.DeploymentRecord) -> Running:
 
 def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
     url = _url(replica.port)
+    healed = _healed(replica)
     if not replica.alive():
+        why = ("it was started before the machine restarted; run `devkit up` again"
+               if replica.pid == 0 else f"process {replica.pid} is not running; run "
+               "`devkit up` again")
         return ReplicaStatus(replica.index, url, DeploymentState.STOPPED, str(replica.pid),
-                             None, f"process {replica.pid} is not running")
+                             None, why, reason=f"replica {replica.index}: {why}",
+                             last_lines=_tail(replica), **healed)
     probe = probe_once(url)
-    return ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
-                         _url(replica.admin_port), probe.error, probe.cause)
+    found = ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
+                          _url(replica.admin_port), probe.error, probe.cause, **healed)
+    if probe.state is DeploymentState.READY:
+        return found
+    return dataclasses.replace(found, reason=_not_ready(found), last_lines=_tail(replica))
+
+
+def _not_ready(replica: ReplicaStatus) -> str:
+    """Why a running replica is not ready: its init() error, else what it survived."""
+    if replica.error:
+        return f"replica {replica.index}: {replica.error.splitlines()[0]}"
+    note = replica.crash_note()
+    return (f"replica {replica.index} is {replica.state.value}"
+            + (f" ({note})" if note else ""))
+
+
+def _tail(replica: ps.ReplicaRecord) -> str | None:
+    return "\n".join(_last_lines(Path(replica.log), 10)) or None
+
+
+def _healed(replica: ps.ReplicaRecord) -> dict[str, Any]:
+    """The keeper's and the supervisor's records of crashes: ReplicaStatus's fields."""
+    keeper, workers = _read_json(replica.keeper_status), _read_json(replica.worker_events)
+    return {"restarts": int(keeper.get("restarts") or 0),
+            "last_exit": keeper.get("last_exit"),
+            "last_exit_code": keeper.get("last_exit_code"),
+            # the process engine cannot confirm an OOM kill (no cgroup of its own)
+            "oom_suspected": keeper.get("oom_suspected") is True,
+            "worker_restarts": int(workers.get("worker_restarts") or 0),
+            "liveness_restarts": int(workers.get("liveness_restarts") or 0),
+            "last_worker_exit": workers.get("last_worker_exit")}
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _deployment_status(dep: ps.DeploymentRecord, live: LiveView) -> DeploymentStatus:

@@ -2,8 +2,12 @@
 
 It is the process engine's equivalent of Docker labels: which deployments run, with which
 hashes, for each replica its pid, ports and log file, and the router's pid, port and log
-file. Pids are checked against the process's start time, so a pid reused after a reboot
-is not mistaken for a replica.
+file. A recorded pid is a keeper (``devkit_runtime.keeper``) that runs and restarts the
+replica's supervisor or the router. Pids are checked against the process's start time and
+the boot they were started in, so a pid reused after a reboot is never mistaken for a
+replica: :func:`clean_stale` forgets such entries. Every process of a replica (keeper,
+supervisor, workers) carries the replica's ``DEVKIT_PROCESS_TAG`` in its environment, which
+is how :func:`stop_tagged` finds and kills all of them, even one that lost its parent.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from devkit.paths import endpoint_state_dir, state_dir
 
 STATE_FILE = "process.json"
+TAG_ENV = "DEVKIT_PROCESS_TAG"
 
 
 @dataclass(frozen=True)
@@ -28,9 +36,13 @@ class ReplicaRecord:
     admin_port: int
     log: str
     started: str | None = None  # /proc start time, when the OS has one
+    boot: str | None = None  # the boot it was started in (/proc boot_id)
+    tag: str = ""  # DEVKIT_PROCESS_TAG of all its processes
+    keeper_status: str = ""  # the keeper's JSON (restarts, last exit)
+    worker_events: str = ""  # the supervisor's JSON (worker restarts)
 
     def alive(self) -> bool:
-        return pid_alive(self.pid, self.started)
+        return pid_alive(self.pid, self.started, self.boot)
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,12 @@ class RouterRecord:
     port: int
     log: str
     started: str | None = None
+    boot: str | None = None
+    tag: str = ""
+    keeper_status: str = ""
 
     def alive(self) -> bool:
-        return pid_alive(self.pid, self.started)
+        return pid_alive(self.pid, self.started, self.boot)
 
     @property
     def url(self) -> str:
@@ -123,8 +138,20 @@ def start_time(pid: int) -> str | None:
     return fields[19] if fields[0] != "Z" else None
 
 
-def pid_alive(pid: int, started: str | None) -> bool:
-    """Whether ``pid`` still is the process we started (not a zombie, not a reuse)."""
+def boot_id() -> str | None:
+    """This boot's id: a pid recorded in another boot is never ours."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def pid_alive(pid: int, started: str | None, boot: str | None = None) -> bool:
+    """Whether ``pid`` still is the process we started (not a zombie, not a reuse, not
+    from another boot). A cleaned record has pid 0, which is never alive (and never
+    signalled: 0 would mean our own process group)."""
+    if pid <= 0 or (boot is not None and boot != boot_id()):
+        return False
     _reap(pid)
     try:
         os.kill(pid, 0)
@@ -151,3 +178,86 @@ def _reap(pid: int) -> None:
         return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+R = TypeVar("R", ReplicaRecord, RouterRecord)
+
+
+def clean_stale(state: ProcessState) -> bool:
+    """Forget pids recorded in another boot (after a reboot nothing of theirs runs, and
+    their numbers belong to other processes now): pid 0, reported as not running, never
+    signalled. True when something was cleaned (the caller saves)."""
+    current = boot_id()
+    changed = False
+    for name, dep in state.deployments.items():
+        replicas = []
+        for replica in dep.replicas:
+            if replica.pid > 0 and replica.boot is not None and replica.boot != current:
+                replica, changed = _stale(replica), True
+            replicas.append(replica)
+        state.deployments[name] = DeploymentRecord(dep.name, dep.spec_hash, dep.env_hash,
+                                                   dep.venv, dep.instance_count,
+                                                   tuple(replicas))
+    router = state.router
+    if router is not None and router.pid > 0 and router.boot not in (None, current):
+        state.router, changed = _stale(router), True
+    return changed
+
+
+def _stale(record: R) -> R:
+    from dataclasses import replace
+
+    return replace(record, pid=0, started=None)
+
+
+def tagged(tag: str) -> list[int]:
+    """Pids of the live processes (zombies excluded) whose environment holds
+    ``DEVKIT_PROCESS_TAG=tag``: a replica's keeper, supervisor and workers."""
+    if not tag:
+        return []
+    needle = f"{TAG_ENV}={tag}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if needle in (entry / "environ").read_bytes() and int(entry.name) != os.getpid():
+                found.append(int(entry.name))
+    return found
+
+
+def stop_tagged(records: list[ReplicaRecord | RouterRecord], grace: float = 5.0) -> list[int]:
+    """SIGTERM every process of these records (the recorded keeper's group, and every
+    tagged process, wherever it went), SIGKILL what is left after ``grace``, and wait until
+    none is left. Returns the pids still running after all that (none, normally)."""
+    tags = [r.tag for r in records if r.tag]
+
+    def remaining() -> list[int]:
+        pids = [pid for tag in tags for pid in tagged(tag)]
+        pids += [r.pid for r in records if not r.tag and r.alive()]  # pre-tag records
+        for pid in pids:
+            _reap(pid)
+        return [pid for pid in pids if _exists(pid)]
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        for record in records:
+            if record.alive():  # its group: anything it started that is not tagged
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(record.pid, sig)
+        for pid in remaining():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while remaining() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not remaining():
+            return []
+    return remaining()
+
+
+def _exists(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -30,7 +30,7 @@ GATEWAY_INSTALL = ("kubectl apply -f https://github.com/kubernetes-sigs/gateway-
 # Every kind devkit creates, in apply order; prune and down look for these only.
 KINDS = (("v1", "Secret"), ("apps/v1", "Deployment"), ("v1", "Service"),
          ("autoscaling/v2", "HorizontalPodAutoscaler"), ("policy/v1", "PodDisruptionBudget"),
-         (GATEWAY_API, "HTTPRoute"))
+         ("networking.k8s.io/v1", "NetworkPolicy"), (GATEWAY_API, "HTTPRoute"))
 
 
 class Cluster:

@@ -56,6 +56,7 @@ class Workload:
     # Per replica, instead of the SKU's size: what ``promote --overcommit`` caps it to.
     cores: float | None = None
     memory_bytes: int | None = None
+    egress_disabled: bool = False  # a NetworkPolicy denies its pods all egress
 
     @property
     def least_replicas(self) -> int:
@@ -98,7 +99,8 @@ def workload(spec: DeploymentSpec, image: str) -> Workload:
         request_timeout_ms=spec.request_settings.request_timeout_ms,
         max_concurrent_requests_per_instance=(
             spec.request_settings.max_concurrent_requests_per_instance),
-        byoc=routes is not None, autoscale=autoscale, source=str(spec.source))
+        byoc=routes is not None, autoscale=autoscale, source=str(spec.source),
+        egress_disabled=spec.egress_public_network_access == "disabled")
 
 
 def _env(spec: DeploymentSpec) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Every Kubernetes object of one endpoint, rendered from its spec, its release and the target.
 
 :func:`render` is pure: the same endpoint, release and settings always give the same list,
-in apply order (the Secret the pods mount, then per deployment its Deployment, Service, HPA
-and PDB, then the HTTPRoute, whose backends exist by the time it is applied).
+in apply order (the Secret the pods mount, then per deployment its Deployment, Service, HPA,
+PDB and egress NetworkPolicy, then the HTTPRoute, whose backends exist by the time it is applied).
 :func:`write` is ``promote --dry-run DIR`` for this target: the objects as one multi-document
 YAML file a reviewer can read and ``kubectl apply -f`` can take.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from devkit.promote.kubernetes import inputs, names, route, scaling, workload
+from devkit.promote.kubernetes import egress, inputs, names, route, scaling, workload
 from devkit.promote.kubernetes.inputs import EndpointRelease
 from devkit.promote.kubernetes.settings import ClusterSettings, Credentials, ReleaseImages
 from devkit.spec.model import Endpoint
@@ -43,7 +43,8 @@ def render_release(endpoint: EndpointRelease, settings: ClusterSettings,
     for work in endpoint.workloads:
         manifests.append(workload.deployment(work, namespace, endpoint.auth_mode))
         manifests.append(workload.service(work, namespace))
-        for extra in (scaling.hpa(work, namespace), scaling.pdb(work, namespace)):
+        for extra in (scaling.hpa(work, namespace), scaling.pdb(work, namespace),
+                      egress.network_policy(work, namespace)):
             if extra is not None:
                 manifests.append(extra)
     manifests.append(route.http_route(endpoint, settings))

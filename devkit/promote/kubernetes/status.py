@@ -7,13 +7,14 @@ image runs; the pods' own logs are the logs. Nothing comes from a local file.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from devkit.engines.base import DeploymentState, DeploymentStatus, EndpointStatus
 from devkit.engines.streams import Source, merge
 from devkit.errors import EndpointNotFound
-from devkit.promote.kubernetes import names, route
+from devkit.promote.kubernetes import egress, names, route
 from devkit.promote.kubernetes.client import GATEWAY_API, Cluster
 
 Manifest = dict[str, Any]
@@ -39,8 +40,8 @@ def endpoint_status(cluster: Cluster, endpoint: str) -> EndpointStatus | None:
     auth = "key"
     for name, service in route.pinned_backends(live).items():
         obj = cluster.get("apps/v1", "Deployment", service)
-        deployments.append(_deployment_status(name, obj, traffic.get(name, 0),
-                                              mirror.get(name, 0)))
+        found = _deployment_status(name, obj, traffic.get(name, 0), mirror.get(name, 0))
+        deployments.append(dataclasses.replace(found, egress=_egress(cluster, endpoint, name)))
         auth = _auth_mode(obj) or auth
     hosts = live["spec"].get("hostnames") or []
     uri = f"http://{hosts[0]}/score" if hosts else None
@@ -93,6 +94,15 @@ def _deployment_status(name: str, obj: Manifest | None, traffic: int,
     state = DeploymentState.READY if wanted and ready >= wanted else DeploymentState.STARTING
     image = obj["spec"]["template"]["spec"]["containers"][0]["image"]
     return DeploymentStatus(name, state, wanted, traffic, mirror, str(image))
+
+
+def _egress(cluster: Cluster, endpoint: str, deployment: str) -> str | None:
+    """"disabled" when the deployment's deny-egress NetworkPolicy exists; None where the
+    server does not serve NetworkPolicies."""
+    if cluster.served(egress.API_VERSION, egress.KIND) is None:
+        return None
+    name = egress.policy_name(endpoint, deployment)
+    return "disabled" if cluster.get(egress.API_VERSION, egress.KIND, name) else "enabled"
 
 
 def _auth_mode(obj: Manifest | None) -> str | None:

@@ -58,7 +58,8 @@ def from_release(release: Release) -> EndpointRelease:
         scoring_port=d.port, scoring_path=d.scoring_path,
         request_timeout_ms=d.request_timeout_ms,
         max_concurrent_requests_per_instance=d.max_concurrent_requests_per_instance,
-        byoc=d.byoc, autoscale=Autoscale(**d.autoscale) if d.autoscale else None)
+        byoc=d.byoc, autoscale=Autoscale(**d.autoscale) if d.autoscale else None,
+        egress_disabled=d.egress_disabled)
         for d in release.deployments)
     return EndpointRelease(release.endpoint, release.auth_mode, dict(release.traffic),
                            dict(release.mirror), workloads)
@@ -75,6 +76,7 @@ class KubernetesTarget:
     """Promote, status, traffic, logs, keys and down for one Kubernetes target."""
 
     kind = "kubernetes"
+    runs_devkit_router = False  # the Gateway routes: no counters of devkit's in the cluster
 
     def __init__(self, target: Target, cluster: client.Cluster | None = None) -> None:
         self.target = target

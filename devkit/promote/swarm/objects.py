@@ -73,14 +73,18 @@ class Objects:
                 filters={"label": specs.label_filter(self.endpoint, role)}))
 
     # -- network, secrets, releases ---------------------------------------------------
-    def ensure_network(self) -> str:
-        name = specs.network_name(self.endpoint)
+    def ensure_network(self, internal: bool = False) -> str:
+        """The endpoint's overlay network, or (``internal``) the one egress-disabled
+        deployments run on, which swarm gives no route out."""
+        role = "internal-network" if internal else "network"
+        name = (specs.internal_network_name if internal else specs.network_name)(self.endpoint)
         with translated(self.target, f"create overlay network {name}"):
             found = self.client.raw.networks.list(
-                filters={"label": specs.label_filter(self.endpoint, "network")})
+                filters={"label": specs.label_filter(self.endpoint, role)})
             if not found:
                 self.client.raw.networks.create(
-                    name, driver="overlay", labels=specs.labels(self.endpoint, "network"))
+                    name, driver="overlay", internal=internal,
+                    labels=specs.labels(self.endpoint, role))
         return name
 
     def ensure_auth_secret(self, auth_mode: str) -> docker.types.SecretReference | None:

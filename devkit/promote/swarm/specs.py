@@ -36,6 +36,7 @@ ENDPOINT = "devkit.endpoint"
 DEPLOYMENT = "devkit.deployment"
 ROLE = "devkit.role"
 FINGERPRINT = "devkit.fingerprint"
+EGRESS = "devkit.egress"  # "disabled" on services of egress-disabled deployments
 ROUTER_PORT = 5001
 CONFIG_DIR = "/etc/devkit/router"
 SECONDS = 1_000_000_000
@@ -56,6 +57,13 @@ def label_filter(endpoint: str | None, role: str | None = None) -> list[str]:
 
 def network_name(endpoint: str) -> str:
     return f"devkit-{endpoint}"
+
+
+def internal_network_name(endpoint: str) -> str:
+    """The internal overlay network of the endpoint's egress-disabled deployments (no
+    gateway bridge is attached for it, so their tasks have no route out); the router
+    joins it too."""
+    return f"devkit-{endpoint}-internal"
 
 
 def router_name(endpoint: str) -> str:
@@ -79,7 +87,8 @@ def deployment_service(endpoint: str, d: DeploymentRelease, network: str,
     resources = docker.types.Resources(
         cpu_limit=nano, mem_limit=memory,
         cpu_reservation=nano if reserve else None, mem_reservation=memory if reserve else None)
-    own = labels(endpoint, "deployment", **{DEPLOYMENT: d.name, FINGERPRINT: d.fingerprint})
+    own = labels(endpoint, "deployment", **{DEPLOYMENT: d.name, FINGERPRINT: d.fingerprint},
+                 **({EGRESS: "disabled"} if d.egress_disabled else {}))
     return {
         "image": d.image,
         "name": service_name(endpoint, d),
@@ -113,7 +122,8 @@ def healthcheck(d: DeploymentRelease) -> docker.types.Healthcheck:
 
 
 def router_service(release: Release, network: str, port: int,
-                   secrets: list[docker.types.SecretReference]) -> dict[str, Any]:
+                   secrets: list[docker.types.SecretReference],
+                   internal: str | None = None) -> dict[str, Any]:
     endpoint = release.endpoint
     own = labels(endpoint, "router")
     volume = docker.types.Mount(CONFIG_DIR, volume_name(endpoint), type="volume",
@@ -125,7 +135,8 @@ def router_service(release: Release, network: str, port: int,
         "container_labels": own,
         "mounts": [volume],
         "secrets": secrets,
-        "networks": [docker.types.NetworkAttachmentConfig(network)],
+        "networks": [docker.types.NetworkAttachmentConfig(network),
+                     *([docker.types.NetworkAttachmentConfig(internal)] if internal else [])],
         "endpoint_spec": docker.types.EndpointSpec(
             mode="dnsrr", ports={port: (ROUTER_PORT, "tcp", "host")}),
         "constraints": ["node.role==manager"],
@@ -142,6 +153,8 @@ def stack(release: Release, port: int, limits: dict[str, tuple[float | None, int
     apply time, so they appear here as an external volume and external secrets."""
     endpoint = release.endpoint
     network = network_name(endpoint)
+    internal = internal_network_name(endpoint)
+    sealed = any(d.egress_disabled for d in release.deployments)
     services: dict[str, Any] = {}
     for d in release.deployments:
         cores, memory = limits[d.name]
@@ -150,7 +163,7 @@ def stack(release: Release, port: int, limits: dict[str, tuple[float | None, int
             resources["reservations"] = _compose_resources(cores, memory)
         service: dict[str, Any] = {
             "image": d.image, "environment": dict(d.env),
-            "networks": {network: {"aliases": [d.name]}},
+            "networks": {internal if d.egress_disabled else network: {"aliases": [d.name]}},
             "deploy": {"mode": "replicated", "replicas": d.replicas,
                        "endpoint_mode": "dnsrr", "resources": resources,
                        "labels": labels(endpoint, "deployment", **{DEPLOYMENT: d.name}),
@@ -169,14 +182,18 @@ def stack(release: Release, port: int, limits: dict[str, tuple[float | None, int
         "ports": [{"target": ROUTER_PORT, "published": port, "protocol": "tcp",
                    "mode": "host"}],
         "volumes": [{"type": "volume", "source": volume_name(endpoint), "target": CONFIG_DIR}],
-        "networks": [network],
+        "networks": [network, *([internal] if sealed else [])],
         "deploy": {"replicas": 1, "endpoint_mode": "dnsrr",
                    "placement": {"constraints": ["node.role==manager"]},
                    "update_config": {"order": "stop-first"},
                    "labels": labels(endpoint, "router")},
     }
-    return {"version": "3.8", "services": services,
-            "networks": {network: {"driver": "overlay", "labels": labels(endpoint, "network")}},
+    networks: dict[str, Any] = {network: {"driver": "overlay",
+                                          "labels": labels(endpoint, "network")}}
+    if sealed:
+        networks[internal] = {"driver": "overlay", "internal": True,
+                              "labels": labels(endpoint, "internal-network")}
+    return {"version": "3.8", "services": services, "networks": networks,
             "volumes": {volume_name(endpoint): {"labels": labels(endpoint, "router-config")}}}
 
 

@@ -57,9 +57,10 @@ def _deployment_status(entry: Mapping[str, Any], service: Any, objects: Objects,
     replicas = int(service.attrs["Spec"]["Mode"].get("Replicated", {}).get("Replicas", 0))
     running, _ = objects._task_counts(name)
     image = service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+    egress = service.attrs["Spec"].get("Labels", {}).get(specs.EGRESS, "enabled")
     return DeploymentStatus(entry["name"], state_of(running, replicas), replicas,
                             entry["weight"], entry.get("mirror", 0), image,
-                            tuple(entry["replicas"]))
+                            tuple(entry["replicas"]), egress=egress)
 
 
 def set_traffic(place: SwarmTarget, endpoint: str, traffic: Mapping[str, int],

@@ -30,6 +30,7 @@ class SwarmTarget:
     """Promote, status, traffic, logs, keys and down for one swarm target."""
 
     kind = "swarm"
+    runs_devkit_router = True  # its router's counters answer at the scoring URI's origin
 
     def __init__(self, target: Target, client: DockerClient | None = None) -> None:
         self.target = target
@@ -68,13 +69,16 @@ class SwarmTarget:
         """Bring the target to ``release`` (images already pushed, by digest)."""
         objects = self._objects(release.endpoint)
         network = objects.ensure_network()
+        internal = (objects.ensure_network(internal=True)
+                    if any(d.egress_disabled for d in release.deployments) else None)
         secret = objects.ensure_auth_secret(release.auth_mode)
         limits, reserve = self._limits(release, overcommit)
         names: dict[str, str] = {}
         created: list[str] = []
         try:
             for d in release.deployments:
-                name, fresh = objects.ensure_deployment(d, network, limits[d.name], reserve,
+                on = internal if d.egress_disabled and internal else network
+                name, fresh = objects.ensure_deployment(d, on, limits[d.name], reserve,
                                                         progress)
                 names[d.name] = name
                 if fresh:
@@ -83,7 +87,7 @@ class SwarmTarget:
         except BaseException:
             self._remove_named(objects, created, progress)
             raise
-        self._route(objects, release, names, network, secret, progress)
+        self._route(objects, release, names, (network, internal), secret, progress)
         for service in objects.services("deployment"):
             if service.name not in names.values():
                 progress(f"removing service {service.name} (no longer routed to)")
@@ -115,18 +119,19 @@ class SwarmTarget:
                 progress(f"removing service {name} (it did not become healthy)")
                 objects.remove_service(service)
 
-    def _route(self, objects: Objects, release: Release, names: dict[str, str], network: str,
-               secret: Any, progress: Progress) -> None:
+    def _route(self, objects: Objects, release: Release, names: dict[str, str],
+               networks: tuple[str, str | None], secret: Any, progress: Progress) -> None:
         port = objects.router_port() or objects.free_port()
-        wanted = specs.router_service(release, network, port, [secret] if secret else [])
+        wanted = specs.router_service(release, networks[0], port, [secret] if secret else [],
+                                      internal=networks[1])
         router = objects.router()
         if router is None:
             progress(f"router: creating service {wanted['name']} on port {port}")
             with sc.translated(self.target, f"create service {wanted['name']}"):
                 self.client.raw.services.create(**wanted)
-        elif _router_differs(router.attrs, release, secret):
-            progress(f"router: updating service {router.name} (image or secrets changed; "
-                     "stop-first, a short gap)")
+        elif _router_differs(router.attrs, release, secret) or _joins(router.attrs, wanted):
+            progress(f"router: updating service {router.name} (image, secrets or networks "
+                     "changed; stop-first, a short gap)")
             with sc.translated(self.target, f"update service {router.name}"):
                 router.update(**{k: v for k, v in wanted.items() if k != "name"})
         current = rt.read_config(self.client, self.target, release.endpoint) or {}
@@ -191,6 +196,15 @@ def _router_differs(attrs: Mapping[str, Any], release: Release, secret: Any) -> 
     have = {s.get("SecretID") for s in spec.get("Secrets") or []}
     want = {secret["SecretID"]} if secret else set()
     return image.split("@")[0] != release.router_image.split("@")[0] or have != want
+
+
+def _joins(attrs: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether the router must join a network it is not on (an internal one, the first
+    time a deployment of the endpoint disables egress); one it no longer needs is left
+    attached: leaving it would restart the router for nothing."""
+    template = attrs.get("Spec", {}).get("TaskTemplate", {})
+    have = {n.get("Target") for n in template.get("Networks") or []}
+    return len(wanted["networks"]) > len(have)
 
 
 def _same(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

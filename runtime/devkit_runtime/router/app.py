@@ -11,6 +11,7 @@ Routes:
     GET /-/shadow.json                           the shadow diff of mirrored requests
     GET /-/load.json                             in flight + queued per deployment and
                                                  replica (local autoscaling reads this)
+    GET /-/health.json                           each replica: in rotation or not, and why
 
 No framework and no ASGI: the router sits in front of every request, so its own cost is
 the number the overhead benchmark measures; :mod:`server` parses each request into a
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devkit_runtime.collection.payloads import PayloadLog
-from devkit_runtime.router import proxy, shadow
+from devkit_runtime.router import health, proxy, shadow
 from devkit_runtime.router.config import RouterConfig
 from devkit_runtime.router.load import LoadBook
 from devkit_runtime.router.metrics import BUCKETS_S, DeploymentMetrics, RouterMetrics
@@ -43,7 +44,13 @@ from devkit_runtime.router.proxy import Incoming, Outgoing
 from devkit_runtime.router.relay import relay
 from devkit_runtime.router.shadow import Pending, ShadowBook
 from devkit_runtime.router.state import ConfigWatcher, RouterState
-from devkit_runtime.router.upstream import PoolRegistry, UpstreamError, within
+from devkit_runtime.router.upstream import (
+    ConnectFailed,
+    PoolRegistry,
+    ReplicaPool,
+    UpstreamError,
+    within,
+)
 
 if TYPE_CHECKING:
     from devkit_runtime.router.server import ClientStream, Request
@@ -66,6 +73,7 @@ class Router:
         self._rng = rng
         self._pools = PoolRegistry()
         self._watcher = ConfigWatcher(config_path, self._apply, listening)
+        self._health = health.HealthChecker(self._health_targets)
         self._tasks: set[asyncio.Task[None]] = set()
         self._watch: asyncio.Task[None] | None = None
         self._mirrors_in_flight = 0
@@ -76,6 +84,13 @@ class Router:
         self.state = RouterState.build(config, self._pools, self._rng)
         self.shadow.configure(shadow.with_data_dir(config))
         self.payloads.apply((d.name, d.data_collection) for d in config.deployments)
+
+    def _health_targets(self) -> list[tuple[Any, list[ReplicaPool]]]:
+        """What the health checker probes: every replica of the applied config."""
+        state = self.state
+        if state is None:
+            return []
+        return [(route, state.balancers[route.name].pools) for route in state.config.deployments]
 
     async def handle(self, request: Request) -> Outgoing:
         """The answer to one request; a streamed one is then sent by :meth:`relay`."""
@@ -103,12 +118,19 @@ class Router:
             endpoint = state.config.endpoint if state else ""
             text = (self.metrics.prometheus(endpoint) + self.shadow.prometheus(endpoint)
                     + self.load.prometheus(state.config if state else None))
+            if state is not None:
+                text += health.prometheus(endpoint, state.balancers)
             return Outgoing(200, [(b"content-type", b"text/plain; version=0.0.4")],
                             text.encode("utf-8"))
         if path == "/-/metrics.json":
             return proxy.json_response(self._metrics_json(state))
         if path == "/-/load.json":
             return proxy.json_response(self.load.as_json(state.config if state else None))
+        if path == "/-/health.json":
+            return proxy.json_response({
+                "endpoint": state.config.endpoint if state else None,
+                "deployments": {name: health.describe(balancer.pools) for name, balancer
+                                in (state.balancers.items() if state else ())}})
         if path == "/-/shadow.json":
             return proxy.json_response(self.shadow.as_json(state.config.endpoint if state
                                                            else ""))
@@ -119,8 +141,11 @@ class Router:
         if state is not None:
             for route in state.config.deployments:
                 entry = deployments.setdefault(route.name, self.metrics.of(route.name).as_json())
+                pools = state.balancers[route.name].pools
                 entry.update(weight=route.weight, mirror=route.mirror,
-                             replicas=len(route.replicas))
+                             replicas=len(route.replicas),
+                             replicas_ready=sum(1 for pool in pools if pool.ready),
+                             replica_health=health.describe(pools))
         return {"endpoint": state.config.endpoint if state else None,
                 "generation": state.config.generation if state else None,
                 "latency_buckets_s": list(BUCKETS_S),
@@ -146,7 +171,8 @@ class Router:
 
         def request_for(name: str) -> list[bytes]:
             target = _target(request, _scoring_path(state, name) if scoring else None)
-            return proxy.serialise(request.method, target, b"router", incoming, body)
+            return proxy.serialise(request.method, target, b"router", incoming, body,
+                                   state.config.replica_secret)
 
         pair = None
         if decision.mirror is not None:
@@ -190,11 +216,12 @@ class Router:
     async def _call(self, state: RouterState, name: str, data: list[bytes],
                     incoming: Incoming, scoring: bool) -> Outgoing:
         route = state.config.deployment(name)
-        pool = state.balancers[name].pick()
+        balancer = state.balancers[name]
+        pool = balancer.pick()
         assert route is not None
         if pool is None:
-            return proxy.error(503, f"Deployment '{name}' has no ready replica; check "
-                               f"`devkit status`.", incoming, name)
+            return proxy.error(503, health.not_ready_sentence(name, balancer.pools),
+                               incoming, name)
         metrics = self.metrics.of(name)
         if metrics.in_flight >= route.max_in_flight:
             return proxy.error(429, f"Too many requests in flight for deployment '{name}' "
@@ -206,12 +233,14 @@ class Router:
         response = None
         try:
             response = await within(route.request_timeout_ms / 1000,
-                                    pool.request(data, stream=True))
+                                    health.send(balancer, pool, data, stream=True))
         except asyncio.TimeoutError:
             return proxy.error(408, f"Deployment '{name}' did not answer within its "
                                f"request_timeout_ms ({route.request_timeout_ms} ms).",
                                incoming, name)
         except UpstreamError as exc:
+            if not isinstance(exc, ConnectFailed):  # cut off mid-request: is it still there?
+                health.probe_soon(pool)
             return proxy.error(502, f"Deployment '{name}' failed: {exc}; see `devkit logs`.",
                                incoming, name)
         finally:
@@ -249,13 +278,15 @@ class Router:
     async def _send_mirror(self, state: RouterState, name: str, data: list[bytes],
                            pair: Pending | None) -> None:
         route = state.config.deployment(name)
-        pool = state.balancers[name].pick()
+        balancer = state.balancers[name]
+        pool = balancer.pick()
         started = time.perf_counter()
         answer = None
         try:
             if route is None or pool is None:
                 raise UpstreamError("no replica")
-            response = await within(route.request_timeout_ms / 1000, pool.request(data))
+            response = await within(route.request_timeout_ms / 1000,
+                                    health.send(balancer, pool, data))
             if response.status >= 400:
                 self.metrics.of(name).mirror_failed += 1
             answer = shadow.upstream_answer(response, time.perf_counter() - started)
@@ -277,6 +308,7 @@ class Router:
         self._watcher.load_now()
         self._watch = asyncio.create_task(self._watcher.run())
         self._background(self.load.run(lambda: self.state.config if self.state else None))
+        self._background(self._health.run())
         _on_sighup(self._watcher.request_reload)
 
     async def shutdown(self) -> None:

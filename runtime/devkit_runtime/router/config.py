@@ -33,8 +33,16 @@ so the endpoint's ``/score`` is forwarded there, query string kept.
 absolute) receives each disagreement as a JSON line; ``compare: false`` mirrors without
 comparing. The host fills it from the endpoint's ``devkit.shadow.*`` tags.
 
+``readiness`` (optional) is how the router's health checks probe each replica
+(:mod:`devkit_runtime.router.health`), from the deployment's ``readiness_probe``:
+``{"path": "/-/ready", "port": null, "period_s": 10, "timeout_s": 2,
+"failure_threshold": 30, "success_threshold": 1}``; ``port`` null means the replica's
+scoring port (a bring-your-own-container image may answer readiness on another one).
+
 ``token_secret_file`` is relative to the config's folder so the same file works on the
-host and inside a container that mounts the folder elsewhere.
+host and inside a container that mounts the folder elsewhere. So is ``replica_secret_file``
+(optional; the process engine sets it): its content goes to every replica in the
+``x-devkit-replica-secret`` header (:mod:`devkit_runtime.replica_secret`).
 """
 
 from __future__ import annotations
@@ -70,6 +78,21 @@ class Replica:
         return cls(url=url.rstrip("/"), host=parts.hostname, port=parts.port or 80)
 
 
+READY_PATH = "/-/ready"
+
+
+@dataclass(frozen=True)
+class ReadinessSettings:
+    """How the router probes a deployment's replicas (Azure's ``readiness_probe``)."""
+
+    path: str = READY_PATH
+    port: int | None = None  # None: the replica's scoring port
+    period_s: float = 10.0
+    timeout_s: float = 2.0
+    failure_threshold: int = 30
+    success_threshold: int = 1
+
+
 @dataclass(frozen=True)
 class DeploymentRoute:
     """Everything the router needs to know about one deployment."""
@@ -84,6 +107,7 @@ class DeploymentRoute:
     scoring_path: str = SCORE_PATH
     # request/response payload logging (devkit_runtime.collection); None: off
     data_collection: CollectionSettings | None = None
+    readiness: ReadinessSettings = ReadinessSettings()
     draining: frozenset[str] = frozenset()  # replica URLs that get no new requests
 
     @property
@@ -121,6 +145,7 @@ class RouterConfig:
     deployments: tuple[DeploymentRoute, ...]
     mirror_max_in_flight: int = 64
     shadow: ShadowSettings = ShadowSettings()
+    replica_secret: bytes | None = None  # sent to replicas; never described or logged
 
     def deployment(self, name: str) -> DeploymentRoute | None:
         for deployment in self.deployments:
@@ -182,7 +207,17 @@ def parse_config(raw: dict[str, Any], base: Path) -> RouterConfig:
         deployments=deployments,
         mirror_max_in_flight=int(raw.get("mirror_max_in_flight", 64)),
         shadow=_parse_shadow(raw.get("shadow", {}), base),
+        replica_secret=_replica_secret(raw.get("replica_secret_file"), base),
     )
+
+
+def _replica_secret(name: Any, base: Path) -> bytes | None:
+    if not name:
+        return None
+    secret = (base / str(name)).read_bytes().strip()
+    if not secret:
+        raise ValueError("the replica secret file is empty")
+    return secret
 
 
 def _parse_shadow(raw: dict[str, Any], base: Path) -> ShadowSettings:
@@ -212,6 +247,7 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
         scoring_path=str(item.get("scoring_path", SCORE_PATH)),
         data_collection=(CollectionSettings.parse(item["data_collection"])
                          if item.get("data_collection") else None),
+        readiness=_parse_readiness(item.get("readiness") or {}),
         draining=frozenset(str(url).rstrip("/") for url in item.get("draining", ())),
     )
     stray = route.draining - {r.url for r in route.replicas}
@@ -225,6 +261,24 @@ def _parse_deployment(item: dict[str, Any]) -> DeploymentRoute:
         raise ValueError(f"deployment {route.name!r}: scoring_path {path!r} must be a path "
                          "starting with '/', without query or whitespace")
     return route
+
+
+def _parse_readiness(raw: dict[str, Any]) -> ReadinessSettings:
+    port = raw.get("port")
+    settings = ReadinessSettings(
+        path=str(raw.get("path", READY_PATH)),
+        port=None if port is None else int(port),
+        period_s=float(raw.get("period_s", 10.0)),
+        timeout_s=float(raw.get("timeout_s", 2.0)),
+        failure_threshold=int(raw.get("failure_threshold", 30)),
+        success_threshold=int(raw.get("success_threshold", 1)),
+    )
+    if settings.period_s <= 0 or settings.timeout_s <= 0 or \
+            settings.failure_threshold < 1 or settings.success_threshold < 1:
+        raise ValueError(f"'readiness' {raw}: period and timeout must be > 0, thresholds >= 1")
+    if not settings.path.startswith("/"):
+        raise ValueError(f"'readiness' path {settings.path!r} must start with '/'")
+    return settings
 
 
 def _parse_auth(raw: dict[str, Any], base: Path) -> AuthConfig:

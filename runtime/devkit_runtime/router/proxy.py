@@ -27,6 +27,7 @@ from devkit_runtime.router.upstream import BodyStream, UpstreamResponse
 _REQUEST_DROP = frozenset({
     b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer",
     b"transfer-encoding", b"upgrade", b"host", b"content-length", b"authorization", b"expect",
+    b"x-devkit-replica-secret",  # the router's own to send (replica_secret), never a client's
 })
 _RESPONSE_DROP = frozenset({
     b"connection", b"keep-alive", b"proxy-connection", b"trailer", b"transfer-encoding",
@@ -78,11 +79,14 @@ class Incoming:
 
 
 def serialise(method: str, target: bytes, host: bytes, incoming: Incoming,
-              body: bytes) -> list[bytes]:
-    """The request as the bytes to write to the replica's socket."""
+              body: bytes, secret: bytes | None = None) -> list[bytes]:
+    """The request as the bytes to write to the replica's socket (with the replica
+    secret, when the config has one)."""
     lines = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\nhost: ", host,
              b"\r\nx-request-id: ", incoming.request_id,
              b"\r\ncontent-length: ", str(len(body)).encode("ascii"), b"\r\n"]
+    if secret is not None:
+        lines += [b"x-devkit-replica-secret: ", secret, b"\r\n"]
     for name, value in incoming.forwarded:
         lines += [name, b": ", value, b"\r\n"]
     lines.append(b"\r\n")

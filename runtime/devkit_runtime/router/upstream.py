@@ -50,7 +50,11 @@ class UpstreamError(Exception):
 
 
 class ConnectFailed(UpstreamError):
-    """No connection could be opened to the replica."""
+    """No connection could be opened to the replica. ``sent``: the request had already
+    been written to a reused connection that the replica closed without answering (so
+    it may have run; :mod:`health` retries only requests that were never sent)."""
+
+    sent = False
 
 
 class ConnectionDropped(UpstreamError):
@@ -236,6 +240,9 @@ class ReplicaPool:
     def __init__(self, replica: Replica) -> None:
         self.replica = replica
         self.in_flight = 0
+        # Kept by devkit_runtime.router.health: False takes it out of rotation.
+        self.ready = True
+        self.health: object | None = None
         self._idle: list[_Connection] = []
         self._closed = False
 
@@ -256,7 +263,14 @@ class ReplicaPool:
                     # timeout just as we wrote; if it said nothing, try once on a fresh one.
                     if connection.received_any:
                         raise
-            response = await self._exchange(await self._connect(), data, stream)
+                try:
+                    fresh = await self._connect()
+                except ConnectFailed as exc:
+                    exc.sent = True
+                    raise
+            else:
+                fresh = await self._connect()
+            response = await self._exchange(fresh, data, stream)
             return response
         finally:
             if response is None or response.stream is None:
@@ -311,22 +325,25 @@ class ReplicaPool:
 
 
 class Balancer:
-    """Least in-flight across a deployment's replicas, round robin among equals."""
+    """Least in-flight across a deployment's ready replicas, round robin among equals
+    (``ready`` is kept by :mod:`devkit_runtime.router.health`)."""
 
     def __init__(self, pools: Sequence[ReplicaPool]) -> None:
         self.pools = list(pools)
         self._next = 0
 
     def pick(self) -> ReplicaPool | None:
-        if not self.pools:
+        """The replica for the next request; None when none is ready."""
+        pools = self.pools
+        count = len(pools)
+        if not count:
             return None
-        count = len(self.pools)
         start = self._next
         self._next = (start + 1) % count
-        best = self.pools[start]
-        for offset in range(1, count):
-            pool = self.pools[(start + offset) % count]
-            if pool.in_flight < best.in_flight:
+        best: ReplicaPool | None = None
+        for offset in range(count):
+            pool = pools[(start + offset) % count]
+            if pool.ready and (best is None or pool.in_flight < best.in_flight):
                 best = pool
         return best
 
