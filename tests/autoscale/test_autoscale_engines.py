@@ -1,5 +1,6 @@
-"""Local autoscaling end to end, on the real engines: ``devkit up`` starts the
-endpoint's autoscaler (a detached host process); a bounded loopback load from 4 client
+"""Local autoscaling end to end, on the real engines: ``devkit up`` (the CLI, in its own
+process) starts the endpoint's autoscaler, a detached host process that outlives it; a
+bounded loopback load from 4 client
 threads (4 in flight over 1 replica x 2 = 200%, target 70%) makes it add replicas, each
 joining the router once ready; a light load after it (1 client, ~25% over 2 replicas)
 lets it drain and remove them back to min_instances. Not one request may fail in
@@ -8,6 +9,8 @@ either phase, and ``status --json`` and the loop's log must say what it did and 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +37,11 @@ def _wait(what: str, condition: Callable[[], bool], timeout: float = 60.0) -> No
         time.sleep(0.2)
 
 
+def _devkit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "devkit.cli.main", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
 def _active(router: str, deployment: str = "blue") -> int:
     entry = httpx.get(f"{router}/-/load.json", timeout=5).json()["deployments"][deployment]
     return int(entry["active"])
@@ -50,20 +58,23 @@ def test_scales_out_under_load_and_back_to_min_without_failing_a_request(
     engine = get_engine(engine_name)
     cap, _ = machine_cap(endpoint.deployments[0], *engine.host_resources())
     most = min(3, cap or 3)
-    result = actions.up(endpoint, engine=engine_name)
     try:
-        assert daemon.alive(name), scale_record.log_path(name).read_text()
+        cli = _devkit("up", str(scaled_folder), "--engine", engine_name)
+        assert cli.returncode == 0, cli.stderr
+        assert "blue: autoscaling 1..3 replicas at 70% utilization" in cli.stderr
+        assert daemon.alive(name), scale_record.log_path(name).read_text()  # CLI gone
         router = engine.router_url(name)
-        assert router is not None and result.status.scoring_uri
+        scoring = f"{router}/score"
+        assert router is not None
         headers = authorization(name)
         peak = 1
-        with Load(result.status.scoring_uri, headers, clients=4, limit_s=90) as heavy:
+        with Load(scoring, headers, clients=4, limit_s=90) as heavy:
             _wait("scaling out", lambda: _active(router) > 1)
             peak = max(peak, _active(router))
             time.sleep(2)  # polls at the new count: it must not flap back while loaded
             peak = max(peak, _active(router))
             assert _active(router) > 1
-        with Load(result.status.scoring_uri, headers, clients=1, pause_s=0.05,
+        with Load(scoring, headers, clients=1, pause_s=0.05,
                   limit_s=90) as light:
             _wait("scaling back to min", lambda: _active(router) == 1)
             time.sleep(1)
@@ -87,6 +98,9 @@ def test_scales_out_under_load_and_back_to_min_without_failing_a_request(
         assert scale["last_decision"] == "scale in" and "below target" in scale["reason"]
         assert scale["at"] and scale["loop"] == "running" and scale["utilization"] is not None
         json.dumps(shown)
+        text = _devkit("status", name).stdout
+        assert f"{name}/blue: autoscaling (running), 1 replica(s) in 1..3" in text
+        assert "1 (1-3)" in text and "last decision: scale in at " in text
         # `up` again with nothing changed keeps the deployment and restarts the loop
         again = actions.up(load([scaled_folder]), engine=engine_name)
         assert again.status.deployment("blue") is not None and daemon.alive(name)

@@ -61,3 +61,14 @@ def test_the_machine_cap_is_cores_and_memory_over_one_replica() -> None:
     assert cap == 1 and "one replica of Standard_DS1_v2 takes 1 core(s)" in note
     unknown = dataclasses.replace(blue, instance_type="Standard_Unknown_v9")
     assert machine_cap(unknown, 2, 64 * gib) == (None, "")
+
+
+def test_only_target_utilization_gets_an_autoscaler() -> None:
+    from devkit.autoscale import daemon
+
+    endpoint = load([FIXTURE])
+    assert daemon.wanted(endpoint)
+    fixed = dataclasses.replace(endpoint, deployments=tuple(
+        dataclasses.replace(d, scale_settings=ScaleSettings()) for d in endpoint.deployments))
+    assert not daemon.wanted(fixed)
+    assert starting_counts(fixed) == fixed  # `default` keeps instance_count as written
