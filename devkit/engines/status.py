@@ -96,6 +96,9 @@ class DeploymentStatus:
     # "enabled" | "disabled": whether its replicas can reach beyond the machine, as this
     # place enforces it (the process engine cannot disable it); None: not reported.
     egress: str | None = None
+    # local autoscaling (target_utilization): current, min, max, utilization, the last
+    # decision with its reason and time (devkit.engines.scale_record); None: fixed count
+    scale: Mapping[str, Any] | None = None
 
     @property
     def restarts(self) -> int:
@@ -138,6 +141,8 @@ class DeploymentStatus:
                                 None) if no_ready else None),
             "replica_states": [r.to_json() for r in self.replica_status],
             "egress": self.egress,
+            # local autoscaling (additive): null for a fixed instance_count
+            "scale": dict(self.scale) if self.scale is not None else None,
         }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,6 +29,7 @@ from devkit.engines.base import (
     ReplicaStatus,
     RouterHandle,
     RunSettings,
+    ScaledReplica,
     no_deployment,
     not_found,
 )
@@ -38,6 +39,7 @@ from devkit.engines.docker import egress as eg
 from devkit.engines.docker import probe as pb
 from devkit.engines.docker import reload as rl
 from devkit.engines.docker import router as rt
+from devkit.engines.docker import scaling
 from devkit.engines.docker import status as st
 from devkit.engines.docker.client import DockerClient, translated
 from devkit.engines.readiness import READY_PATH, ReadinessWait, WaitOutcome
@@ -91,6 +93,16 @@ class DockerEngine(Engine):
 
     def _start(self, want: Wanted, prepared: Prepared, run: ReplicaRun,
                progress: Progress) -> list[Any]:
+        spec = want.spec
+        progress(f"{spec.name}: starting {spec.instance_count} replica(s) of "
+                 f"{prepared.artifact}")
+        return self._start_indexes(want, prepared.artifact, range(spec.instance_count), run,
+                                   progress)
+
+    def _start_indexes(self, want: Wanted, image: str, indexes: Iterable[int],
+                       run: ReplicaRun, progress: Progress) -> list[Container]:
+        """Create and start the replicas numbered ``indexes`` (``up``: all of them;
+        autoscaling: one more); all are removed if one fails to start."""
         from devkit.engines.sku import limits_for
 
         spec = want.spec
@@ -99,11 +111,9 @@ class DockerEngine(Engine):
         cpus, memory = self.client.host_resources()
         limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
                             resources=spec.resources)
-        image = prepared.artifact
-        progress(f"{spec.name}: starting {spec.instance_count} replica(s) of {image}")
         started: list[Container] = []
         try:
-            for replica in range(spec.instance_count):
+            for replica in indexes:
                 kwargs = ct.create_kwargs(want, replica, image, limits, network, run)
                 kwargs["networking_config"] = ct.networking_config(self.client.raw, network,
                                                                    spec.name)
@@ -228,6 +238,23 @@ class DockerEngine(Engine):
 
     def debug_image(self, spec: DeploymentSpec, running: DeploymentStatus) -> str:
         return running.image
+
+    # -- what local autoscaling needs (devkit.engines.docker.scaling) ---------------------
+    def router_url(self, name: str) -> str | None:
+        return scaling.router_url(self, name)
+
+    def scaled_replicas(self, name: str, deployment: str) -> list[ScaledReplica]:
+        return scaling.scaled_replicas(self, name, deployment)
+
+    def add_replica(self, spec: DeploymentSpec, run: ReplicaRun,
+                    progress: Progress) -> ScaledReplica:
+        return scaling.add_replica(self, spec, run, progress)
+
+    def remove_replica(self, endpoint: str, deployment: str, index: int) -> None:
+        scaling.remove_replica(self, endpoint, deployment, index)
+
+    def host_resources(self) -> tuple[int, int]:
+        return self.client.host_resources()
 
     # -- read back --------------------------------------------------------------------
     def status(self, name: str | None = None) -> list[EndpointStatus]:
