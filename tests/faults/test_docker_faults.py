@@ -364,9 +364,9 @@ def _restart_dockerd() -> None:
     pid = _dockerd_pid()
     os.kill(pid, signal.SIGTERM)
     until(lambda: not Path(f"/proc/{pid}").exists(), 30, "dockerd stopped")
-    with open("/var/log/devkit-ci-dockerd.log", "ab") as log:
-        subprocess.Popen(["nohup", "dockerd"], stdout=log, stderr=subprocess.STDOUT,
-                         start_new_session=True)
+    # as this machine's CI started it; the shell returns at once and dockerd lives on
+    subprocess.run(["sh", "-c", "nohup dockerd >/var/log/devkit-ci-dockerd.log 2>&1 &"],
+                   check=True, start_new_session=True)
     until(lambda: subprocess.run(["docker", "info"], capture_output=True).returncode == 0,
           60, "dockerd answers again", interval=0.2)
 
