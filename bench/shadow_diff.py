@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,6 +164,9 @@ def main() -> None:
         print(f"run {row['run']}: diff on / off req/s = {row['rps_ratio']}, p99 "
               f"{row['p99_off_ms']} -> {row['p99_on_ms']} ms, router CPU per request "
               f"off / on = {row['cpu_ratio']}")
+    print(f"median over {args.runs} runs: req/s on/off "
+          f"{statistics.median(r['rps_ratio'] for r in summary)}, router CPU off/on "
+          f"{statistics.median(r['cpu_ratio'] for r in summary)}")
     print(f"comparisons: {results['diff_on_shadow']}")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from devkit import debug as dbg
 from devkit.actions.place import LOCAL, Scope, local_engine
+from devkit.autoscale import daemon
 from devkit.engines.base import Progress, no_progress
 from devkit.reload import load_spec, recall_settings
 from devkit.spec.model import Endpoint
@@ -33,6 +34,7 @@ def debug_on(name: str, deployment: str, *, port: int | None = None,
     ``.devcontainer/devcontainer.json`` into ``workspace`` (default: the spec's folder)."""
     engine = local_engine(scope.owner(name), "Debugging")
     endpoint = spec if spec is not None else load_spec(name)
+    daemon.stop(name)  # autoscaling pauses while a replica sits at a breakpoint
     target = dbg.start(engine, endpoint, deployment, progress, port, recall_settings(name))
     folder = workspace or endpoint.spec.source.file.parent
     return DebugSession(target, dbg.write_launch_json(target, folder),
@@ -43,8 +45,10 @@ def debug_off(name: str, deployment: str, *, spec: Endpoint | None = None,
               scope: Scope = LOCAL, progress: Progress = no_progress) -> None:
     """Bring ``deployment`` back to its spec: debugger off, replicas and timeouts back."""
     engine = local_engine(scope.owner(name), "Debugging")
-    dbg.stop(engine, spec if spec is not None else load_spec(name), deployment, progress,
-             recall_settings(name))
+    endpoint = spec if spec is not None else load_spec(name)
+    dbg.stop(engine, endpoint, deployment, progress, recall_settings(name))
+    if daemon.wanted(endpoint):  # back to its spec: autoscaled again
+        daemon.start(name, engine.name)
 
 
 def wait_for_debugger(session: DebugSession, timeout_s: float | None = None) -> None:

@@ -2,7 +2,9 @@
 
 ``up`` records where the endpoint's YAML files are (so ``status``, ``reload`` and
 ``debug`` find its spec from any shell) and ``down`` forgets it; the CLI and the TUI both
-come through here, so neither can skip it.
+come through here, so neither can skip it. The same goes for the endpoint's autoscaler
+(:mod:`devkit.autoscale`): ``up`` stops it while it reconciles and starts a fresh one
+after, ``down`` stops it before anything is removed.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from devkit.actions.place import LOCAL, Place, Scope
-from devkit.engines import get_engine
+from devkit.autoscale import daemon
+from devkit.engines import get_engine, scale_record
 from devkit.engines.base import (
     DeploymentStatus,
     EndpointStatus,
+    Engine,
     Progress,
     RunSettings,
     no_progress,
 )
+from devkit.engines.lock import endpoint_lock
 from devkit.errors import EndpointNotFound, ScriptError
 from devkit.reload import forget_spec, recall_settings, remember_spec
 from devkit.spec.model import Endpoint
@@ -62,9 +67,34 @@ def up(endpoint: Endpoint, *, engine: str | None = None, settings: RunSettings |
     ``settings`` None keeps those of the last ``up`` (the TUI's u)."""
     settings = settings if settings is not None else recall_settings(endpoint.name)
     place = _place_for(endpoint.name, engine, scope, progress)
-    status = place.up(endpoint, settings, progress)
-    remember_spec(endpoint, settings)
+    local = isinstance(place, Engine)
+    with endpoint_lock(endpoint.name, "up", progress):  # remember_spec included
+        if local:  # the loop and the reconcile never change replicas at the same time
+            daemon.stop(endpoint.name)
+        try:
+            status = place.up(endpoint, settings, progress)
+            remember_spec(endpoint, settings)  # the autoscaler reads the spec from here
+        finally:
+            if isinstance(place, Engine):
+                _autoscale(endpoint, place, progress)
     return UpResult(place, status)
+
+
+def _autoscale(endpoint: Endpoint, engine: Engine, progress: Progress) -> None:
+    """Start the endpoint's autoscaler when a deployment wants one and the endpoint
+    runs; forget an old one's records when none does."""
+    if not daemon.wanted(endpoint):
+        scale_record.forget(endpoint.name)
+        return
+    if engine.router_url(endpoint.name) is None:
+        return
+    daemon.start(endpoint.name, engine.name)
+    for d in endpoint.deployments:
+        scale = d.scale_settings
+        if scale.scaled:
+            progress(f"{d.name}: autoscaling {scale.floor}..{scale.max_instances} replicas at "
+                     f"{scale.target_utilization_percentage}% utilization (log: "
+                     f"{scale_record.log_path(endpoint.name)})")
 
 
 def _place_for(name: str, engine: str | None, scope: Scope, progress: Progress) -> Place:
@@ -82,14 +112,19 @@ def _place_for(name: str, engine: str | None, scope: Scope, progress: Progress) 
 def down(name: str, *, scope: Scope = LOCAL) -> Place:
     """Stop endpoint ``name`` and remove what was made for it; return where it ran."""
     place = scope.owner(name)
-    place.down(name)
-    forget_spec(name)
+    with endpoint_lock(name, "down", remove=True):
+        if isinstance(place, Engine):
+            daemon.forget(name)  # before anything goes: it would start replicas again
+        place.down(name)
+        forget_spec(name)
     return place
 
 
 def down_all(*, scope: Scope = LOCAL) -> list[str]:
     """Stop every endpoint in the scope; return their names."""
     stopped: list[str] = []
+    if scope.target is None:
+        daemon.forget_all()
     for place in scope.places():
         stopped += place.down_all()
     for name in stopped:
@@ -103,8 +138,15 @@ def restart(endpoint: Endpoint, *, scope: Scope = LOCAL,
     rebuilt where they changed."""
     place = scope.owner(endpoint.name)
     settings = recall_settings(endpoint.name)
-    place.down(endpoint.name)
-    status = place.up(endpoint, settings, progress)
-    remember_spec(endpoint, settings)
+    with endpoint_lock(endpoint.name, "up", progress):
+        if isinstance(place, Engine):
+            daemon.stop(endpoint.name)
+        place.down(endpoint.name)
+        try:
+            status = place.up(endpoint, settings, progress)
+            remember_spec(endpoint, settings)
+        finally:
+            if isinstance(place, Engine):
+                _autoscale(endpoint, place, progress)
     return UpResult(place, status)
 

@@ -46,6 +46,9 @@ class RolloutPlan:
     min_agreement: float = 0.99
     min_requests: int = 50
     max_wait_s: float | None = None  # None: 10 x interval_s
+    # False (``--unchecked``): step the weights every interval and judge nothing, for a
+    # place whose traffic no devkit router counts (a Kubernetes target without metrics).
+    checked: bool = True
 
     def validate(self) -> None:
         steps = list(self.steps)
@@ -127,12 +130,19 @@ def rollout(view: RouterView, candidate: str, plan: RolloutPlan | None = None, *
     """Shift ``view``'s endpoint to ``candidate`` along ``plan``; see the module doc."""
     plan = plan or RolloutPlan()
     plan.validate()
+    if plan.checked and view.unmeasured is not None:  # refused before any change
+        raise RouterError(f"{view.unmeasured}; give --metrics-url URL (a document in the "
+                          f"router's /-/metrics.json format counting this endpoint's "
+                          f"deployments), or --unchecked to step the weights without any "
+                          f"check.")
     run = _Run(view, candidate, plan, on_event, stop or threading.Event())
+    how = (f"checking every {plan.interval_s:g} s" if plan.checked else
+           f"one every {plan.interval_s:g} s, UNCHECKED: nothing judges {candidate}'s health"
+           + (f" ({view.unmeasured})" if view.unmeasured else "") + " and nothing rolls back")
     run.emit("start", f"Rolling out {candidate} from {run.incumbent} in steps "
-             f"{', '.join(f'{s}%' for s in plan.steps)}, checking every "
-             f"{plan.interval_s:g} s.")
+             f"{', '.join(f'{s}%' for s in plan.steps)}, {how}.")
     try:
-        if run.start.mirror.get(candidate):
+        if run.start.mirror.get(candidate) and plan.checked:
             _check_shadow(run)
         for step in plan.steps:
             if step <= run.start.traffic.get(candidate, 0):
@@ -146,7 +156,8 @@ def rollout(view: RouterView, candidate: str, plan: RolloutPlan | None = None, *
         run.emit("stopped", f"Stopped; traffic stays where the last completed step put "
                  f"it: {where}.")
         return run.outcome(STOPPED, "stopped by the user")
-    run.emit("done", f"{candidate} reached {plan.steps[-1]}% and passed every check.")
+    run.emit("done", f"{candidate} reached {plan.steps[-1]}% and passed every check."
+             if plan.checked else f"{candidate} reached {plan.steps[-1]}%, unchecked.")
     return run.outcome(COMPLETED, "")
 
 
@@ -174,6 +185,11 @@ def _step(run: _Run, step: int) -> None:
     run.weights = weights
     run.emit("step", f"{run.candidate} at {step}%, {run.incumbent} at {100 - step}%.",
              step=step)
+    if not run.plan.checked:
+        run.sleep(run.plan.interval_s)
+        run.emit("check", f"Not checked (--unchecked): {run.candidate} stayed at {step}% "
+                 f"for {run.plan.interval_s:g} s.", step=step)
+        return
     before = read_counts(run.view.metrics())
     run.sleep(run.plan.interval_s)
     windows = _windows(run, before, step)
@@ -223,6 +239,10 @@ def _judge(run: _Run, candidate: Window, incumbent: Window | None) -> None:
 
 def _check_shadow(run: _Run) -> None:
     """Judge the mirrored comparison before the candidate gets live traffic."""
+    if not run.view.shadow_diff:
+        run.emit("shadow", f"Shadow diff not judged: no devkit router compares the mirrored "
+                 f"answers of {run.candidate} on this target.")
+        return
     waited = 0.0
     while True:
         pair = _pair(run.view.shadow(), run.incumbent, run.candidate)

@@ -42,6 +42,13 @@ class RouterView:
     scoring_uri: str
     access: TrafficAccess
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Where the per-deployment counters are read, when not at the scoring URI's origin
+    # (``--metrics-url``: a document in the router's /-/metrics.json format).
+    metrics_url: str | None = None
+    # Why no counters can be read for this endpoint (a Kubernetes target without
+    # --metrics-url: the Gateway splits traffic, no devkit router counts it); None: they can.
+    unmeasured: str | None = None
+    shadow_diff: bool = True  # whether a devkit router compares mirrored answers here
 
     @property
     def origin(self) -> str:
@@ -51,7 +58,9 @@ class RouterView:
 
     def metrics(self) -> dict[str, Any]:
         """The router's ``/-/metrics.json`` (per-deployment counters and histograms)."""
-        return self._json("/-/metrics.json")
+        if self.unmeasured is not None:
+            raise RouterError(self.unmeasured)
+        return self._json("/-/metrics.json", self.metrics_url)
 
     def shadow(self) -> dict[str, Any]:
         """The router's ``/-/shadow.json`` (the shadow diff of mirrored requests)."""
@@ -64,8 +73,8 @@ class RouterView:
                     mirror: Mapping[str, int] | None = None) -> TrafficChange:
         return self.access.set_traffic(self.endpoint, traffic, mirror)
 
-    def _json(self, path: str) -> dict[str, Any]:
-        url = self.origin + path
+    def _json(self, path: str, url: str | None = None) -> dict[str, Any]:
+        url = url or self.origin + path
         try:
             response = httpx.get(url, timeout=HTTP_TIMEOUT_S)
             found = response.json() if response.status_code == 200 else None

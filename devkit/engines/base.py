@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from devkit.engines import routing
+from devkit.engines import routing, scale_record
 from devkit.engines.access import RouterAccess
+from devkit.engines.lock import endpoint_lock
 from devkit.engines.readiness import ReadinessWait, WaitOutcome, settle
-from devkit.engines.record import Running, Wanted, make_plan, run_hash
+from devkit.engines.record import Running, Wanted, make_plan, run_hash, starting_counts
 from devkit.engines.settings import ReplicaRun, RunSettings
 from devkit.engines.status import (
     DeploymentState,
@@ -41,8 +44,8 @@ from devkit.spec.model import DeploymentSpec, Endpoint
 
 __all__ = [
     "DeploymentState", "DeploymentStatus", "EndpointStatus", "Engine", "Prepared",
-    "Progress", "ReplicaStatus", "RouterHandle", "RunSettings", "aggregate", "no_deployment",
-    "no_progress", "not_found",
+    "Progress", "ReplicaStatus", "RouterHandle", "RunSettings", "ScaledReplica", "aggregate",
+    "no_deployment", "no_progress", "not_found",
 ]
 
 @dataclass(frozen=True)
@@ -63,6 +66,17 @@ class RouterHandle:
     url: str
     fresh: bool
     stopped: Callable[[], str | None]
+
+
+@dataclass(frozen=True)
+class ScaledReplica:
+    """One replica as local autoscaling sees it: its index, the URL the router reaches
+    it at (a container name on the endpoint network, or a loopback port), and whether
+    it runs."""
+
+    index: int
+    route_url: str
+    running: bool
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,15 @@ class Engine(RouterAccess, abc.ABC):
         endpoint's router at the replicas (starting it if it does not run; a running one
         applies the new config live) and return. The spec's traffic replaces live weights
         (see :mod:`devkit.engines.routing`)."""
-        endpoint = options.applied_to(endpoint)
+        with endpoint_lock(endpoint.name, "up", progress):
+            return self._up(endpoint, options, progress)
+
+    def _up(self, endpoint: Endpoint, options: RunSettings,
+            progress: Progress) -> EndpointStatus:
+        """:meth:`up`, holding the endpoint's lock (:mod:`devkit.engines.lock`). A
+        Ctrl-C or kill at any point leaves a state the next ``up`` converges from: the
+        plan compares what runs with the spec, whatever an earlier one got done."""
+        endpoint = options.applied_to(starting_counts(endpoint))  # a debugged one runs 1
         self._refuse(endpoint, options)
         # Secret references resolve here, at every replica start whatever the caller
         # (up, debug, restart): a missing one stops `up` before anything changes.
@@ -257,6 +279,14 @@ class Engine(RouterAccess, abc.ABC):
     def reload_replica(self, replica: ReplicaStatus) -> dict[str, Any]:
         """Ask one replica's runtime to reload its scoring code now; its raw outcome."""
 
+    def readiness_answer(self, replica: ReplicaStatus, timeout_s: float = 5.0) -> bytes:
+        """The body of the replica's ``GET /-/ready`` (reload outcomes, debugger state);
+        raises ``httpx.HTTPError`` when it does not answer. Where its port is not reachable
+        from the host (docker, unpublished), the engine asks another way."""
+        import httpx
+
+        return httpx.get(f"{replica.url}/-/ready", timeout=timeout_s).content
+
     @abc.abstractmethod
     def code_root(self, spec: DeploymentSpec) -> str | None:
         """Where the server sees the deployment's code folder (for path mappings)."""
@@ -264,6 +294,31 @@ class Engine(RouterAccess, abc.ABC):
     @abc.abstractmethod
     def debug_image(self, spec: DeploymentSpec, running: DeploymentStatus) -> str:
         """The image a dev container for this deployment runs."""
+
+    # -- what local autoscaling needs (devkit.autoscale) ---------------------------------
+    @abc.abstractmethod
+    def router_url(self, name: str) -> str | None:
+        """Where the endpoint's router answers on the host (loopback), None when it does
+        not run."""
+
+    @abc.abstractmethod
+    def scaled_replicas(self, name: str, deployment: str) -> list[ScaledReplica]:
+        """The deployment's replicas, by index, as the router reaches them."""
+
+    @abc.abstractmethod
+    def add_replica(self, spec: DeploymentSpec, run: ReplicaRun,
+                    progress: Progress) -> ScaledReplica:
+        """Start one more replica of a running deployment, like its siblings (same image
+        or venv and hashes, next free index), and wait until it is ready; one that is not
+        is removed and its failure raised. The caller joins it to the router."""
+
+    @abc.abstractmethod
+    def remove_replica(self, endpoint: str, deployment: str, index: int) -> None:
+        """Stop and remove one replica (already drained: the router sends it nothing)."""
+
+    def host_resources(self) -> tuple[int, int]:
+        """(CPUs, memory bytes) of the machine replicas run on: this one, by default."""
+        return os.cpu_count() or 1, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
     def replicas(self, name: str, deployment: str) -> list[ReplicaStatus]:
         """The replicas of one deployment with their host URLs (for reload and debug)."""
@@ -282,6 +337,9 @@ class Engine(RouterAccess, abc.ABC):
 
     def _endpoint_status(self, name: str, deployments: Sequence[DeploymentStatus],
                          router_url: str | None) -> EndpointStatus:
+        scaled = scale_record.read_status(name)  # what the autoscaler last wrote
+        deployments = [dataclasses.replace(d, scale=scaled[d.name]) if d.name in scaled else d
+                       for d in deployments]
         live = routing.live_view(name)
         uri = f"{router_url}/score" if router_url else None
         return EndpointStatus(name, uri, live.auth_mode, self.name, tuple(deployments))

@@ -25,6 +25,8 @@ from devkit.engines.status import DeploymentState, Progress
 from devkit.errors import DevkitError
 from devkit.spec.model import ProbeSettings
 
+READY_PATH = "/-/ready"  # the runtime's (devkit_runtime.wire.READY_PATH)
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -40,15 +42,29 @@ def probe_once(url: str, timeout: float = 1.0, client: httpx.Client | None = Non
     runtime reports), or starting (not answering yet)."""
     # The runtime's wire module is imported here, not at the top: `import devkit.engines`
     # must work where only devkit itself is installed (a wheel without its runtime).
-    from devkit_runtime.wire import READY_PATH, Readiness
+    from devkit_runtime.wire import READY_PATH
 
     try:
         response = (client or httpx).get(url + READY_PATH, timeout=timeout)
     except httpx.HTTPError:
         return Probe(DeploymentState.STARTING)
-    if response.status_code == 200:
+    return answer_probe(response.status_code, response.content)
+
+
+def answer_probe(status: int, body: bytes, route: str | None = None) -> Probe:
+    """What a readiness answer means, however it was fetched (from the host, or inside
+    a container: :mod:`devkit.engines.docker.probe`). ``route``: a BYOC image's own
+    readiness path, where any 2xx is ready and anything else unhealthy."""
+    from devkit_runtime.wire import Readiness  # see probe_once
+
+    if route is not None:
+        if 200 <= status < 300:
+            return Probe(DeploymentState.READY)
+        return Probe(DeploymentState.UNHEALTHY,
+                     f"its readiness route GET {route} answered {status}")
+    if status == 200:
         return Probe(DeploymentState.READY)
-    ready = Readiness.parse(response.content)
+    ready = Readiness.parse(body)
     error = ready.error_text()
     if error:
         return Probe(DeploymentState.UNHEALTHY, error, ready.cause)

@@ -96,6 +96,9 @@ class DeploymentStatus:
     # "enabled" | "disabled": whether its replicas can reach beyond the machine, as this
     # place enforces it (the process engine cannot disable it); None: not reported.
     egress: str | None = None
+    # local autoscaling (target_utilization): current, min, max, utilization, the last
+    # decision with its reason and time (devkit.engines.scale_record); None: fixed count
+    scale: Mapping[str, Any] | None = None
 
     @property
     def restarts(self) -> int:
@@ -138,6 +141,8 @@ class DeploymentStatus:
                                 None) if no_ready else None),
             "replica_states": [r.to_json() for r in self.replica_status],
             "egress": self.egress,
+            # local autoscaling (additive): null for a fixed instance_count
+            "scale": dict(self.scale) if self.scale is not None else None,
         }
 
 
@@ -148,6 +153,7 @@ class EndpointStatus:
     auth_mode: str
     engine: str
     deployments: tuple[DeploymentStatus, ...] = field(default_factory=tuple)
+    router_reason: str | None = None  # why its router does not run (None while it does)
 
     def deployment(self, name: str) -> DeploymentStatus | None:
         return next((d for d in self.deployments if d.name == name), None)
@@ -163,6 +169,7 @@ class EndpointStatus:
             "auth_mode": self.auth_mode,
             "engine": self.engine,
             "deployments": [d.to_json() for d in self.deployments],
+            "router_reason": self.router_reason,
         }
 
 
@@ -190,7 +197,7 @@ def deployment_status(name: str, replicas: Sequence[ReplicaStatus], image: str,
         traffic=int(traffic.get(name, 0)),
         mirror=int(mirror.get(name, 0)),
         image=image,
-        urls=tuple(r.url for r in live if r.url),
+        urls=tuple(r.url for r in live if r.url and r.url_is_host),  # callable from the host
         error=next((r.error for r in replicas if r.error), None),
         replica_status=tuple(replicas),
         env_hash=env_hash,

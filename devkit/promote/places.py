@@ -21,6 +21,10 @@ class Place(Protocol):
     """A promote target as the actions see it (local engines have the same verbs)."""
 
     target: Target
+    kind: str  # "swarm" | "kubernetes"
+    # Whether devkit's router fronts the endpoint there (its /-/metrics.json and
+    # /-/shadow.json at the scoring URI's origin), which rollout checks against.
+    runs_devkit_router: bool
 
     def plan(self, wanted: Release, overcommit: bool = False) -> Plan: ...
     def apply(self, release: Release, progress: Progress, overcommit: bool = False) -> None: ...

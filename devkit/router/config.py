@@ -87,7 +87,9 @@ def _deployment(spec: DeploymentSpec, urls: Sequence[str], weights: Mapping[str,
         "mirror": mirrors.get(spec.name, 0),
         "request_timeout_ms": settings.request_timeout_ms,
         "max_concurrent_requests_per_instance": settings.max_concurrent_requests_per_instance,
-        "instance_count": spec.instance_count,
+        # Autoscaled: the replicas that run now (the 429 threshold follows them).
+        "instance_count": max(1, len(urls)) if spec.scale_settings.scaled
+        else spec.instance_count,
         "readiness": _readiness(spec),
     }
     collecting = collection.router_entry(spec)

@@ -20,7 +20,7 @@ from devkit_runtime.router.state import APPLIED_FILE
 
 from devkit.errors import RouterError
 from devkit.router.config import load_router_config, read_router_config, save
-from devkit.router.files import read_json, router_config_path
+from devkit.router.files import config_lock, read_json, router_config_path
 from devkit.spec import validate_traffic
 
 APPLY_TIMEOUT_S = 5.0
@@ -57,6 +57,12 @@ def set_traffic(endpoint: str, traffic: Mapping[str, int],
     """Apply new live weights (every deployment not named gets 0) and, when ``mirror`` is
     given, a new mirror (``{}`` or a 0 percentage removes it); ``None`` keeps the current
     mirror. Validated by the spec's traffic rules before anything is written."""
+    with config_lock(endpoint, state):  # an autoscaling step may be changing replicas
+        return _set_traffic(endpoint, traffic, mirror, state, timeout_s)
+
+
+def _set_traffic(endpoint: str, traffic: Mapping[str, int], mirror: Mapping[str, int] | None,
+                 state: Path | None, timeout_s: float) -> TrafficChange:
     raw = read_router_config(endpoint, state)
     names = [d["name"] for d in raw["deployments"]]
     current_mirror = {d["name"]: d["mirror"] for d in raw["deployments"] if d["mirror"]}
@@ -72,11 +78,12 @@ def set_traffic(endpoint: str, traffic: Mapping[str, int],
 def refresh_key_hashes(endpoint: str, hashes: list[str], *, state: Path | None = None,
                        timeout_s: float = APPLY_TIMEOUT_S) -> bool:
     """Put new key hashes in the router config (after a key rotation); True once live."""
-    raw = read_router_config(endpoint, state)
-    if raw.get("auth", {}).get("mode") != "key":
-        return False
-    raw["auth"]["key_sha256"] = hashes
-    return rewrite(endpoint, raw, state, timeout_s, what="key rotation")
+    with config_lock(endpoint, state):
+        raw = read_router_config(endpoint, state)
+        if raw.get("auth", {}).get("mode") != "key":
+            return False
+        raw["auth"]["key_sha256"] = hashes
+        return rewrite(endpoint, raw, state, timeout_s, what="key rotation")
 
 
 def rewrite(endpoint: str, raw: dict[str, Any], state: Path | None, timeout_s: float,

@@ -9,8 +9,10 @@ so there is no moment when another user could read them.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from devkit.paths import endpoint_state_dir
 
 ROUTER_DIR = "router"
 CONFIG_FILE = "router.json"
+LOCK_FILE = ".router.lock"
 
 
 def router_dir(endpoint: str, state: Path | None = None) -> Path:
@@ -52,3 +55,20 @@ def write_json(path: Path, payload: Any, mode: int = 0o644) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@contextlib.contextmanager
+def config_lock(endpoint: str, state: Path | None = None) -> Iterator[None]:
+    """Hold the endpoint's router-config lock (an advisory ``flock``) for one
+    read-modify-write. No folder, no config to change: nothing to lock (and no folder is
+    made for an endpoint that never ran)."""
+    folder = router_dir(endpoint, state)
+    if not folder.is_dir():
+        yield
+        return
+    with open(folder / LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

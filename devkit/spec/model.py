@@ -146,6 +146,21 @@ class ScaleSettings:
     target_utilization_percentage: int = 70
     polling_interval: int = 1
 
+    @property
+    def scaled(self) -> bool:
+        """Whether the replica count is the autoscaler's (``devkit.autoscale``)."""
+        return self.type == "target_utilization"
+
+    @property
+    def floor(self) -> int:
+        """The fewest replicas run locally: ``min_instances``, but never 0 (a local
+        endpoint with no replica answers 503; devkit does not scale to zero)."""
+        return max(1, self.min_instances)
+
+    def starting_count(self, instance_count: int) -> int:
+        """How many replicas ``up`` starts: ``instance_count`` kept within min..max."""
+        return min(max(instance_count, self.floor), max(self.max_instances, self.floor))
+
 
 @dataclass(frozen=True)
 class ResourceAmounts:

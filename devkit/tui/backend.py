@@ -56,6 +56,9 @@ class Backend:
         self._specs: dict[str, Endpoint] = {}
         self._running: dict[str, EndpointStatus] = {}
         self._places: dict[str, actions.Place] = {}
+        # Promoted endpoints' views, built once (each costs a connection to the target and
+        # a read of its keys; the side-by-side screen asks every second).
+        self._target_views: dict[str, RouterView] = {}
 
     # -- reading state --------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -149,6 +152,13 @@ class Backend:
 
         if not view.scoring_uri:
             raise EndpointNotFound(f"Endpoint '{view.name}' is not running; start it (u).")
+        where = targets.split(view.name)
+        if where is not None:  # promoted: the target's router (or its refusal to measure)
+            from devkit.actions.target_view import target_view
+
+            if view.name not in self._target_views:
+                self._target_views[view.name] = target_view(where[1], where[0])
+            return self._target_views[view.name]
         try:
             auth = actions.authorization(view.name, scope=self.scope)
         except DevkitError:

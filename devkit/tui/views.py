@@ -9,6 +9,7 @@ and a view can be frozen for deterministic snapshots.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ class DeploymentView:
     error: str | None = None
     image: str = ""
     replica_status: tuple[ReplicaStatus, ...] = ()
+    scale: Mapping[str, Any] | None = None  # the autoscaler's view (status --json's scale)
 
 
 @dataclass(frozen=True)
@@ -150,11 +152,11 @@ def overlaid(snapshot: Snapshot, states: dict[tuple[str, str | None], str]) -> S
 
 def _deployment(d: DeploymentStatus, spec: Endpoint | None) -> DeploymentView:
     wanted = d.replicas
-    if spec is not None:
+    if spec is not None and d.scale is None:  # an autoscaled count is the loop's
         found = next((s for s in spec.deployments if s.name == d.name), None)
         wanted = found.instance_count if found else wanted
     return DeploymentView(d.name, d.state.value, d.replicas, wanted, d.traffic, d.mirror,
-                          d.urls, d.error, d.image, d.replica_status)
+                          d.urls, d.error, d.image, d.replica_status, d.scale)
 
 
 def _spec_files(spec: Endpoint | None) -> tuple[Path | None, Path | None]:

@@ -81,3 +81,16 @@ def test_differences_are_capped_and_counted() -> None:
     shadow = {f"k{i}": i + 1 for i in range(MAX_PATHS + 5)}
     verdict = compare(answer(live), answer(shadow))
     assert len(verdict.differences) == MAX_PATHS and verdict.more == 5
+
+
+def test_documents_without_booleans_are_walked_only_where_they_differ() -> None:
+    # no true/false in either text: equal subtrees are settled by one == (1 and 1.0 agree)
+    live = {"rows": [{"score": 1, "label": "a"}, {"score": 2.5, "tags": [1, 2]}], "n": None}
+    shadow = {"rows": [{"score": 1.0, "label": "a"}, {"score": 2.5, "tags": [1, 3]}],
+              "n": None}
+    verdict = compare(answer(live), answer(shadow))
+    assert [(d.path, d.live, d.shadow) for d in verdict.differences] == [
+        ("$.rows[1].tags[1]", "2", "3")]
+    assert compare(answer(live), answer({**live, "rows": list(live["rows"])})).agrees
+    # a boolean anywhere in either text: the type-strict walk, so true never equals 1
+    assert not compare(answer({"a": [1], "b": True}), answer({"a": [True], "b": True})).agrees

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -29,10 +30,20 @@ from devkit.cli.units import DURATION, PERCENT, STEPS
 @click.option("--max-wait", type=DURATION, default=None,
               help="How long a step may wait for --min-requests (default 10 x interval).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per event.")
+@click.option("--target", "target", default=None, metavar="T",
+              help="Roll out the endpoint promoted to this target instead of the local one.")
+@click.option("--metrics-url", default=None, metavar="URL",
+              help="Read the per-deployment counters from URL (a document in the router's "
+                   "/-/metrics.json format): for a Kubernetes target, which has no router "
+                   "of devkit's to read them from.")
+@click.option("--unchecked", is_flag=True,
+              help="Step the weights every --interval without checking anything (no "
+                   "rollback): for a target whose traffic devkit cannot measure.")
 def rollout(endpoint: str, candidate: str, steps: tuple[int, ...], interval: float,
             max_error_rate: float, max_p99_ratio: float, p99_slack: float,
             min_agreement: float, min_requests: int, max_wait: float | None,
-            as_json: bool) -> None:
+            as_json: bool, target: str | None, metrics_url: str | None,
+            unchecked: bool) -> None:
     """Shift ENDPOINT's live traffic to CANDIDATE step by step, checking it against the
     deployment that has the traffic now (the incumbent) after every step, from the
     router's own counters; roll back to where it started on the first failed check.
@@ -44,11 +55,18 @@ def rollout(endpoint: str, candidate: str, steps: tuple[int, ...], interval: flo
     when CANDIDATE reached the last step; 9 after a rollback; 130 when stopped (Ctrl-C
     leaves the traffic where the last completed step put it).
 
+    With --target T the same rollout runs on a promote target: on Swarm, devkit's router
+    service is read over its published port; on Kubernetes the HTTPRoute's weights are
+    stepped, and since the cluster has no router of devkit's counting requests, a check
+    needs --metrics-url (or --unchecked steps the weights without checks).
+
     \b
     Examples:
       devkit rollout regression green
       devkit rollout regression green --steps 10,50,100 --interval 1m --max-error-rate 0.5%
       devkit rollout regression green --interval 10s --json
+      devkit rollout regression green --target prod-swarm
+      devkit rollout regression green --target aks --metrics-url http://127.0.0.1:9090/m.json
     """
     from devkit.actions.rollout import ROLLED_BACK, Event, RolloutPlan
     from devkit.actions.rollout import rollout as run
@@ -58,7 +76,7 @@ def rollout(endpoint: str, candidate: str, steps: tuple[int, ...], interval: flo
     plan = RolloutPlan(steps=steps, interval_s=interval, max_error_rate=max_error_rate,
                        max_p99_ratio=max_p99_ratio, p99_slack_ms=p99_slack * 1000,
                        min_agreement=min_agreement, min_requests=min_requests,
-                       max_wait_s=max_wait)
+                       max_wait_s=max_wait, checked=not unchecked)
 
     def show(event: Event) -> None:
         if as_json:
@@ -66,10 +84,20 @@ def rollout(endpoint: str, candidate: str, steps: tuple[int, ...], interval: flo
         else:
             click.echo(f"[{event.kind}] {event.message}")
 
-    outcome = run(local_view(endpoint), candidate, plan, on_event=show)
+    if target is not None:
+        from devkit.actions.target_view import target_view
+
+        view = target_view(target, endpoint, metrics_url)
+    elif metrics_url is not None:
+        view = dataclasses.replace(local_view(endpoint), metrics_url=metrics_url)
+    else:
+        view = local_view(endpoint)
+    outcome = run(view, candidate, plan, on_event=show)
     if outcome.result == ROLLED_BACK:
+        where = f" --target {target}" if target else ""
         raise RolloutFailed(f"The rollout of {candidate} on '{endpoint}' was rolled back: "
-                            f"{outcome.reason}; see `devkit compare {endpoint}` and "
-                            f"`devkit logs {endpoint} -d {candidate}`.")
+                            f"{outcome.reason}; see `devkit logs {endpoint} -d {candidate}"
+                            f"{where}`" + ("" if target else f" and `devkit compare {endpoint}`")
+                            + ".")
     if not outcome.ok:
         raise click.exceptions.Exit(130)

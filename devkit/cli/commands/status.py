@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -37,6 +39,8 @@ def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
         for report in reports:
             rebuilds = {r.deployment for r in report.rebuilds}
             for d in report.status.deployments:
+                if d.scale is not None:
+                    click.echo(f"\n{report.name}/{d.name}: {scale_sentence(d.scale)}")
                 if d.error:
                     click.echo(f"\n{report.name}/{d.name}: {d.error}")
                 elif d.reason:
@@ -54,6 +58,21 @@ def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
                                "changed; run `devkit up` to rebuild and restart only it.")
 
 
+def scale_sentence(scale: Mapping[str, Any]) -> str:
+    """What the autoscaler last said about a deployment, in one or two lines."""
+    used = scale.get("utilization")
+    shown = f"{used:.0%}" if isinstance(used, (int, float)) else "unknown"
+    text = (f"autoscaling ({scale.get('loop', 'stopped')}), {scale.get('current')} replica(s) "
+            f"in {scale.get('min')}..{scale.get('max')}, utilization {shown} (target "
+            f"{scale.get('target')}%); last decision: {scale.get('last_decision')} at "
+            f"{scale.get('at') or '-'}: {scale.get('reason') or '-'}")
+    if scale.get("capped"):
+        text += f"\n  {scale['capped']}"
+    if scale.get("error"):
+        text += f"\n  last failure: {scale['error']}"
+    return text
+
+
 def render_table(endpoints: list[EndpointStatus]) -> str:
     """One row per deployment: endpoint, engine, deployment, state, replicas, traffic,
     mirror, scoring URI (on the endpoint's first row)."""
@@ -63,8 +82,11 @@ def render_table(endpoints: list[EndpointStatus]) -> str:
     for ep in endpoints:
         for i, d in enumerate(ep.deployments):
             first = i == 0
+            replicas = str(d.replicas)
+            if d.scale is not None:  # autoscaled: its bounds beside the count
+                replicas += f" ({d.scale.get('min')}-{d.scale.get('max')})"
             rows.append((ep.name if first else "", ep.engine if first else "", d.name,
-                         d.state.value, str(d.replicas), f"{d.traffic}%", f"{d.mirror}%",
+                         d.state.value, replicas, f"{d.traffic}%", f"{d.mirror}%",
                          (ep.scoring_uri or "-") if first else ""))
     widths = [max(len(r[c]) for r in rows) for c in range(len(header))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()

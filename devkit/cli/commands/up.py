@@ -32,6 +32,9 @@ _say = LinePrinter()
                    "(key auth), or add them to this running endpoint.")
 @click.option("--all-traffic", is_flag=True,
               help="Send 100% of live traffic to the deployment file given last.")
+@click.option("--expose", is_flag=True,
+              help="Docker: also publish each replica's scoring and admin ports on host "
+                   "loopback (by default only the router is reachable from the host).")
 @click.option("--strict", is_flag=True,
               help="Refuse a spec setting the engine cannot enforce (egress disabled on the "
                    "process engine) instead of warning about it.")
@@ -39,7 +42,7 @@ _say = LinePrinter()
               help="Show docker's raw build output too (it is always in the build's log file).")
 def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool,
        no_watch: bool, sets: tuple[str, ...], endpoint_name: str | None,
-       all_traffic: bool, strict: bool, verbose: bool) -> None:
+       all_traffic: bool, expose: bool, strict: bool, verbose: bool) -> None:
     """Start (or update) the endpoint described by PATH and wait until it is ready.
 
     PATH is a folder holding one endpoint file and its deployment files, or an endpoint
@@ -72,7 +75,8 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     endpoint = load_recipe(recipe)
     # an endpoint that runs stays on its engine (actions.up finds it when none is named)
     result = actions.up(endpoint, engine=engine_name,
-                        settings=RunSettings(gpu=gpu, watch=not no_watch, strict=strict),
+                        settings=RunSettings(gpu=gpu, watch=not no_watch, strict=strict,
+                                             expose=expose),
                         progress=_say)
     _say.clear()
     from devkit.cli.commands.status import render_table

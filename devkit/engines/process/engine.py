@@ -37,10 +37,11 @@ from devkit.engines.base import (
     ReplicaStatus,
     RouterHandle,
     RunSettings,
+    ScaledReplica,
     no_deployment,
     not_found,
 )
-from devkit.engines.process import egress
+from devkit.engines.process import egress, scaling
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
 from devkit.engines.process.venv import ensure_venv, requirements_of, venv_hash
@@ -147,6 +148,20 @@ class ProcessEngine(Engine):
     def _router_alive(self, name: str) -> bool:
         current = ps.load(name)
         return current is not None and current.router is not None and current.router.alive()
+
+    # -- what local autoscaling needs (devkit.engines.process.scaling) --------------------
+    def router_url(self, name: str) -> str | None:
+        return scaling.router_url(name)
+
+    def scaled_replicas(self, name: str, deployment: str) -> list[ScaledReplica]:
+        return scaling.scaled_replicas(name, deployment)
+
+    def add_replica(self, spec: DeploymentSpec, run: ReplicaRun,
+                    progress: Progress) -> ScaledReplica:
+        return scaling.add_replica(spec, run, progress)
+
+    def remove_replica(self, endpoint: str, deployment: str, index: int) -> None:
+        scaling.remove_replica(endpoint, deployment, index)
 
     # -- what reload and debug need -------------------------------------------------------
     def env_hash(self, spec: DeploymentSpec) -> str:

@@ -76,6 +76,7 @@ class KubernetesTarget:
     """Promote, status, traffic, logs, keys and down for one Kubernetes target."""
 
     kind = "kubernetes"
+    runs_devkit_router = False  # the Gateway routes: no counters of devkit's in the cluster
 
     def __init__(self, target: Target, cluster: client.Cluster | None = None) -> None:
         self.target = target

@@ -95,8 +95,7 @@ def container(client: DockerClient, target: Target, endpoint: str,
 
 def read_config(client: DockerClient, target: Target, endpoint: str) -> dict[str, Any] | None:
     """The config the router has, or None when it has none yet."""
-    box = container(client, target, endpoint)
-    code, output = box.exec_run(["cat", CONFIG_FILE])
+    code, output = _cat(client, target, endpoint, CONFIG_FILE)
     if code != 0:
         return None
     try:
@@ -106,10 +105,23 @@ def read_config(client: DockerClient, target: Target, endpoint: str) -> dict[str
     return raw
 
 
+def _cat(client: DockerClient, target: Target, endpoint: str, path: str) -> tuple[int, bytes]:
+    """``cat path`` in the router's container. A file that is not there is an answer; any
+    other failure (seen once mid-rollout under load: an exec that did not run) is tried
+    again, twice, finding the container anew each time."""
+    code, output = 1, b""
+    for attempt in range(3):
+        box = container(client, target, endpoint)
+        with translated(target, f"read {path} in the router of '{endpoint}'"):
+            code, output = box.exec_run(["cat", path])
+        if code == 0 or b"No such file" in output:
+            break
+        time.sleep(0.2 * (attempt + 1))
+    return int(code if code is not None else 1), bytes(output)
+
+
 def read_secret(client: DockerClient, target: Target, endpoint: str, path: str) -> bytes:
-    box = container(client, target, endpoint)
-    with translated(target, f"read {path} in the router of '{endpoint}'"):
-        code, output = box.exec_run(["cat", path])
+    code, output = _cat(client, target, endpoint, path)
     if code != 0:
         raise TargetError(f"Target '{target.name}': the router of '{endpoint}' has no "
                           f"{path}; promote the endpoint again to recreate its secrets.")

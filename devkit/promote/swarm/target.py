@@ -30,6 +30,7 @@ class SwarmTarget:
     """Promote, status, traffic, logs, keys and down for one swarm target."""
 
     kind = "swarm"
+    runs_devkit_router = True  # its router's counters answer at the scoring URI's origin
 
     def __init__(self, target: Target, client: DockerClient | None = None) -> None:
         self.target = target

@@ -89,7 +89,8 @@ def deployment_label(dep: DeploymentView) -> Text:
     label = Text("● ", style=style)
     label.append(dep.name)
     label.append(f" {dep.state}", style=style)
-    label.append(f" {dep.replicas}/{dep.wanted}", style="dim")
+    bounds = "" if dep.scale is None else f" ({dep.scale.get('min')}-{dep.scale.get('max')})"
+    label.append(f" {dep.replicas}/{dep.wanted}{bounds}", style="dim")
     label.append(f" {dep.traffic}%")
     if dep.mirror:
         label.append(f" ⧉{dep.mirror}%", style="cyan")

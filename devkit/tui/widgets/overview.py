@@ -3,6 +3,9 @@ router's metrics with sparklines, the last reload, and build progress while buil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -62,6 +65,8 @@ def _deployment_rows(table: Table, dep: DeploymentView) -> None:
     table.add_row("deployment", Text(f"{dep.name} ", style="bold").append(
         dep.state, style=STATE_STYLE.get(dep.state, "")))
     table.add_row("replicas", f"{dep.replicas}/{dep.wanted}")
+    if dep.scale is not None:
+        _scale_rows(table, dep.scale)
     table.add_row("traffic", f"{dep.traffic}%" + (f"  mirror {dep.mirror}%" if dep.mirror
                                                    else ""))
     if dep.image:
@@ -71,6 +76,21 @@ def _deployment_rows(table: Table, dep: DeploymentView) -> None:
                                              f"({replica.ident[:12]})")
     if dep.error:
         table.add_row("error", Text(_first_lines(dep.error, 6), style="red"))
+
+
+def _scale_rows(table: Table, scale: Mapping[str, Any]) -> None:
+    """The autoscaler's last word: bounds, utilization, decision and why."""
+    used = scale.get("utilization")
+    shown = f"{used:.0%}" if isinstance(used, (int, float)) else "-"
+    table.add_row("autoscale", f"{scale.get('current')} in {scale.get('min')}..{scale.get('max')}"
+                  f", utilization {shown} (target {scale.get('target')}%), loop "
+                  f"{scale.get('loop', 'stopped')}")
+    table.add_row("last scaling", f"{scale.get('last_decision')} at {scale.get('at') or '-'}: "
+                  f"{scale.get('reason') or '-'}")
+    if scale.get("capped"):
+        table.add_row("capped", Text(str(scale["capped"]), style="yellow"))
+    if scale.get("error"):
+        table.add_row("scaling error", Text(str(scale["error"]), style="red"))
 
 
 def metrics_text(series: Series | None, view: EndpointView | None) -> Text:

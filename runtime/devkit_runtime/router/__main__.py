@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 from devkit_runtime.router.app import Router
@@ -31,13 +32,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when it is importable (the runtime's ``fast`` extra), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
-    return loop
+    """uvloop when it is importable (the runtime's ``fast`` extra), else asyncio's;
+    ``DEVKIT_LOOP=asyncio`` forces asyncio (the same switch as the scoring worker's)."""
+    if os.environ.get("DEVKIT_LOOP", "").strip().lower() != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+            return loop
+    return asyncio.new_event_loop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,12 +44,13 @@ class Tolerance:
         return {"atol": self.atol, "rtol": self.rtol, "ignore": list(self.ignore)}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Answer:
     """One side's outcome. ``body`` is None when no answer came back (``failure`` says
     why: a timeout, a refused connection; ``status`` is then the router's code for it) or
     when the live answer was streamed to the client (``failure`` "streamed": its body is
-    not kept, so the pair is compared on status alone)."""
+    not kept, so the pair is compared on status alone). Built twice per mirrored request,
+    so a plain dataclass: a frozen one's ``__init__`` costs several times more."""
 
     status: int
     body: bytes | None
@@ -88,37 +88,39 @@ class Verdict:
 
     @property
     def status_differs(self) -> bool:
-        return any(d.path == "status" for d in self.differences)
+        return self.kind == "status" and bool(self.differences)  # only status makes "status"
+
+
+# Verdicts of agreement carry nothing per pair: one instance each, not one per comparison.
+_SAME_BYTES = Verdict(kind="bytes")
+_SAME_STATUS = Verdict(kind="status")
+_SAME_JSON = Verdict(kind="json")
 
 
 def compare(live: Answer, shadow: Answer, tolerance: Tolerance | None = None) -> Verdict:
     """Compare the two answers under ``tolerance`` (default :class:`Tolerance`)."""
-    tolerance = tolerance or Tolerance()
+    tolerance = tolerance or _DEFAULT
     if live.status != shadow.status:
         return _verdict([Difference("status", str(live.status), str(shadow.status))], 0,
                         "status")
     if live.body is None or shadow.body is None:
-        return Verdict(kind="status")  # both failed the same way: nothing more to compare
+        return _SAME_STATUS  # both failed the same way: nothing more to compare
     if live.body == shadow.body:
-        return Verdict(kind="bytes")  # the common case, and no parse needed to know it
+        return _SAME_BYTES  # the common case, and no parse needed to know it
     parsed = _both_json(live, shadow)
     if parsed is None:
-        if live.body == shadow.body:
-            return Verdict(kind="bytes")
         return _verdict([Difference("body", _excerpt_bytes(live.body),
                                     _excerpt_bytes(shadow.body))], 0, "bytes")
-    found: list[Difference] = []
-    total = 0
-    for difference in _walk(parsed[0], parsed[1], "$", tolerance):
-        total += 1
-        if len(found) < MAX_PATHS:
-            found.append(difference)
-    return _verdict(found, total - len(found), "json")
+    found = _Found(_without_booleans(live.body, shadow.body))
+    _walk(parsed[0], parsed[1], "$", tolerance, found)
+    if not found.differences:
+        return _SAME_JSON
+    return _verdict(found.differences, found.more, "json")
 
 
 def field_of(path: str) -> str:
     """``$.rows[3].score`` → ``$.rows[*].score``: the field, whatever the row."""
-    return _INDEX.sub("[*]", path)
+    return _INDEX.sub("[*]", path) if "[" in path else path
 
 
 def _verdict(found: list[Difference], more: int, kind: str) -> Verdict:
@@ -129,11 +131,25 @@ def _verdict(found: list[Difference], more: int, kind: str) -> Verdict:
 def _both_json(live: Answer, shadow: Answer) -> tuple[Any, Any] | None:
     if not (_is_json_type(live.content_type) and _is_json_type(shadow.content_type)):
         return None
+    assert live.body is not None and shadow.body is not None
     try:
-        assert live.body is not None and shadow.body is not None
-        return json.loads(live.body), json.loads(shadow.body)
+        return _loads(live.body), _loads(shadow.body)
     except ValueError:  # a JSON content type with a non-JSON body: compare the bytes
         return None
+
+
+def _loads(body: bytes) -> Any:
+    """``json.loads`` of a body, straight to the C scanner: UTF-8 decoded first, which
+    skips the encoding guess ``json.loads(bytes)`` makes (as long as the parse itself for
+    small answers), and ``raw_decode`` without the two Python layers above it."""
+    try:
+        text = body.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return json.loads(body)  # UTF-16/32 JSON: let json detect it
+    value, end = _DECODER.raw_decode(text)
+    if end != len(text):
+        raise ValueError(f"extra data after the JSON value at {end}")
+    return value
 
 
 def _is_json_type(content_type: str) -> bool:
@@ -141,41 +157,83 @@ def _is_json_type(content_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _walk(live: Any, shadow: Any, path: str, tolerance: Tolerance) -> Iterator[Difference]:
-    if tolerance.ignore and (path in tolerance.ignore or field_of(path) in tolerance.ignore):
+def _without_booleans(live: bytes, shadow: bytes) -> bool:
+    """Whether neither body can hold a JSON boolean. Then Python's ``==`` on two parsed
+    values is exactly "agree" under the rules (equal numbers are within any tolerance,
+    ``1 == 1.0`` agrees in both, NaN is never ``==`` and is walked), so an equal subtree
+    is settled in C without walking it; only ``True == 1`` would be wrong, and with no
+    ``true``/``false`` in either text there is no boolean to confuse."""
+    return not (b"true" in live or b"false" in live or b"true" in shadow
+                or b"false" in shadow)
+
+
+class _Found:
+    """The differences of one comparison: the first MAX_PATHS kept (with excerpts, made
+    only for those), the rest counted. ``exact``: see :func:`_without_booleans`."""
+
+    __slots__ = ("differences", "more", "exact")
+
+    def __init__(self, exact: bool = False) -> None:
+        self.differences: list[Difference] = []
+        self.more = 0
+        self.exact = exact
+
+    def add(self, path: str, live: Any, shadow: Any) -> None:
+        if len(self.differences) < MAX_PATHS:
+            self.differences.append(Difference(path, _excerpt(live), _excerpt(shadow)))
+        else:
+            self.more += 1
+
+
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
+def _walk(live: Any, shadow: Any, path: str, tolerance: Tolerance, found: _Found) -> None:
+    """Add the differences between two parsed JSON values to ``found``. Recursion into a
+    list accumulator, not generators: every level of ``yield from`` costs on every item.
+    Equal scalars of the same type are settled inline (same type, so ``True`` never
+    equals ``1``; NaN is never equal and goes on to :func:`_same_scalar`)."""
+    if tolerance.ignore and _ignored(path, tolerance):
         return
-    if isinstance(live, dict) and isinstance(shadow, dict):
-        for key in list(live) + [k for k in shadow if k not in live]:
-            child = f"{path}.{key}" if _plain_key(key) else f"{path}[{json.dumps(key)}]"
-            if key not in shadow or key not in live:
-                if not _ignored(child, tolerance):
-                    yield Difference(child, _excerpt(live.get(key, _MISSING)),
-                                     _excerpt(shadow.get(key, _MISSING)))
-            elif not _plainly_equal(live[key], shadow[key]):
-                yield from _walk(live[key], shadow[key], child, tolerance)
-    elif isinstance(live, list) and isinstance(shadow, list):
-        yield from _walk_list(live, shadow, path, tolerance)
-    elif not _same_scalar(live, shadow, tolerance):
-        yield Difference(path, _excerpt(live), _excerpt(shadow))
-
-
-def _walk_list(live: Sequence[Any], shadow: Sequence[Any], path: str,
-               tolerance: Tolerance) -> Iterator[Difference]:
-    if len(live) != len(shadow) and not _ignored(f"{path}.length", tolerance):
-        yield Difference(f"{path}.length", str(len(live)), str(len(shadow)))
-    for index in range(min(len(live), len(shadow))):
-        if not _plainly_equal(live[index], shadow[index]):
-            yield from _walk(live[index], shadow[index], f"{path}[{index}]", tolerance)
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _plainly_equal(live: Any, shadow: Any) -> bool:
-    """Equal scalars of the same type: the common case, settled without a recursive step
-    (same type, so ``True`` never equals ``1`` here; NaN is never equal and walks on)."""
     kind = type(live)
-    return kind is type(shadow) and kind in _PLAIN and live == shadow
+    exact = found.exact
+    if kind is dict and type(shadow) is dict:
+        for key, value in live.items():
+            if key not in shadow:
+                _missing(_child(path, key), value, _MISSING, tolerance, found)
+                continue
+            other = shadow[key]
+            if exact:
+                if value == other:
+                    continue
+            elif type(value) is type(other) and type(value) in _PLAIN and value == other:
+                continue
+            _walk(value, other, _child(path, key), tolerance, found)
+        for key, other in shadow.items():
+            if key not in live:
+                _missing(_child(path, key), _MISSING, other, tolerance, found)
+    elif kind is list and type(shadow) is list:
+        if len(live) != len(shadow) and not _ignored(f"{path}.length", tolerance):
+            found.add(f"{path}.length", len(live), len(shadow))
+        for index in range(min(len(live), len(shadow))):
+            value, other = live[index], shadow[index]
+            if exact:
+                if value == other:
+                    continue
+            elif type(value) is type(other) and type(value) in _PLAIN and value == other:
+                continue
+            _walk(value, other, f"{path}[{index}]", tolerance, found)
+    elif not _same_scalar(live, shadow, tolerance):
+        found.add(path, live, shadow)
+
+
+def _missing(path: str, live: Any, shadow: Any, tolerance: Tolerance, found: _Found) -> None:
+    if not _ignored(path, tolerance):
+        found.add(path, live, shadow)
+
+
+def _child(path: str, key: str) -> str:
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
 
 
 def _ignored(path: str, tolerance: Tolerance) -> bool:
@@ -196,20 +254,19 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _plain_key(key: str) -> bool:
-    return key.isidentifier()
-
-
 class _Missing:
     def __repr__(self) -> str:
         return "(missing)"
 
 
 _MISSING = _Missing()
+_DEFAULT = Tolerance()
+_DECODER = json.JSONDecoder()
+_EXCERPT_ENCODER = json.JSONEncoder(default=str)  # one instance: dumps(default=) builds one
 
 
 def _excerpt(value: Any) -> str:
-    text = repr(value) if value is _MISSING else json.dumps(value, default=str)
+    text = repr(value) if value is _MISSING else _EXCERPT_ENCODER.encode(value)
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 3] + "..."
 
 

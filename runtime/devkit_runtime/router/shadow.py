@@ -2,10 +2,11 @@
 
 For a mirrored request the router opens a :class:`Pending` pair; the live path and the
 mirror task each hand it their :class:`~devkit_runtime.router.diff.Answer`. When both are
-in, the pair joins a bounded queue that a loop callback drains *after* the live response
-went out (``call_soon`` runs once the request's task yields, which it does only after
-sending), so comparing never sits on the live answer's path. A full queue drops the pair
-(counted as ``dropped``) rather than let memory grow.
+in, the pair joins a bounded queue that a loop callback drains in batches
+``DRAIN_DELAY_S`` later, long after the live response went out, so comparing never sits
+on the live answer's path. A full queue drops the pair (counted as ``dropped``) rather
+than let memory grow or the comparing fall behind the live traffic. Agreeing bodies are
+settled by one bytes comparison, without parsing.
 
 Per live/shadow pair (:class:`PairStats`) the router keeps: compared / agreed counts,
 status and body mismatches, the JSON fields that differ most often (a bounded counter),
@@ -43,6 +44,9 @@ RECENT = 20  # disagreements kept per pair
 MAX_FIELDS = 200  # distinct differing fields counted per pair; later ones go to "(other)"
 MAX_QUEUE = 1024  # pairs waiting to be compared
 BATCH = 64  # pairs compared per loop turn, so a burst never stalls the loop for long
+# Pairs wait this long to be compared together: one callback per batch instead of one per
+# pair, and always after the live answers of the batch went out.
+DRAIN_DELAY_S = 0.005
 # What the router answers itself when no answer came from the replica (CONTRACT.md §3).
 ROUTER_FAILURES = frozenset({408, 429, 502, 503})
 
@@ -50,19 +54,27 @@ ROUTER_FAILURES = frozenset({408, 429, 502, 503})
 def live_answer(outgoing: Outgoing, seconds: float) -> Answer:
     """The live side as the replica answered it: a 424 is read back to the model's own
     status, so both sides are compared on what the replicas said."""
-    headers = dict(outgoing.headers)
-    model_status = headers.get(ERROR_STATUS)
+    content_type, model_status = b"", None
+    for name, value in outgoing.headers:  # one pass, no dict: this runs per request
+        if name == b"content-type":
+            content_type = value
+        elif name == ERROR_STATUS:
+            model_status = value
     body = None if outgoing.stream is not None else outgoing.body
     failure = "streamed" if body is None else ""
+    kind = content_type.decode("latin-1")
     if model_status is not None:
-        return Answer(int(model_status), body, _type(headers), seconds, failure)
+        return Answer(int(model_status), body, kind, seconds, failure)
     if outgoing.status in ROUTER_FAILURES:
         return Answer(outgoing.status, None, seconds=seconds, failure="no answer")
-    return Answer(outgoing.status, body, _type(headers), seconds, failure)
+    return Answer(outgoing.status, body, kind, seconds, failure)
 
 
 def upstream_answer(response: UpstreamResponse, seconds: float) -> Answer:
-    return Answer(response.status, response.body, _type(dict(response.headers)), seconds)
+    for name, value in response.headers:
+        if name == b"content-type":
+            return Answer(response.status, response.body, value.decode("latin-1"), seconds)
+    return Answer(response.status, response.body, "", seconds)
 
 
 def failed_answer(status: int, why: str, seconds: float) -> Answer:
@@ -79,10 +91,6 @@ def with_data_dir(config: RouterConfig) -> ShadowSettings:
         if route.data_collection is not None:
             return replace(settings, log_dir=route.data_collection.dir.parent / "shadow")
     return settings
-
-
-def _type(headers: dict[bytes, bytes]) -> str:
-    return headers.get(b"content-type", b"").decode("latin-1")
 
 
 class Side:
@@ -102,6 +110,30 @@ class Side:
                 "p99_ms": _ms(self.latency.quantile(0.99))}
 
 
+class Disagreement:
+    """One disagreement, kept as found; its JSON is built only when someone reads it (the
+    last RECENT are kept, and most are overwritten before anyone asks)."""
+
+    __slots__ = ("time", "request_id", "live_name", "shadow_name", "verdict", "live",
+                 "shadow")
+
+    def __init__(self, when: float, request_id: str, live_name: str, shadow_name: str,
+                 verdict: Verdict, live: Answer, shadow: Answer) -> None:
+        self.time, self.request_id = when, request_id
+        self.live_name, self.shadow_name = live_name, shadow_name
+        self.verdict, self.live, self.shadow = verdict, live, shadow
+
+    def as_json(self) -> dict[str, Any]:
+        verdict, live, shadow = self.verdict, self.live, self.shadow
+        return {"time": self.time, "request_id": self.request_id, "live": self.live_name,
+                "shadow": self.shadow_name, "kind": verdict.kind,
+                "live_status": live.status, "shadow_status": shadow.status,
+                "live_ms": round(live.seconds * 1000, 3),
+                "shadow_ms": round(shadow.seconds * 1000, 3),
+                "differences": [d.as_json() for d in verdict.differences],
+                "more_differences": verdict.more}
+
+
 class PairStats:
     """Everything kept about one live/shadow pair of deployments."""
 
@@ -112,11 +144,11 @@ class PairStats:
         self.dropped = 0
         self.fields: Counter[str] = Counter()
         self.live, self.shadow = Side(), Side()
-        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
+        self.recent: deque[Disagreement] = deque(maxlen=RECENT)
 
     def record(self, verdict: Verdict, live: Answer, shadow: Answer,
-               request_id: str) -> dict[str, Any] | None:
-        """Count one comparison; the disagreement's record when they differ."""
+               request_id: str) -> Disagreement | None:
+        """Count one comparison; the disagreement when they differ."""
         self.compared += 1
         self.live.observe(live)
         self.shadow.observe(shadow)
@@ -130,13 +162,8 @@ class PairStats:
         for name in verdict.fields:
             key = name if name in self.fields or len(self.fields) < MAX_FIELDS else "(other)"
             self.fields[key] += 1
-        entry = {"time": time.time(), "request_id": request_id, "live": self.live_name,
-                 "shadow": self.shadow_name, "kind": verdict.kind,
-                 "live_status": live.status, "shadow_status": shadow.status,
-                 "live_ms": round(live.seconds * 1000, 3),
-                 "shadow_ms": round(shadow.seconds * 1000, 3),
-                 "differences": [d.as_json() for d in verdict.differences],
-                 "more_differences": verdict.more}
+        entry = Disagreement(time.time(), request_id, self.live_name, self.shadow_name,
+                             verdict, live, shadow)
         self.recent.append(entry)
         return entry
 
@@ -150,7 +177,7 @@ class PairStats:
             "fields": [{"path": p, "count": n} for p, n in self.fields.most_common(10)],
             "live": self.live.as_json(self.compared),
             "shadow": self.shadow.as_json(self.compared),
-            "recent": list(self.recent),
+            "recent": [entry.as_json() for entry in self.recent],
         }
 
 
@@ -208,7 +235,7 @@ class ShadowBook:
         self._queue.append(pending)
         if not self._scheduled:
             self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._drain)
+            asyncio.get_running_loop().call_later(DRAIN_DELAY_S, self._drain)
 
     def _drain(self) -> None:
         started = time.perf_counter()
@@ -229,14 +256,14 @@ class ShadowBook:
         if entry is not None and self.settings.log_dir is not None:
             self._log(entry)
 
-    def _log(self, entry: dict[str, Any]) -> None:
+    def _log(self, entry: Disagreement) -> None:
         folder = self.settings.log_dir
         assert folder is not None
-        target = folder / f"{entry['live']}-vs-{entry['shadow']}.jsonl"
+        target = folder / f"{entry.live_name}-vs-{entry.shadow_name}.jsonl"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with target.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(entry) + "\n")
+                handle.write(json.dumps(entry.as_json()) + "\n")
         except OSError as exc:  # a full disk must not stop comparing; say it once per line
             log.warning("cannot append the shadow disagreement to %s: %s", target, exc)
 
