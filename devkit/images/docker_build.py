@@ -167,8 +167,10 @@ class _Lines:
         self.pending = ""
 
     def feed(self, message: Mapping[str, object]) -> Iterator[str]:
-        text = self.pending + _ANSI.sub("", str(message.get("stream")
-                                                 or message.get("status") or ""))
+        if not message.get("stream"):  # a status message is a line of its own
+            status = _ANSI.sub("", str(message.get("status") or "")).strip()
+            return iter([status] if status else [])
+        text = self.pending + _ANSI.sub("", str(message["stream"]))
         *whole, self.pending = text.split("\n")
         return (line.rstrip() for line in whole if line.strip())
 

@@ -46,6 +46,18 @@ def test_a_terminal_gets_one_updating_line() -> None:
     assert rest == "[2/3] done in 2.4 s\n"  # the status line is cleared before the event
 
 
+def test_stream_pieces_become_whole_lines() -> None:
+    from devkit.images.docker_build import _Lines
+
+    lines = _Lines()
+    seen = [*lines.feed({"stream": "\x1b[31merror\x1b[0m"}), *lines.feed({"stream": ":"}),
+            *lines.feed({"stream": " No solution found\nStep 5/5 : LABEL"}),
+            *lines.feed({"status": "a status is a line of its own"}),
+            *lines.feed({"aux": {"ID": "sha256:1"}}), *lines.rest()]
+    assert seen == ["error: No solution found", "a status is a line of its own",
+                    "Step 5/5 : LABEL"]
+
+
 @pytest.fixture
 def failing_context(tmp_path: Path, base_image: str) -> Path:
     """A context whose last step is devkit's offline uv install, asked for a package that
