@@ -71,3 +71,21 @@ def test_runtime_wheel_is_built_once_and_lists_its_dependencies(cache: Path) -> 
     assert "uvicorn" in names
     mtime = wheel.stat().st_mtime_ns
     assert runtime_wheel() == wheel and wheel.stat().st_mtime_ns == mtime
+
+
+def test_new_set_in_the_wheelhouse_is_resolved_offline_by_uv(cache: Path) -> None:
+    first = resolve(["six", "markupsafe"], TARGET)  # no uv unpacked yet: pip
+    from devkit.images.installer import uv_binary
+
+    uv_binary(TARGET, lambda _line: None)  # as the first uv build does
+    lines: list[str] = []
+    subset = resolve(["six; python_version >= '3'"], TARGET, progress=lines.append)
+    assert any("resolved offline from the wheelhouse" in line for line in lines)
+    assert not any(line.startswith("pip download") for line in lines)
+    assert sorted(w.name.split("-")[0] for w in subset.wheels) == ["pip", "six"]
+    assert set(subset.wheels) <= set(first.wheels) and subset.downloaded == ()
+
+    lines.clear()  # a package the wheelhouse lacks: pip and the index, as before
+    grown = resolve(["six", "idna"], TARGET, progress=lines.append)
+    assert any(line.startswith("pip download") for line in lines)
+    assert [n.split("-")[0] for n in grown.downloaded] == ["idna"]
