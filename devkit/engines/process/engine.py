@@ -135,6 +135,8 @@ class ProcessEngine(Engine):
         current = ps.load(endpoint.name) or ps.ProcessState(endpoint.name)
         router = current.router
         fresh = router is None or not router.alive()
+        if router is not None and fresh:
+            _stop_all([router])  # whatever its dead keeper left (found by its tag)
         if router is None or fresh:
             routing.router_starting(endpoint.name)
             log = endpoint_state_dir(endpoint.name) / "logs" / "router.log"
