@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, router_mark, unique
+from support.direct import headers_for
 
 from devkit.engines import DeploymentState, EndpointStatus, Engine, RunSettings
 from devkit.engines.process import state as process_state
@@ -84,7 +85,8 @@ def test_invoke_scores_through_the_router_and_on_each_deployment(
     answer = httpx.post(started.scoring_uri, content=REQUEST, headers=key, timeout=30)
     assert answer.status_code == 200
     assert len(answer.json()) == 2
-    by_deployment = {d.name: httpx.post(f"{d.urls[0]}/score", content=REQUEST, timeout=30).json()
+    by_deployment = {d.name: httpx.post(f"{d.urls[0]}/score", content=REQUEST, timeout=30,
+                                        headers=headers_for(d.urls[0])).json()
                      for d in started.deployments}
     # blue (OLS) and green (ridge) are different models: different predictions.
     assert by_deployment["blue"] != by_deployment["green"]
@@ -144,7 +146,8 @@ def test_changed_deployment_is_the_only_one_restarted(
     assert green_status is not None and green_status.replicas == 2
     assert green_status.state is DeploymentState.READY
     for url in green_status.urls:
-        assert httpx.post(f"{url}/score", content=REQUEST, timeout=30).status_code == 200
+        assert httpx.post(f"{url}/score", content=REQUEST, timeout=30,
+                          headers=headers_for(url)).status_code == 200
 
 
 def test_logs_show_the_scripts_output(started: EndpointStatus, engine: Engine) -> None:
