@@ -41,6 +41,7 @@ from devkit.engines.base import (
     no_deployment,
     not_found,
 )
+from devkit.engines.lock import endpoint_lock
 from devkit.engines.process import egress, scaling
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
@@ -219,6 +220,12 @@ class ProcessEngine(Engine):
 
     # -- down -----------------------------------------------------------------------------
     def down(self, name: str) -> None:
+        # Held here too (re-entrant: `devkit down` already holds it) so the lock file goes
+        # with the state folder whoever calls down.
+        with endpoint_lock(name, "down", remove=True):
+            self._down(name)
+
+    def _down(self, name: str) -> None:
         current = ps.load(name)
         if current is None:
             raise EndpointNotFound(not_found(name, self.name, ps.names()))
