@@ -15,7 +15,7 @@ download. Every output line is time-stamped, so the report gives the seconds of 
 Dockerfile step and the time before the build and after it (start + readiness). Images the
 bench built are removed at the end.
 
-    .venv/bin/python bench/cold_env.py [--installer pip --installer uv]
+    .venv/bin/python bench/cold_env.py [--installer pip --installer uv] [--anchor CHECKOUT]
 """
 
 from __future__ import annotations
@@ -37,36 +37,64 @@ SAMPLE = REPO / "samples" / "regression"
 SMALL_PACKAGE = "six"
 _BUILT = re.compile(r"building (devkit-env:[0-9a-f]{16})")
 # devkit's progress display: "[3/12] RUN ..." when a step starts ("[3/12] done in" ends it).
-_STEP = re.compile(r"\[\d+/\d+\] (?!done in)")
+_STEP = re.compile(r"\[\d+/\d+\] (?!done in|\d+ s )")
+_PHASE = re.compile(r"^building devkit-env|^built devkit-env")
+_INIT = re.compile(r"init\(\) done in ([\d.]+) ms")
 
 
 @dataclass
 class Run:
     seconds: float
     lines: list[tuple[float, str]] = field(default_factory=list)
+    init: list[float] = field(default_factory=list)  # ms, each replica's init()
 
     def tags(self) -> set[str]:
         return {m.group(1) for _, line in self.lines if (m := _BUILT.search(line))}
 
     def steps(self) -> list[tuple[str, float]]:
-        """(phase, seconds): before the build, each Dockerfile step, after the build."""
+        """(phase, seconds), adding up to the whole `up`: before the build, resolving the
+        wheelhouse set and sending the context (until step 1 starts), each Dockerfile step,
+        then start + readiness."""
         marks = [(t, line.strip()) for t, line in self.lines
-                 if _STEP.search(line) or re.search(r"building devkit-env|built devkit-env",
-                                                    line)]
+                 if _STEP.search(line) or _PHASE.search(line)]
         if not marks:
             return [("up (no build)", self.seconds)]
-        phases = [("before the build", marks[0][0])]
+        phases = [("before the build (CLI, spec, hash)", marks[0][0])]
         for (start, label), (end, _) in zip(marks, marks[1:], strict=False):
             if _STEP.search(label):
                 phases.append((label.split("] ", 1)[-1][:60], end - start))
-        phases.append(("start + readiness", self.seconds - marks[-1][0]))
+            elif label.startswith("building devkit-env"):
+                phases.append(("resolve wheelhouse set, probe base, send context", end - start))
+        phases.append(("start + readiness (2 replicas + router)", self.seconds - marks[-1][0]))
         return phases
+
+
+def recipe(run: Run) -> str:
+    """Which install recipe built the run's image (a check that the anchor ran its code)."""
+    logs = Path(os.environ.get("DEVKIT_CACHE_DIR") or Path.home() / ".cache" / "devkit")
+    for tag in run.tags():
+        text = (logs / "logs" / f"build-{tag.replace(':', '-')}.log").read_text(errors="replace")
+        return ("shared layer by compileall" if "compileall" in text
+                else "uv --compile-bytecode" if "--compile-bytecode" in text else "pip")
+    return "no build"
+
+
+def init_ms(name: str) -> list[float]:
+    """init() times the replicas of endpoint ``name`` logged (the runtime's own line)."""
+    found = []
+    for deployment in ("blue", "green"):
+        logs = subprocess.run(["docker", "logs", f"devkit-{name}-{deployment}-0"],
+                              capture_output=True, text=True).stdout
+        found += [float(m.group(1)) for m in _INIT.finditer(logs)]
+    return found
 
 
 def devkit(env: dict[str, str], *args: str) -> Run:
     start = time.perf_counter()
+    # cwd: `python -m` puts it first on sys.path, so it decides which devkit runs
     proc = subprocess.Popen([sys.executable, "-m", "devkit.cli.main", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=env.get("DEVKIT_BENCH_CODE", str(REPO)))
     assert proc.stdout is not None
     lines = [(time.perf_counter() - start, line) for line in proc.stdout]
     proc.wait(timeout=900)
@@ -81,15 +109,20 @@ def copy_sample(root: Path, name: str) -> Path:
     shutil.copytree(SAMPLE, folder)
     for spec in folder.glob("*.yml"):
         spec.write_text(spec.read_text().replace("regression\n", f"{name}\n"))
+    # A comment no longer changes the environment hash (it covers the parsed requirements),
+    # so the uniqueness is an always-true marker on a real requirement: the hash, the
+    # wheelhouse set and the last layer are this copy's own; the packages are the same.
     conda = folder / "environment" / "conda.yml"
-    conda.write_text(conda.read_text() + f"# bench {uuid.uuid4().hex}\n")
+    conda.write_text(conda.read_text().replace(
+        "      - joblib\n", f"      - joblib; platform_release != 'bench-{uuid.uuid4().hex}'\n"))
     return folder
 
 
 def add_package(folder: Path) -> None:
     conda = folder / "environment" / "conda.yml"
-    conda.write_text(conda.read_text().replace("      - joblib\n",
-                                               f"      - joblib\n      - {SMALL_PACKAGE}\n"))
+    text = conda.read_text()
+    joblib = next(line for line in text.splitlines(keepends=True) if "- joblib" in line)
+    conda.write_text(text.replace(joblib, f"{joblib}      - {SMALL_PACKAGE}\n"))
 
 
 def remove_images(tags: set[str]) -> None:
@@ -97,20 +130,27 @@ def remove_images(tags: set[str]) -> None:
         subprocess.run(["docker", "rmi", tag], capture_output=True)
 
 
-def cycle(env: dict[str, str], root: Path, installer: str) -> tuple[Run, Run]:
-    """(new, added) for one installer; its images are removed afterwards."""
+def cycle(env: dict[str, str], root: Path, installer: str,
+          code: Path | None = None) -> tuple[Run, Run]:
+    """(new, added) for one installer, on this checkout's devkit or on ``code`` (another
+    checkout: the anchor); its images are removed afterwards."""
     env = {**env, "DEVKIT_INSTALLER": installer}
+    if code is not None:
+        env["PYTHONPATH"] = f"{code}{os.pathsep}{code / 'runtime'}"
+        env["DEVKIT_BENCH_CODE"] = str(code)
     name = f"cold-{installer}-{uuid.uuid4().hex[:4]}"
     folder = copy_sample(root, name)
     runs: list[Run] = []
     try:
-        runs.append(devkit(env, "up", str(folder), "--engine", "docker", "--no-watch"))
-        devkit(env, "down", name)
-        add_package(folder)
-        runs.append(devkit(env, "up", str(folder), "--engine", "docker", "--no-watch"))
+        for change in (None, add_package):
+            if change is not None:
+                change(folder)
+            runs.append(devkit(env, "up", str(folder), "--engine", "docker", "--no-watch"))
+            runs[-1].init = init_ms(name)
+            devkit(env, "down", name)
     finally:
         subprocess.run([sys.executable, "-m", "devkit.cli.main", "down", name], env=env,
-                       capture_output=True)
+                       capture_output=True, cwd=env.get("DEVKIT_BENCH_CODE", str(REPO)))
         remove_images(set().union(*(r.tags() for r in runs)))
     return runs[0], runs[1]
 
@@ -120,27 +160,40 @@ def report(installer: str, new: Run, added: Run) -> None:
         print(f"\n{installer} — {label}: {run.seconds:.2f} s")
         for phase, seconds in run.steps():
             print(f"    {seconds:6.2f} s  {phase}")
+        inits = ", ".join(f"{ms / 1000:.2f} s" for ms in run.init) or "not logged"
+        print(f"    (of which init() in the replicas, concurrently: {inits})")
+        print(f"    recipe in the build log: {recipe(run)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--installer", action="append", choices=["pip", "uv"])
+    parser.add_argument("--anchor", type=Path, default=None,
+                        help="another devkit checkout (e.g. `git archive main` unpacked): "
+                             "its uv cycle runs before this checkout's, in the same run")
     args = parser.parse_args()
     installers = args.installer or ["pip", "uv"]
+    print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
     with tempfile.TemporaryDirectory(prefix="devkit-bench-") as tmp:
         env = {**os.environ, "DEVKIT_STATE_DIR": str(Path(tmp) / "state")}
         cycle(env, Path(tmp), "uv")  # warm-up: both requirement sets resolved, uv unpacked
-        results = {installer: cycle(env, Path(tmp), installer) for installer in installers}
+        results: dict[str, tuple[Run, Run]] = {}
+        if args.anchor is not None:
+            results["uv (anchor)"] = cycle(env, Path(tmp), "uv", args.anchor.resolve())
+        for installer in installers:
+            results[installer] = cycle(env, Path(tmp), installer)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     for installer, (new, added) in results.items():
         report(installer, new, added)
     print("\n| installer | new environment s | + one small package s |")
     print("|---|---:|---:|")
     for installer, (new, added) in results.items():
         print(f"| {installer} | {new.seconds:.2f} | {added.seconds:.2f} |")
-    if {"pip", "uv"} <= results.keys():
-        pip, uv = results["pip"], results["uv"]
-        print(f"| ratio pip/uv | {pip[0].seconds / uv[0].seconds:.1f}× | "
-              f"{pip[1].seconds / uv[1].seconds:.1f}× |")
+    for other in ("pip", "uv (anchor)"):
+        if other in results and "uv" in results:
+            old, uv = results[other], results["uv"]
+            print(f"| ratio {other} / uv | {old[0].seconds / uv[0].seconds:.2f}× | "
+                  f"{old[1].seconds / uv[1].seconds:.2f}× |")
 
 
 if __name__ == "__main__":

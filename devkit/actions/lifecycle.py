@@ -22,6 +22,7 @@ from devkit.engines.base import (
     RunSettings,
     no_progress,
 )
+from devkit.engines.lock import endpoint_lock
 from devkit.errors import EndpointNotFound, ScriptError
 from devkit.reload import forget_spec, recall_settings, remember_spec
 from devkit.spec.model import Endpoint
@@ -67,14 +68,15 @@ def up(endpoint: Endpoint, *, engine: str | None = None, settings: RunSettings |
     settings = settings if settings is not None else recall_settings(endpoint.name)
     place = _place_for(endpoint.name, engine, scope, progress)
     local = isinstance(place, Engine)
-    if local:  # the loop and the reconcile never change replicas at the same time
-        daemon.stop(endpoint.name)
-    try:
-        status = place.up(endpoint, settings, progress)
-        remember_spec(endpoint, settings)  # the autoscaler reads the spec from here
-    finally:
-        if isinstance(place, Engine):
-            _autoscale(endpoint, place, progress)
+    with endpoint_lock(endpoint.name, "up", progress):  # remember_spec included
+        if local:  # the loop and the reconcile never change replicas at the same time
+            daemon.stop(endpoint.name)
+        try:
+            status = place.up(endpoint, settings, progress)
+            remember_spec(endpoint, settings)  # the autoscaler reads the spec from here
+        finally:
+            if isinstance(place, Engine):
+                _autoscale(endpoint, place, progress)
     return UpResult(place, status)
 
 
@@ -110,10 +112,11 @@ def _place_for(name: str, engine: str | None, scope: Scope, progress: Progress) 
 def down(name: str, *, scope: Scope = LOCAL) -> Place:
     """Stop endpoint ``name`` and remove what was made for it; return where it ran."""
     place = scope.owner(name)
-    if isinstance(place, Engine):
-        daemon.forget(name)  # before anything goes: it would start replicas again
-    place.down(name)
-    forget_spec(name)
+    with endpoint_lock(name, "down", remove=True):
+        if isinstance(place, Engine):
+            daemon.forget(name)  # before anything goes: it would start replicas again
+        place.down(name)
+        forget_spec(name)
     return place
 
 
@@ -135,14 +138,15 @@ def restart(endpoint: Endpoint, *, scope: Scope = LOCAL,
     rebuilt where they changed."""
     place = scope.owner(endpoint.name)
     settings = recall_settings(endpoint.name)
-    if isinstance(place, Engine):
-        daemon.stop(endpoint.name)
-    place.down(endpoint.name)
-    try:
-        status = place.up(endpoint, settings, progress)
-        remember_spec(endpoint, settings)
-    finally:
+    with endpoint_lock(endpoint.name, "up", progress):
         if isinstance(place, Engine):
-            _autoscale(endpoint, place, progress)
+            daemon.stop(endpoint.name)
+        place.down(endpoint.name)
+        try:
+            status = place.up(endpoint, settings, progress)
+            remember_spec(endpoint, settings)
+        finally:
+            if isinstance(place, Engine):
+                _autoscale(endpoint, place, progress)
     return UpResult(place, status)
 

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "ml": "ml:ml",
     "data": "data:data",
     "secrets": "secrets:secrets",
+    "prune": "prune:prune",
 }
 
 

@@ -38,9 +38,11 @@ class RouterAccess:
     def set_traffic(self, name: str, traffic: Mapping[str, int],
                     mirror: Mapping[str, int] | None = None) -> TrafficChange:
         """New live weights (deployments not named get 0); ``mirror`` None keeps it."""
+        from devkit.engines.lock import endpoint_lock
         from devkit.router.control import set_traffic
 
-        return set_traffic(name, traffic, mirror)
+        with endpoint_lock(name, "traffic"):
+            return set_traffic(name, traffic, mirror)
 
     def auth_mode(self, name: str) -> str:
         from devkit.router.config import load_router_config
@@ -56,8 +58,11 @@ class RouterAccess:
         self._require(name, "key", f"get a token with `devkit token {name}` instead")
         if regenerate is None:
             return endpoint_keys.load_or_create_keys(name)
-        found = endpoint_keys.regenerate_key(name, regenerate)
-        refresh_key_hashes(name, endpoint_keys.key_hashes(found))
+        from devkit.engines.lock import endpoint_lock
+
+        with endpoint_lock(name, "keys"):
+            found = endpoint_keys.regenerate_key(name, regenerate)
+            refresh_key_hashes(name, endpoint_keys.key_hashes(found))
         return found
 
     def token(self, name: str, lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S) -> IssuedToken:

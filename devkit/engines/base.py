@@ -25,6 +25,7 @@ from typing import Any
 
 from devkit.engines import routing, scale_record
 from devkit.engines.access import RouterAccess
+from devkit.engines.lock import endpoint_lock
 from devkit.engines.readiness import ReadinessWait, WaitOutcome, settle
 from devkit.engines.record import Running, Wanted, make_plan, run_hash, starting_counts
 from devkit.engines.settings import ReplicaRun, RunSettings
@@ -107,6 +108,14 @@ class Engine(RouterAccess, abc.ABC):
         endpoint's router at the replicas (starting it if it does not run; a running one
         applies the new config live) and return. The spec's traffic replaces live weights
         (see :mod:`devkit.engines.routing`)."""
+        with endpoint_lock(endpoint.name, "up", progress):
+            return self._up(endpoint, options, progress)
+
+    def _up(self, endpoint: Endpoint, options: RunSettings,
+            progress: Progress) -> EndpointStatus:
+        """:meth:`up`, holding the endpoint's lock (:mod:`devkit.engines.lock`). A
+        Ctrl-C or kill at any point leaves a state the next ``up`` converges from: the
+        plan compares what runs with the spec, whatever an earlier one got done."""
         endpoint = options.applied_to(starting_counts(endpoint))  # a debugged one runs 1
         self._refuse(endpoint, options)
         # Secret references resolve here, at every replica start whatever the caller
@@ -269,6 +278,14 @@ class Engine(RouterAccess, abc.ABC):
     @abc.abstractmethod
     def reload_replica(self, replica: ReplicaStatus) -> dict[str, Any]:
         """Ask one replica's runtime to reload its scoring code now; its raw outcome."""
+
+    def readiness_answer(self, replica: ReplicaStatus, timeout_s: float = 5.0) -> bytes:
+        """The body of the replica's ``GET /-/ready`` (reload outcomes, debugger state);
+        raises ``httpx.HTTPError`` when it does not answer. Where its port is not reachable
+        from the host (docker, unpublished), the engine asks another way."""
+        import httpx
+
+        return httpx.get(f"{replica.url}/-/ready", timeout=timeout_s).content
 
     @abc.abstractmethod
     def code_root(self, spec: DeploymentSpec) -> str | None:

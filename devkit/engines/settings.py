@@ -34,6 +34,9 @@ class ReplicaRun:
     watch: bool = True  # reload on save (the runtime watches its code root)
     debug_port: int | None = None  # host port debugpy is reached at, when debugged
     secrets_file: str | None = None  # host path of its resolved secrets (0600, in memory)
+    # Publish its scoring and admin ports on host loopback (`up --expose`, `debug`); by
+    # default only the router is reachable from the host.
+    expose: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class RunSettings:
     # Refuse, rather than warn about, spec settings this engine cannot enforce
     # (egress_public_network_access: disabled on the process engine).
     strict: bool = False
+    expose: bool = False  # `up --expose`: replicas' ports published on host loopback too
     # Per deployment, its resolved secrets as delivered (never persisted: see to_json).
     secrets: Mapping[str, Delivered] = field(default_factory=dict)
 
@@ -65,7 +69,8 @@ class RunSettings:
         debugged = self.debug is not None and self.debug.deployment == deployment
         secrets = self.secrets.get(deployment)
         return ReplicaRun(self.watch, self.debug.port if debugged and self.debug else None,
-                          secrets.file if secrets is not None else None)
+                          secrets.file if secrets is not None else None,
+                          expose=self.expose or debugged)
 
     def fingerprint(self, deployment: str) -> str:
         """What these settings change for ``deployment``, for change detection ("" when
@@ -73,6 +78,8 @@ class RunSettings:
         run = self.replica(deployment)
         parts = ([] if run.watch else ["nowatch"]) + (
             [f"debug{run.debug_port}"] if run.debug_port is not None else [])
+        if self.expose:  # publishing ports needs a new container
+            parts.append("expose")
         secrets = self.secrets.get(deployment)
         if secrets is not None:  # a rotated value restarts exactly this deployment
             parts.append(f"secrets{secrets.digest}")
@@ -80,11 +87,15 @@ class RunSettings:
 
     def to_json(self) -> dict[str, object]:
         """What ``up`` records beside the spec files, so later restarts keep it."""
-        return {"gpu": self.gpu, "watch": self.watch}
+        recorded: dict[str, object] = {"gpu": self.gpu, "watch": self.watch}
+        if self.expose:  # only then: records of other endpoints stay what they were
+            recorded["expose"] = True
+        return recorded
 
     @classmethod
     def from_json(cls, raw: dict[str, object]) -> RunSettings:
-        return cls(gpu=bool(raw.get("gpu", False)), watch=bool(raw.get("watch", True)))
+        return cls(gpu=bool(raw.get("gpu", False)), watch=bool(raw.get("watch", True)),
+                   expose=bool(raw.get("expose", False)))
 
 
 def _debuggable(spec: DeploymentSpec) -> DeploymentSpec:

@@ -153,6 +153,7 @@ class EndpointStatus:
     auth_mode: str
     engine: str
     deployments: tuple[DeploymentStatus, ...] = field(default_factory=tuple)
+    router_reason: str | None = None  # why its router does not run (None while it does)
 
     def deployment(self, name: str) -> DeploymentStatus | None:
         return next((d for d in self.deployments if d.name == name), None)
@@ -168,6 +169,7 @@ class EndpointStatus:
             "auth_mode": self.auth_mode,
             "engine": self.engine,
             "deployments": [d.to_json() for d in self.deployments],
+            "router_reason": self.router_reason,
         }
 
 
@@ -195,7 +197,7 @@ def deployment_status(name: str, replicas: Sequence[ReplicaStatus], image: str,
         traffic=int(traffic.get(name, 0)),
         mirror=int(mirror.get(name, 0)),
         image=image,
-        urls=tuple(r.url for r in live if r.url),
+        urls=tuple(r.url for r in live if r.url and r.url_is_host),  # callable from the host
         error=next((r.error for r in replicas if r.error), None),
         replica_status=tuple(replicas),
         env_hash=env_hash,

@@ -44,7 +44,7 @@ from devkit.images.installer import Installer, choose_installer, split_shared, u
 from devkit.images.mlflow_env import conda_environment
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
-from devkit.images.smoke import distribution_names, dockerfile_step
+from devkit.images.smoke import distribution_names, dockerfile_step, smoke_command
 from devkit.images.wheelhouse import Resolution, Target
 from devkit.spec.model import DeploymentSpec
 
@@ -285,7 +285,7 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
         context = Path(scratch)
         wanted = [*(conda.requirements if conda else ()), *compatible.pins]
         _write_context(context, job, base, compatible.resolution, wheel, wanted,
-                       dockerfile_step(f"{VENV}/bin/python", smoke), installer)
+                       smoke, installer)
         docker_build(job.client, context, job.tag, labels={}, progress=job.say,
                      what=f"image of deployment {job.deployment.name}")
     _prune_wheel_stage(job)
@@ -320,7 +320,7 @@ def _check_python(job: _Job, conda: CondaEnvironment, facts: ImageFacts, base: s
 
 
 def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
-                   runtime: Path, requirements: list[str], smoke: str,
+                   runtime: Path, requirements: list[str], smoke: list[str],
                    installer: Installer) -> None:
     """The build context: wheels, the uv binary when uv installs, and the Dockerfile whose
     ``smoke`` step runs right after the install."""
@@ -335,13 +335,14 @@ def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
         shared: list[Path] = []
         steps = PIP_STAGES.format(base=base, env_hash=job.env_hash, venv=VENV,
                                   pip_wheel=pip_wheel, managed=MANAGED_LABEL,
-                                  hash_label=HASH_LABEL, smoke=smoke)
+                                  hash_label=HASH_LABEL,
+                                  smoke=dockerfile_step(f"{VENV}/bin/python", smoke))
     else:
         # pip stays out of a uv image, as it stayed out of the pip-built venv.
         shared, everything = split_shared([w for w in everything if w.name != pip_wheel])
         (context / "shared").mkdir()
         _link_or_copy(installer.uv, context / "uv")
-        steps = uv_steps(base, VENV, shared) + (smoke + "\n" if smoke else "")
+        steps = uv_steps(base, VENV, shared, smoke_command(f"{VENV}/bin/python", smoke))
     for source in everything:
         _link_or_copy(source, wheels / source.name)
     for source in shared:

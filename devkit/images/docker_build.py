@@ -2,12 +2,14 @@
 
 The caller's progress callback gets one line per Dockerfile step as it starts
 (``[3/7] RUN pip install flask``), its time when it ends if it took a second or more
-(``[3/7] done in 4.2 s``) and a summary with the cached count; docker's own output (every
-pip line, every layer id) goes to a log file under ``cache_dir()/logs/`` whose path is
-said once. A failing step becomes an ImageBuildError
-naming the step, with its last output lines and the log's path; a failed smoke import
-(:mod:`devkit_runtime.envcheck`) becomes its own sentence instead. docker SDK errors are
-translated here, nowhere else.
+(``[3/7] done in 4.2 s``) and a summary with the cached count; between them, at most four
+times a second, a :class:`devkit.progress.Status` with the step's seconds and docker's
+latest line (a terminal shows it as one updating line; a pipe never sees it). docker's own
+output (every pip line, every layer id) goes to a log file under ``cache_dir()/logs/``
+whose path is said once, and to the callback as well with ``--verbose``. A failing step
+becomes an ImageBuildError naming the step, with its last output lines and the log's path;
+a failed smoke import (:mod:`devkit_runtime.envcheck`) becomes its own sentence instead.
+docker SDK errors are translated here, nowhere else.
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ from typing import IO
 
 import docker
 import docker.errors
+import requests
+import urllib3
 from devkit_runtime.envcheck import PREFIX as ENVCHECK_PREFIX
 
 from devkit.errors import ImageBuildError
 from devkit.paths import cache_dir
+from devkit.progress import Status, Throttle, verbose
 
 Progress = Callable[[str], None]
 TAIL_LINES = 12
 SHOW_STEP_TIME = 1.0  # seconds: a step that took longer gets its own "done in" line
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the classic builder colours a step's stderr
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+# The classic builder's own lines within a step: not worth a status line.
+_BOOKKEEPING = ("--->", "Removing intermediate container")
 
 
 @dataclass
@@ -47,9 +54,13 @@ class _Display:
     cached_steps: int = 0
     tail: list[str] = field(default_factory=list)
     verdicts: list[str] = field(default_factory=list)
+    raw: bool = field(default_factory=verbose)
+    throttle: Throttle = field(default_factory=Throttle)
 
     def line(self, text: str) -> None:
         self.log.write(text + "\n")
+        if self.raw:
+            self.say(f"  | {text}")
         match = _STEP.match(text)
         if match:
             self.end_step()
@@ -58,6 +69,12 @@ class _Display:
             self.say(f"[{match.group(1)}/{match.group(2)}] {_short(match.group(3))}")
             return
         self.tail = (self.tail + [text])[-TAIL_LINES:]
+        step = _STEP.match(self.step)
+        if step and not self.raw and not text.lstrip().startswith(_BOOKKEEPING) \
+                and self.throttle.due():
+            took = time.monotonic() - self.step_started
+            self.say(Status(f"[{step.group(1)}/{step.group(2)}] {took:.0f} s  "
+                            f"{_short(text, 70)}"))
         if text.strip() == "---> Using cache":
             self.cached = True
         if text.startswith(ENVCHECK_PREFIX):
@@ -83,21 +100,29 @@ def docker_build(client: docker.DockerClient, context: Path, tag: str, *,
     log_path = build_log(tag)
     with log_path.open("w", encoding="utf-8") as log:
         display = _Display(progress, log)
-        progress(f"building the {what}; docker's full output goes to {log_path}")
+        progress(f"building the {what} (context {_size(context_bytes(context))}); docker's "
+                 f"full output goes to {log_path}")
         error = ""
         try:
             stream = client.api.build(path=str(context), dockerfile=dockerfile, tag=tag,
                                       labels=dict(labels), rm=True, forcerm=True,
                                       decode=True, pull=False, buildargs=dict(buildargs or {}))
             # The stream is read to its end even after an error, so its connection closes.
+            lines = _Lines()
             for message in stream:
                 if "error" in message:
                     error = str(message["error"]).strip()
                     log.write(error + "\n")
-                for line in _lines(message):
+                for line in lines.feed(message):
                     display.line(line)
+            for line in lines.rest():
+                display.line(line)
         except docker.errors.DockerException as exc:
             raise _failed(what, display, str(exc), log_path) from exc
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+            # the engine closed the stream mid-build (restarted, or its connection dropped)
+            raise _failed(what, display, f"the Docker engine stopped answering ({exc}); check "
+                          "it with `devkit doctor`", log_path) from exc
         if error:
             raise _failed(what, display, error, log_path)
         display.end_step()
@@ -105,6 +130,15 @@ def docker_build(client: docker.DockerClient, context: Path, tag: str, *,
     progress(f"built the {what} in {total:.1f} s ({display.steps} steps, "
              f"{display.cached_steps} cached)")
     return str(client.images.get(tag).id)
+
+
+def context_bytes(context: Path) -> int:
+    """What the engine is sent before the first step (the classic builder takes it all)."""
+    return sum(path.stat().st_size for path in context.rglob("*") if path.is_file())
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 100_000 else f"{count / 1e3:.1f} kB"
 
 
 def build_log(tag: str) -> Path:
@@ -125,9 +159,24 @@ def image_exists(client: docker.DockerClient, tag: str) -> bool:
                               "with `devkit doctor`.") from exc
 
 
-def _lines(message: Mapping[str, object]) -> Iterator[str]:
-    text = _ANSI.sub("", str(message.get("stream") or message.get("status") or ""))
-    return (line.rstrip() for line in text.splitlines() if line.strip())
+class _Lines:
+    """Whole lines out of the stream's messages: a step's output arrives in arbitrary
+    pieces (uv's "error: ..." comes as "error", ":", " ..."), joined here at newlines."""
+
+    def __init__(self) -> None:
+        self.pending = ""
+
+    def feed(self, message: Mapping[str, object]) -> Iterator[str]:
+        if not message.get("stream"):  # a status message is a line of its own
+            status = _ANSI.sub("", str(message.get("status") or "")).strip()
+            return iter([status] if status else [])
+        text = self.pending + _ANSI.sub("", str(message["stream"]))
+        *whole, self.pending = text.split("\n")
+        return (line.rstrip() for line in whole if line.strip())
+
+    def rest(self) -> Iterator[str]:
+        text, self.pending = self.pending, ""
+        return iter([text.rstrip()] if text.strip() else [])
 
 
 def _short(instruction: str, width: int = 90) -> str:

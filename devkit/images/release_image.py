@@ -18,6 +18,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,7 @@ import docker.errors
 
 from devkit.errors import RegistryError
 from devkit.images.docker_build import docker_build, image_exists
+from devkit.progress import Status, Throttle
 
 Progress = Callable[[str], None]
 RECIPE_VERSION = "1"
@@ -99,6 +101,9 @@ class PushResult:
     layers_pushed: int = 0
     layers_present: int = 0
     _sizes: dict[str, int] = field(default_factory=dict)
+    _current: dict[str, int] = field(default_factory=dict)
+    _started: float = field(default_factory=time.monotonic)
+    _throttle: Throttle = field(default_factory=Throttle)
 
 
 def push_image(client: docker.DockerClient, tag: str, progress: Progress) -> PushResult:
@@ -143,6 +148,12 @@ def _account(result: PushResult, message: dict[str, Any], reported: dict[str, in
     if status == "Pushing" and detail.get("total"):
         result._sizes[layer] = int(detail["total"])
         current = int(detail.get("current") or 0)
+        result._current[layer] = current
+        if result._throttle.due():  # the whole push on one updating line
+            took = time.monotonic() - result._started
+            progress(Status(f"pushing {tag}: {_size(sum(result._current.values()))} of "
+                            f"{_size(sum(result._sizes.values()))} in "
+                            f"{len(result._sizes)} layer(s), {took:.0f} s"))
         if current - reported.get(layer, 0) >= PROGRESS_STEP:
             reported[layer] = current
             progress(f"pushing {tag}: layer {layer} {_size(current)} of "

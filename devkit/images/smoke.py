@@ -40,11 +40,17 @@ def distribution_names(requirements: Iterable[str]) -> list[str]:
     return list(names.values())
 
 
-def dockerfile_step(python: str, names: list[str]) -> str:
-    """The Dockerfile line that smoke-imports ``names`` (empty when there are none)."""
+def smoke_command(python: str, names: list[str]) -> str:
+    """The shell command that smoke-imports ``names`` (empty when there are none)."""
     if not names:
         return ""
-    return f"RUN {python} -m {MODULE} {' '.join(shlex.quote(n) for n in names)}"
+    return f"{python} -m {MODULE} {' '.join(shlex.quote(n) for n in names)}"
+
+
+def dockerfile_step(python: str, names: list[str]) -> str:
+    """The Dockerfile line that smoke-imports ``names`` (empty when there are none)."""
+    command = smoke_command(python, names)
+    return f"RUN {command}" if command else ""
 
 
 def check_venv(python: Path, names: list[str], what: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
-from devkit_runtime.wire import READY_PATH, Readiness, ReloadOutcome
+from devkit_runtime.wire import Readiness, ReloadOutcome
 
 from devkit.engines.base import EndpointStatus, Engine, ReplicaStatus
 from devkit.spec.model import DeploymentSpec, Endpoint
@@ -106,8 +106,8 @@ def last_reloads(engine: Engine, status: EndpointStatus, deployment: str | None 
     found = []
     for dep, replica in _replicas(status, deployment):
         try:
-            answer = httpx.get(f"{replica.url}{READY_PATH}", timeout=TIMEOUT_S)
-            ready = Readiness.parse(answer.content)
+            body = engine.readiness_answer(replica, TIMEOUT_S)
+            ready = Readiness.parse(body)
             outcome = ReplicaReload.of(dep, replica.index, ready.reload)
         except httpx.HTTPError as exc:
             outcome = ReplicaReload(dep, replica.index, None, error=f"unreachable ({exc})")

@@ -15,8 +15,9 @@ asks the worker's event loop, which answers with the worker's own verdict
   thread per request otherwise, forever).
 
 A failed ``init()`` is live (not ready): the server stays up for a reload to fix it. A
-worker that has not answered its first ping is still booting (importing the server): its
-silence counts only after ``initial_delay`` + ``BOOT_GRACE_S``. Under a debugger nothing
+worker that has not said hello (its first control line, sent once its event loop runs) is
+still booting (importing the server): its silence counts only after ``initial_delay`` +
+``BOOT_GRACE_S``. Under a debugger nothing
 is enforced: a breakpoint stops every thread, and that is not a hang.
 After ``failure_threshold`` failures in a row the worker is killed (SIGKILL: a wedged
 worker runs no signal handler) and the supervisor's usual restart takes over.

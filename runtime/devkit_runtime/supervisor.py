@@ -1,5 +1,7 @@
-"""The server's main process: binds the port once, runs WORKER_COUNT workers on it,
-restarts a crashed worker, and fans a reload out to every worker.
+"""The server's main process: binds the port, runs WORKER_COUNT workers on it, restarts a
+crashed worker (or one that fails the deployment's liveness probe: :mod:`.liveness`), and
+fans a reload out to every worker. While no worker runs the port is closed, so callers are
+refused at once instead of waiting in the backlog.
 
 Workers are fresh interpreters (``python -m devkit_runtime.worker``) that inherit the
 listening socket, so the kernel spreads connections across them and the supervisor never
@@ -26,7 +28,6 @@ from typing import Any
 from devkit_runtime import __version__, admin, debug, lifeline, liveness, logs
 from devkit_runtime import watch as code_watch
 from devkit_runtime.config import ServerConfig
-from devkit_runtime.standin import StandIn
 from devkit_runtime.wire import PING_OP, PONG_OP, RELOAD_OP, Control, ReloadOutcome
 from devkit_runtime.worker import CONFIG_ENV, GENERATION_ENV
 
@@ -193,7 +194,6 @@ class Supervisor:
         self.reload_lock = asyncio.Lock()
         self.failures: dict[int, int] = {}
         self.events = WorkerEvents(os.environ.get(EVENTS_ENV) or None)
-        self.standin = StandIn(listener)
         self.admin_secret: bytes | None = None  # set by admin.start (replica_secret)
 
     async def run(self) -> None:
@@ -218,7 +218,6 @@ class Supervisor:
         finally:
             if prober is not None:
                 prober.cancel()
-            await self.standin.stop()
             if watcher is not None:
                 await watcher.stop()
             if admin_server is not None:
@@ -238,6 +237,8 @@ class Supervisor:
             log.info("a debug port is set: running 1 worker instead of %d", config.workers)
 
     async def spawn(self, slot: int) -> None:
+        if self.listener.fileno() == -1:  # closed while no worker ran (restart)
+            self.listener = bind(self.config.host, self.config.port)
         parent_end, child_end = socket.socketpair()
         fds = (self.listener.fileno(), child_end.fileno())
         process = subprocess.Popen(
@@ -249,17 +250,6 @@ class Supervisor:
         worker.start_pump()
         self.workers[slot] = worker
         log.info("worker %d started (pid %d)", slot, process.pid)
-        if self.standin.active:
-            asyncio.get_running_loop().create_task(self._hand_over(worker))
-
-    async def _hand_over(self, worker: WorkerHandle) -> None:
-        """Stop the stand-in once the new worker's event loop answers (it serves then)."""
-        while worker.process.poll() is None and not worker.answered.is_set():
-            with contextlib.suppress(asyncio.TimeoutError, OSError):
-                await worker.ping(0.5)
-            await asyncio.sleep(0.05)
-        if worker.answered.is_set():
-            await self.standin.stop()
 
     def worker_env(self) -> dict[str, str]:
         config = self.config
@@ -295,12 +285,24 @@ class Supervisor:
                   worker.process.pid, how, f" in {pause:.1f} s" if pause else "")
         worker.close()
         if all(w.process.poll() is not None for w in self.workers.values()):
-            self.standin.start(f"worker {slot} {how}")
+            # Nobody accepts now: close the port rather than let connections wait in the
+            # backlog. A refused connection is what a router can act on safely (nothing
+            # was sent: take the replica out, try another), and a readiness probe sees it
+            # not ready. The next spawn binds the port again.
+            log.info("no worker runs: port %d closed until worker %d is back", self.config.port,
+                     slot)
+            self.listener.close()
         if pause:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), pause)
-        if not self.stopping.is_set():
-            await self.spawn(slot)
+        while not self.stopping.is_set():
+            try:
+                await self.spawn(slot)
+                return
+            except ServerStartError as exc:  # the port was taken meanwhile
+                log.error("worker %d cannot start: %s; trying again in 5 s", slot, exc)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), 5.0)
 
     def on_sighup(self) -> None:
         log.info("SIGHUP: reloading the scoring script in every worker")
@@ -339,6 +341,7 @@ class Supervisor:
                 worker.process.kill()
                 worker.process.wait()
             worker.close()
+        self.listener.close()
         log.info("server stopped")
 
 

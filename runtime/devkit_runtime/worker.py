@@ -46,6 +46,9 @@ async def control_loop(state: WorkerState, control: socket.socket) -> None:
     must not look like a hung worker): a reload is a task of its own."""
     reader, writer = await asyncio.open_connection(sock=control)
     reloads: set[asyncio.Task[None]] = set()
+    # Hello: the event loop runs (the server is about to serve), so from now on the
+    # supervisor counts a ping this worker does not answer as a liveness failure.
+    writer.write(json.dumps({"op": PONG_OP, "live": True, "hello": True}).encode() + b"\n")
 
     async def reload(generation: int) -> None:
         outcome = await state.reload(generation)

@@ -16,6 +16,8 @@ import pytest
 from dap import DapClient
 from debug_helpers import deployment_url, devkit, line_of, regression_copy
 
+from devkit.engines import get_engine
+
 ENGINES = ["process", pytest.param("docker", marks=pytest.mark.docker)]
 REQUEST = {"data": [[0.038, 0.05, 0.061, 0.021, -0.044, -0.034, -0.043, -0.002, 0.019,
                      -0.017]]}
@@ -71,8 +73,11 @@ def test_breakpoint_in_run_is_hit_with_the_request_data(endpoint: tuple[Path, st
 
     _check_vscode_files(folder, name, target)
     devkit("debug", name, "-d", "blue", "--off")
-    ready = httpx.get(f"{deployment_url(name, 'blue')}/-/ready", timeout=10).json()
-    assert "debugger" not in ready
+    # Off again, the replica is reachable from the host no more (docker): ask its engine.
+    engine_of = get_engine(engine)
+    [replica] = engine_of.replicas(name, "blue")
+    ready = json.loads(engine_of.readiness_answer(replica, 10))
+    assert ready["ready"] and "debugger" not in ready
 
 
 def _check_vscode_files(folder: Path, name: str, target: dict[str, Any]) -> None:

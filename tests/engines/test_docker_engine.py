@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, unique
 
@@ -21,8 +22,7 @@ pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def sized(docker_client: Any, base_image: str, module_state: Path,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointStatus]:
+def sized_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The regression sample with blue on a DS1_v2 and two DS3_v2 replicas of green."""
     name = unique("sized")
     folder = copy_endpoint(SAMPLES / "regression", tmp_path_factory.mktemp("ep") / name,
@@ -30,11 +30,18 @@ def sized(docker_client: Any, base_image: str, module_state: Path,
     blue, green = folder / "blue.yml", folder / "green.yml"
     blue.write_text(blue.read_text().replace("Standard_DS3_v2", "Standard_DS1_v2"))
     green.write_text(green.read_text().replace("instance_count: 1", "instance_count: 2"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sized(docker_client: Any, base_image: str, module_state: Path,
+          sized_folder: Path) -> Iterator[EndpointStatus]:
     engine = DockerEngine()
+    endpoint = load([sized_folder])
     try:
-        yield engine.up(load([folder]), RunSettings(), lambda _: None)
+        yield engine.up(endpoint, RunSettings(), lambda _: None)
     finally:
-        engine.down(name)
+        engine.down(endpoint.name)
 
 
 def containers(client: Any, endpoint: str, deployment: str) -> list[Any]:
@@ -61,13 +68,28 @@ def test_sku_limits_are_container_limits(sized: EndpointStatus, docker_client: A
         assert green.attrs["HostConfig"]["Memory"] == min(14 * GIB, host["MemTotal"])
 
 
-def test_ports_are_published_on_loopback_only(sized: EndpointStatus,
-                                              docker_client: Any) -> None:
+def published(container: Any) -> list[dict[str, str]]:
+    container.reload()
+    return [b for port in (container.attrs["NetworkSettings"]["Ports"] or {}).values()
+            for b in port or []]
+
+
+def test_only_the_router_is_reachable_from_the_host(sized: EndpointStatus,
+                                                    docker_client: Any) -> None:
     for deployment in ("blue", "green"):
         for c in containers(docker_client, sized.name, deployment):
-            bindings = [b for port in c.attrs["NetworkSettings"]["Ports"].values()
-                        for b in port or []]
-            assert bindings and {b["HostIp"] for b in bindings} == {"127.0.0.1"}
+            assert published(c) == [] and not c.attrs["HostConfig"]["PortBindings"]
+    [router] = docker_client.containers.list(
+        filters={"label": [f"devkit.endpoint={sized.name}", "devkit.role=router"]})
+    assert {b["HostIp"] for b in published(router)} == {"127.0.0.1"}
+    # status says where each replica answers on the endpoint network: not callable here
+    now = DockerEngine().status(sized.name)[0]
+    for d in now.deployments:
+        assert d.urls == ()
+        for replica in d.replica_status:
+            assert not replica.url_is_host and replica.admin_url is None
+            with pytest.raises(httpx.TransportError):
+                httpx.get(f"{replica.url}/-/ready", timeout=2)
 
 
 def test_code_and_model_are_mounted_read_only_where_azure_puts_them(
@@ -117,3 +139,17 @@ def test_no_engine_is_one_sentence_and_falls_back_to_process(
     notices: list[str] = []
     assert get_engine(None, notices.append).name == "process"
     assert notices and "using the process engine" in notices[0]
+
+
+def test_up_expose_publishes_replica_ports_on_loopback(sized: EndpointStatus,
+                                                       sized_folder: Path,
+                                                       docker_client: Any) -> None:
+    """The last test of the module: it recreates the replicas with published ports."""
+    status = DockerEngine().up(load([sized_folder]), RunSettings(expose=True), lambda _: None)
+    for deployment in ("blue", "green"):
+        for c in containers(docker_client, sized.name, deployment):
+            bindings = published(c)
+            assert bindings and {b["HostIp"] for b in bindings} == {"127.0.0.1"}
+    for d in status.deployments:
+        assert d.urls and all(u.startswith("http://127.0.0.1:") for u in d.urls)
+        assert httpx.get(f"{d.urls[0]}/-/ready", timeout=10).status_code == 200

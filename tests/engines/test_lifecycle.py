@@ -84,8 +84,11 @@ def test_invoke_scores_through_the_router_and_on_each_deployment(
     answer = httpx.post(started.scoring_uri, content=REQUEST, headers=key, timeout=30)
     assert answer.status_code == 200
     assert len(answer.json()) == 2
-    by_deployment = {d.name: httpx.post(f"{d.urls[0]}/score", content=REQUEST, timeout=30).json()
-                     for d in started.deployments}
+    # Each deployment on its own, through the router (replicas are not reachable from the
+    # host on docker: only the router is).
+    by_deployment = {d.name: httpx.post(started.scoring_uri, content=REQUEST, timeout=30,
+                                        headers={**key, "azureml-model-deployment": d.name}
+                                        ).json() for d in started.deployments}
     # blue (OLS) and green (ridge) are different models: different predictions.
     assert by_deployment["blue"] != by_deployment["green"]
     assert answer.json() == by_deployment[answer.headers["azureml-model-deployment"]]
@@ -143,8 +146,12 @@ def test_changed_deployment_is_the_only_one_restarted(
     green_status = status.deployment("green")
     assert green_status is not None and green_status.replicas == 2
     assert green_status.state is DeploymentState.READY
-    for url in green_status.urls:
-        assert httpx.post(f"{url}/score", content=REQUEST, timeout=30).status_code == 200
+    assert status.scoring_uri is not None
+    key = {"Authorization": f"Bearer {load_or_create_keys(started.name).primary}",
+           "azureml-model-deployment": "green"}
+    for _ in range(4):  # both replicas, through the router
+        assert httpx.post(status.scoring_uri, content=REQUEST, headers=key,
+                          timeout=30).status_code == 200
 
 
 def test_logs_show_the_scripts_output(started: EndpointStatus, engine: Engine) -> None:

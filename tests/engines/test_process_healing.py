@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from engine_helpers import unique
-from healing_helpers import eventually, listening, proc_exists, read_json, write_endpoint
+from support.healing import eventually, listening, proc_exists, read_json, write_endpoint
 
 from devkit.engines import DeploymentState, RunSettings, get_engine, replica_secret
 from devkit.engines.process import state as ps

@@ -58,6 +58,11 @@ def test_conda_environment_builds_once_and_serves_runtime(
     assert "/opt/devkit/bin/uv pip install" in build_log(first.tag).read_text()
     assert run_in(docker_client, first.tag, "python", "-c",
                   "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
+    # the server runs on uvloop (a runtime dependency) and its bytecode was compiled in
+    # the build (a replica start compiles nothing of it)
+    assert run_in(docker_client, first.tag, "python", "-c",
+                  "import uvloop, devkit_runtime.worker as w, importlib.util as u, os; "
+                  "print(os.path.exists(u.cache_from_source(w.__file__)))").strip() == "True"
     assert "usage" in run_in(docker_client, first.tag, "python", "-m", "devkit_runtime",
                              "--help").lower()
     labels = docker_client.images.get(first.tag).labels

@@ -21,6 +21,7 @@ from devkit.engines import DeploymentState, Engine, UpOptions, get_engine
 from devkit.errors import ImageBuildError
 from devkit.images.build import ensure_image
 from devkit.images.envhash import environment_hash
+from devkit.router.keys import load_or_create_keys
 from devkit.spec import load
 from devkit.spec.model import Endpoint
 
@@ -71,7 +72,10 @@ def served(engine: Engine, fresh: Callable[[Any], Any]) -> Iterator[Callable[[Pa
         status = engine.up(endpoint, UpOptions(), progress=lambda _line: None)
         [blue] = status.deployments
         assert blue.state is DeploymentState.READY, blue.error
-        reply = httpx.post(blue.urls[0] + "/score", content=b"{}", timeout=30)
+        assert status.scoring_uri is not None  # through the router: only it is reachable
+        key = load_or_create_keys(endpoint.name).primary
+        reply = httpx.post(status.scoring_uri, content=b"{}", timeout=30,
+                           headers={"Authorization": f"Bearer {key}"})
         assert reply.status_code == 200, reply.text
         return reply.json()
 

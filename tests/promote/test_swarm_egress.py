@@ -31,7 +31,7 @@ def sealed(base_image: str, target_config: str,
         result = promote(str(folder), PromoteOptions(target=target_config, overcommit=True),
                          lambda line: None, lambda plan: True)
         assert result.applied and result.status is not None
-        yield {"name": name, "url": result.status.scoring_uri,
+        yield {"name": name, "url": result.status.scoring_uri, "folder": folder,
                "key": ops.keys(target_config, name)["primary"]}
     finally:
         with contextlib.suppress(EndpointNotFound):
@@ -70,6 +70,15 @@ def test_the_router_still_serves_both(sealed: dict[str, Any], target_config: str
     [status] = ops.status(target_config, sealed["name"])
     assert {d.name: d.egress for d in status.deployments} == {"blue": "enabled",
                                                               "green": "disabled"}
+
+
+def test_promoting_again_leaves_the_router_alone(sealed: dict[str, Any],
+                                                 target_config: str) -> None:
+    """Its second network is no reason to update (restart) the router on every promote."""
+    lines: list[str] = []
+    promote(str(sealed["folder"]), PromoteOptions(target=target_config, overcommit=True),
+            lines.append, lambda plan: True)
+    assert not any("router: updating" in line for line in lines), lines
 
 
 def test_down_removes_the_internal_network(sealed: dict[str, Any], target_config: str,

@@ -58,3 +58,25 @@ def test_verify_token_reasons() -> None:
     assert "malformed" in verify_token(b"k", "ep", "%%%.###", now=1_000)
     body, _, sig = token.partition(".")
     assert verify_token(b"k", "ep", f"{body}x.{sig}", now=1_000) != ""
+
+
+def test_a_token_expires_on_time(upstreams, router) -> None:
+    """Accepted until its ``exp`` second, refused from then on, judged on the clock this
+    machine shares with the router (polled; no sleep past the expiry)."""
+    blue = upstreams("blue")
+    secret = b"s3cret-for-tests"
+    proc = router([deployment_entry("blue", [blue], 100)],
+                  auth={"mode": "aml_token", "token_secret_file": "token.secret"},
+                  files={"token.secret": secret})
+    expires = int(time.time()) + 2
+    token = {"Authorization": f"Bearer {sign_token(secret, 'test-ep', expires)}"}
+    seen: list[tuple[float, float, int]] = []  # (sent, answered, status)
+    while not seen or seen[-1][2] == 200:
+        sent = time.time()
+        status = httpx.post(f"{proc.url}/score", content="{}", headers=token).status_code
+        seen.append((sent, time.time(), status))
+        assert sent < expires + 5, "still accepted 5 s past its expiry"
+        time.sleep(0.05)
+    assert {s for _, _, s in seen} == {200, 401} and seen[0][2] == 200
+    assert all(sent < expires for sent, _, s in seen if s == 200)  # never accepted late
+    assert seen[-1][1] >= expires  # refused only once it expired

@@ -61,6 +61,11 @@ class Load:
         return Counter({k: n for k, n in self.answers.items() if k[0] != 200})
 
     @property
+    def attempts(self) -> int:
+        """Every request sent: answered or failed in transport."""
+        return self.total + len(self.transport_errors)
+
+    @property
     def failed(self) -> int:
         """Non-200 answers plus transport errors."""
         return sum(self.failures().values()) + len(self.transport_errors)
@@ -92,6 +97,8 @@ class Load:
                         self.transport_errors.append(repr(exc))
                         self.failure_times.append((time.monotonic(), 0))
                         self.slowest_s = max(self.slowest_s, time.monotonic() - started)
+                    if self.pause_s:  # refused at once: keep the load bounded anyway
+                        self._stop.wait(self.pause_s)
                     continue
                 now = time.monotonic()
                 key = (r.status_code, r.headers.get(PIN, ""), r.headers.get(MODEL_STATUS, ""))

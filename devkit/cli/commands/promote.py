@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -21,8 +22,10 @@ import click
               help="Proceed when the plan does not fit, capping limits to the nodes.")
 @click.option("--rollback", is_flag=True, help="Go back to the previous release on the target.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan/result as JSON.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show docker's raw build output too (it is always in the build's log file).")
 def promote(endpoint: str, target: str | None, plan_only: bool, dry_run: Path | None,
-            yes: bool, overcommit: bool, rollback: bool, as_json: bool) -> None:
+            yes: bool, overcommit: bool, rollback: bool, as_json: bool, verbose: bool) -> None:
     """Promote ENDPOINT (a spec folder, or a local endpoint's name) to a target.
 
     Builds release images (environment + model layer + code layer, tagged by content),
@@ -41,9 +44,11 @@ def promote(endpoint: str, target: str | None, plan_only: bool, dry_run: Path | 
     from devkit.actions.promote import PromoteOptions
     from devkit.actions.promote import promote as run_promote
     from devkit.actions.promote import rollback as roll_back
+    from devkit.progress import VERBOSE_ENV, LinePrinter
 
-    def say(line: str) -> None:
-        click.echo(line, err=True)
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    say = LinePrinter()  # builds and pushes: one updating status line on a terminal
 
     if rollback:
         if not target:
@@ -54,11 +59,13 @@ def promote(endpoint: str, target: str | None, plan_only: bool, dry_run: Path | 
         return
 
     def confirm(plan: object) -> bool:
+        say.clear()
         click.echo(plan.render())  # type: ignore[attr-defined]
         return yes or click.confirm("Apply this plan?", default=False, err=True)
 
     result = run_promote(endpoint, PromoteOptions(target, plan_only, dry_run, overcommit),
                          say, confirm)
+    say.clear()
     if as_json:
         click.echo(json.dumps({
             "target": result.target.name, "applied": result.applied,

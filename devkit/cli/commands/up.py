@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from devkit.engines import ENGINES
+from devkit.progress import VERBOSE_ENV, LinePrinter
 
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
+# Builds show one updating status line on a terminal, plain lines otherwise (devkit.progress).
+_say = LinePrinter()
 
 
 @click.command("up")
@@ -31,12 +32,17 @@ def _say(message: str) -> None:
                    "(key auth), or add them to this running endpoint.")
 @click.option("--all-traffic", is_flag=True,
               help="Send 100% of live traffic to the deployment file given last.")
+@click.option("--expose", is_flag=True,
+              help="Docker: also publish each replica's scoring and admin ports on host "
+                   "loopback (by default only the router is reachable from the host).")
 @click.option("--strict", is_flag=True,
               help="Refuse a spec setting the engine cannot enforce (egress disabled on the "
                    "process engine) instead of warning about it.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show docker's raw build output too (it is always in the build's log file).")
 def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool,
        no_watch: bool, sets: tuple[str, ...], endpoint_name: str | None,
-       all_traffic: bool, strict: bool) -> None:
+       all_traffic: bool, expose: bool, strict: bool, verbose: bool) -> None:
     """Start (or update) the endpoint described by PATH and wait until it is ready.
 
     PATH is a folder holding one endpoint file and its deployment files, or an endpoint
@@ -59,6 +65,8 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     from devkit.spec import load_recipe, plan
     from devkit.spec.compose import extend
 
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"  # read where the build runs (devkit.images.docker_build)
     # A SpecError stops here, before anything is touched.
     recipe = plan(list(paths) or [Path.cwd()], sets=sets, endpoint_name=endpoint_name)
     if endpoint_name is not None or all_traffic:
@@ -67,8 +75,10 @@ def up(paths: tuple[Path, ...], engine_name: str | None, attach: bool, gpu: bool
     endpoint = load_recipe(recipe)
     # an endpoint that runs stays on its engine (actions.up finds it when none is named)
     result = actions.up(endpoint, engine=engine_name,
-                        settings=RunSettings(gpu=gpu, watch=not no_watch, strict=strict),
+                        settings=RunSettings(gpu=gpu, watch=not no_watch, strict=strict,
+                                             expose=expose),
                         progress=_say)
+    _say.clear()
     from devkit.cli.commands.status import render_table
 
     click.echo(render_table([result.status]))

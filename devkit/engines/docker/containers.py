@@ -1,10 +1,15 @@
 """A deployment replica as a container: how it is created and how it is read back.
 
-Creation follows docs/contract.md §5 (code and model bind-mounted read-only at Azure's paths,
-port 5001 published to a random loopback port) plus what Azure's local endpoints ignore:
+Creation follows docs/contract.md §5 (code and model bind-mounted read-only at Azure's paths)
+plus what Azure's local endpoints ignore:
 ``instance_type`` limits, GPUs, and labels carrying every fact ``status`` needs. A
-bring-your-own-container image keeps its own command and publishes its own route ports
+bring-your-own-container image keeps its own command and serves on its own route ports
 (:mod:`devkit.engines.byoc`).
+
+Only the router is reachable from the host: a replica's scoring and admin ports stay on
+the endpoint network, published on host loopback only under ``devkit debug`` or
+``devkit up --expose`` (``ReplicaRun.expose``). The CLI reaches an unpublished replica
+from inside its container (:mod:`devkit.engines.docker.probe`, ``docker exec``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from docker.models.containers import Container
 from devkit import collection
 from devkit.engines import byoc, launch
 from devkit.engines.docker import client as dk
+from devkit.engines.docker import probe
 from devkit.engines.record import Wanted
 from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import Limits
@@ -97,7 +103,9 @@ def create_kwargs(want: Wanted, replica: int, image: str, limits: Limits, networ
     if routes is not None:
         # The image's own command and ports; no runtime settings.
         kwargs["environment"] = byoc.container_env(spec)
-        kwargs["ports"] = {f"{port}/tcp": ("127.0.0.1", None) for port in byoc.ports(routes)}
+        if run.expose:
+            kwargs["ports"] = {f"{port}/tcp": ("127.0.0.1", None)
+                               for port in byoc.ports(routes)}
         kwargs["labels"][byoc.ROUTES_LABEL] = byoc.to_label(routes)
     else:
         kwargs.update(_runtime_kwargs(spec, run))
@@ -115,8 +123,12 @@ def _runtime_kwargs(spec: DeploymentSpec, run: ReplicaRun) -> dict[str, Any]:
     env = launch.server_env(spec, launch.container_paths(spec), host="0.0.0.0",
                             port=launch.SERVER_PORT, admin_port=launch.ADMIN_PORT,
                             watch=run.watch, debug_port=debug_port)
-    ports: dict[str, Any] = {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),
-                             f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)}
+    # where the supervisor records its workers' restarts, read back by `status`
+    env[probe.EVENTS_ENV] = probe.EVENTS_PATH
+    ports: dict[str, Any] = {}
+    if run.expose:
+        ports = {f"{launch.SERVER_PORT}/tcp": ("127.0.0.1", None),
+                 f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)}
     if run.debug_port is not None:
         ports[f"{launch.DEBUG_PORT}/tcp"] = ("127.0.0.1", run.debug_port)
     extra: dict[str, Any] = {}
@@ -132,6 +144,9 @@ def _add_limits(kwargs: dict[str, Any], limits: Limits) -> None:
         kwargs["nano_cpus"] = limits.nano_cpus
     if limits.memory_bytes is not None:
         kwargs["mem_limit"] = limits.memory_bytes
+        # No swap on top (Azure's instances have none): past the limit is an OOM kill,
+        # not a slow crawl through swap on a host that has some.
+        kwargs["memswap_limit"] = limits.memory_bytes
     if limits.gpus:
         kwargs["device_requests"] = [docker.types.DeviceRequest(count=limits.gpus,
                                                                 capabilities=[["gpu"]])]
@@ -178,6 +193,10 @@ class ReplicaView:
         address = next((n.get("IPAddress") for n in networks.values() if n.get("IPAddress")),
                        None)
         return f"http://{address}:{port}" if address else None
+
+    def network_url(self, port: int | None = None) -> str:
+        """Where the router reaches it: by container name on the endpoint network."""
+        return f"http://{self.container.name}:{port or self.serving_port}"
 
     @property
     def routes(self) -> InferenceConfig | None:

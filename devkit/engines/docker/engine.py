@@ -10,6 +10,7 @@ fix it) and is reported unhealthy with the runtime's traceback.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +20,6 @@ from docker.models.containers import Container
 
 from devkit.engines import launch, routing
 from devkit.engines.base import (
-    DeploymentState,
     DeploymentStatus,
     EndpointStatus,
     Engine,
@@ -36,12 +36,13 @@ from devkit.engines.base import (
 from devkit.engines.docker import client as dk
 from devkit.engines.docker import containers as ct
 from devkit.engines.docker import egress as eg
+from devkit.engines.docker import probe as pb
 from devkit.engines.docker import reload as rl
 from devkit.engines.docker import router as rt
 from devkit.engines.docker import scaling
 from devkit.engines.docker import status as st
 from devkit.engines.docker.client import DockerClient, translated
-from devkit.engines.readiness import ReadinessWait, WaitOutcome
+from devkit.engines.readiness import READY_PATH, ReadinessWait, WaitOutcome
 from devkit.engines.record import Running, Wanted
 from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import lookup
@@ -131,13 +132,12 @@ class DockerEngine(Engine):
         return started
 
     def _wait_ready(self, spec: DeploymentSpec, replica: Any) -> WaitOutcome:
+        """Polled inside the container (its ports are not published: see
+        :mod:`devkit.engines.docker.probe`)."""
         container: Container = replica
         view = ct.view(container)
         routes = view.routes
         port = routes.readiness_route.port if routes else launch.SERVER_PORT
-        url = view.host_url(port)
-        if url is None:
-            return WaitOutcome(DeploymentState.STOPPED, f"no published port for {port}")
 
         def alive() -> str | None:
             if not self.client.reload(container):
@@ -148,7 +148,9 @@ class DockerEngine(Engine):
             return None
 
         route = routes.readiness_route.path if routes else None
-        return ReadinessWait(spec.readiness_probe, route=route).wait(url, alive)
+        wait = ReadinessWait(spec.readiness_probe, route=route)
+        return pb.wait_ready(container, port, route or READY_PATH, routes is not None, wait,
+                             alive)
 
     def _discard(self, endpoint: str, deployment: str, replicas: list[Any]) -> None:
         self._remove_all(replicas)
@@ -218,6 +220,18 @@ class DockerEngine(Engine):
     def reload_replica(self, replica: ReplicaStatus) -> dict[str, Any]:
         return rl.reload_in_container(self.client, replica.ident)
 
+    def readiness_answer(self, replica: ReplicaStatus, timeout_s: float = 5.0) -> bytes:
+        """Asked inside the container: its port is not published (see :mod:`probe`)."""
+        import httpx
+
+        with translated(f"inspect container {replica.ident[:12]}"):
+            container = self.client.raw.containers.get(replica.ident)
+        answer = pb.exec_probe(container, launch.SERVER_PORT, READY_PATH, timeout_s=timeout_s)
+        if answer is None or answer[0] == 0:
+            raise httpx.ConnectError(f"replica {replica.index} does not answer "
+                                     f"({answer[1] if answer else 'not running'})")
+        return answer[1].encode()
+
     def code_root(self, spec: DeploymentSpec) -> str | None:
         code_dir = launch.container_code_dir(spec)
         return None if code_dir is None else str(code_dir)
@@ -245,15 +259,18 @@ class DockerEngine(Engine):
     # -- read back --------------------------------------------------------------------
     def status(self, name: str | None = None) -> list[EndpointStatus]:
         views = map(ct.view, self.client.containers(endpoint=name))
-        routers = {v.endpoint: rt.host_url(v.container)
-                   for v in map(ct.view, self.client.containers(endpoint=name, role=rt.ROLE))
-                   if v.running}
+        router_views = list(map(ct.view, self.client.containers(endpoint=name, role=rt.ROLE)))
+        routers = {v.endpoint: rt.host_url(v.container) for v in router_views if v.running}
+        router_down = {v.endpoint: rt.stopped_reason(v.container) for v in router_views
+                       if not v.running}
         found = []
         for endpoint, deployments in sorted(st.group(views).items()):
             live = routing.live_view(endpoint)
             statuses = [st.deployment_status(d, reps, live)
                         for d, reps in sorted(deployments.items())]
-            found.append(self._endpoint_status(endpoint, statuses, routers.get(endpoint)))
+            found.append(dataclasses.replace(
+                self._endpoint_status(endpoint, statuses, routers.get(endpoint)),
+                router_reason=router_down.get(endpoint)))
         return found
 
     def names(self) -> list[str]:

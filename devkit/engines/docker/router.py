@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,8 @@ def create_kwargs(endpoint: str, image: str, config_dir: str, network: str,
         "ports": {f"{ROUTER_PORT}/tcp": ("127.0.0.1", host_port)},
         "network": network,
         "user": _user(),
+        # As the replicas': a crash restarts it (with backoff), `docker stop` or
+        # `docker kill` from outside leaves it stopped and `status` says so.
         "restart_policy": {"Name": "unless-stopped"},
         "detach": True,
     }
@@ -120,7 +123,11 @@ def ensure(client: DockerClient, endpoint: str, image: str, config_dir: str, net
         progress("router: recreating its container (image or settings changed)")
         client.remove_container(current)
     starting()
-    return _start(client, endpoint, image, config_dir, network, previous_port, also_on), True
+    # A fixed host port (the previous one, else a free one now) rather than Docker's
+    # random pick at each start: a router restarted by its policy or by a dockerd restart
+    # must answer on the scoring URI `up` printed.
+    port = previous_port or _free_port()
+    return _start(client, endpoint, image, config_dir, network, port, also_on), True
 
 
 def _start(client: DockerClient, endpoint: str, image: str, config_dir: str, network: str,
@@ -164,6 +171,32 @@ def connect_networks(client: DockerClient, container: Container,
         client.reload(container)
 
 
+def stopped_reason(container: Container) -> str:
+    """Why a router container that exists does not run, and the fix."""
+    state = container.attrs.get("State") or {}
+    if container.status == "restarting":
+        return (f"the router exited with code {state.get('ExitCode')} and is being restarted "
+                "by Docker")
+    finished = str(state.get("FinishedAt") or "")[:19]
+    when = f"{finished}Z" if finished else "an unknown time"
+    return (f"the router was stopped from outside (docker stop) at {when} with exit code "
+            f"{state.get('ExitCode')}; run `devkit up` to restart it")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _port_of(container: Container) -> int | None:
+    """Its host port: where it is published now, else (stopped: Docker lists no
+    bindings then) the port it asked for."""
     url = host_url(container)
-    return int(url.rsplit(":", 1)[1]) if url else None
+    if url:
+        return int(url.rsplit(":", 1)[1])
+    asked = (container.attrs.get("HostConfig") or {}).get("PortBindings") or {}
+    for binding in asked.get(f"{ROUTER_PORT}/tcp") or []:
+        if str(binding.get("HostPort") or "").isdigit():
+            return int(binding["HostPort"])
+    return None

@@ -1,7 +1,12 @@
 """Reading an endpoint's state back from Docker: labels say what should run, container
-state and ``GET /-/ready`` (a BYOC image: its ``readiness_route``) say how it runs, and
-the router config in the endpoint's state folder holds the live weights and auth. Nothing here
-needs the spec, which is why ``status`` is true from any shell and after a reboot."""
+state and ``GET /-/ready`` (a BYOC image: its ``readiness_route``; asked inside the
+container, see :mod:`probe`) say how it runs, and the router config in the endpoint's state
+folder holds the live weights and auth. Nothing here needs the spec, which is why
+``status`` is true from any shell and after a reboot.
+
+Its past comes from Docker too (:mod:`history`): ``RestartCount``, the exit codes and OOM
+kills Docker recorded, and for a replica that is not ready its last log lines and a
+sentence saying why (stopped from outside, restarting after a crash, not answering)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from devkit.engines import launch, status
 from devkit.engines.docker import client as dk
+from devkit.engines.docker import history, probe
 from devkit.engines.docker.containers import (
     EGRESS,
     ENV_HASH,
@@ -22,7 +28,7 @@ from devkit.engines.docker.containers import (
     SPEC_HASH,
     ReplicaView,
 )
-from devkit.engines.readiness import probe_once, probe_route
+from devkit.engines.readiness import READY_PATH
 from devkit.engines.record import Running
 from devkit.engines.routing import LiveView
 from devkit.engines.status import DeploymentState, DeploymentStatus, ReplicaStatus
@@ -53,25 +59,34 @@ def running(replicas: list[ReplicaView]) -> Running:
 
 
 def replica_status(view: ReplicaView) -> ReplicaStatus:
-    url = view.host_url(view.serving_port) or ""
+    """One replica: its state (probed inside the container), where it answers (its host
+    URL when published, else its address on the endpoint network) and its past."""
+    host = view.host_url(view.serving_port)
+    url = host or view.network_url()
     routes = view.routes
     # A BYOC image has no admin port (reload, debug) and answers readiness on its route.
     admin = None if routes else view.host_url(launch.ADMIN_PORT)
     container = view.container
-    cause = None
+    cause = error = None
     if container.status in ("created", "restarting"):
-        state, error = DeploymentState.STARTING, None
-    elif not view.running or not url:
-        code = container.attrs.get("State", {}).get("ExitCode")
-        state, error = DeploymentState.STOPPED, f"container {container.name} exited ({code})"
-    elif routes is not None:
-        ready = routes.readiness_route
-        probe = probe_route(view.host_url(ready.port) or url, ready.path)
-        state, error = probe.state, probe.error
+        state = DeploymentState.STARTING
+    elif not view.running:
+        state = DeploymentState.STOPPED
+        error = f"container {container.name} exited ({history.exit_code(container)})"
     else:
-        probe = probe_once(url)
-        state, error, cause = probe.state, probe.error, probe.cause
-    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error, cause)
+        port = routes.readiness_route.port if routes else launch.SERVER_PORT
+        path = routes.readiness_route.path if routes else READY_PATH
+        found, events = probe.probe(container, port, path, routes is not None)
+        state, error, cause = found.state, found.error, found.cause
+    past = history.read(container, state)
+    workers = events if container.status == "running" else {}
+    return ReplicaStatus(view.replica, url, state, container.id or "", admin, error, cause,
+                         restarts=past.restarts, last_exit_code=past.last_exit_code,
+                         oom_killed=past.oom_killed, reason=past.reason,
+                         last_lines=past.last_lines, url_is_host=host is not None,
+                         worker_restarts=int(workers.get("worker_restarts") or 0),
+                         liveness_restarts=int(workers.get("liveness_restarts") or 0),
+                         last_worker_exit=workers.get("last_worker_exit"))
 
 
 def deployment_status(name: str, replicas: list[ReplicaView],

@@ -251,7 +251,9 @@ def stop_tagged(records: list[ReplicaRecord | RouterRecord], grace: float = 5.0)
         while remaining() and time.monotonic() < deadline:
             time.sleep(0.05)
         if not remaining():
-            return []
+            break
+    for pid in list(children):  # collect our own children among them (no zombies left)
+        _reap(pid)
     return remaining()
 
 

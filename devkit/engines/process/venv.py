@@ -14,6 +14,16 @@ installs them preferring those wheels, and the environment's packages are smoke-
 (:func:`devkit.images.smoke.check_venv`): a clash fails ``up`` with its sentence instead of
 starting a replica that cannot import them.
 
+The venv is made and filled by uv when its wheel can be had (the binary the image builds
+use, :func:`devkit.images.installer.uv_binary`): ``uv venv`` (no ensurepip), then the exact
+wheels the wheelhouse resolved, installed ``--offline --no-deps`` through uv's cache under
+``cache_dir()/uv-cache``, which hardlinks files into the venv, so a package shared by two
+environments is unpacked once. No bytecode is compiled up front: the smoke import compiles
+what it imports and Python writes the rest on first use (the venv is the user's own,
+writable folder). The runtime joins as a ``.pth`` line to its source (what an editable
+install amounts to). ``DEVKIT_INSTALLER=pip``, or no uv wheel, keeps the previous path
+(``ensurepip`` and ``pip install``).
+
 A venv is complete only when its marker file exists: an interrupted install is retried
 from scratch rather than half-used. A ``python=`` pin the host cannot honour is said when
 the venv is made, once, with the Python that runs instead.
@@ -22,6 +32,7 @@ the venv is made, once, with the Python that runs instead.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import shutil
 import subprocess
@@ -32,7 +43,13 @@ from pathlib import Path
 
 from devkit.engines.base import Progress
 from devkit.errors import ImageBuildError
-from devkit.images.runtime_wheel import runtime_source, runtime_version
+from devkit.images.installer import INSTALLER_ENV, uv_binary
+from devkit.images.runtime_wheel import (
+    runtime_source,
+    runtime_version,
+    runtime_wheel,
+    wheel_requirements,
+)
 from devkit.images.smoke import check_venv, distribution_names
 from devkit.images.wheelhouse import Target
 from devkit.paths import cache_dir
@@ -41,6 +58,7 @@ from devkit.spec.model import DeploymentSpec
 MARKER = ".devkit-complete"
 # The runtime's extras in every venv: debugpy (`devkit debug`), watchdog (hot reload).
 RUNTIME_EXTRAS = "debug,watch"
+EXTRA_PACKAGES = ("debugpy>=1.8", "watchdog>=4")  # the same, as requirements (uv path)
 
 
 @dataclass(frozen=True)
@@ -100,9 +118,13 @@ def ensure_venv(deployment: DeploymentSpec, progress: Progress) -> Venv:
         progress(f"{deployment.name}: {notice}")
     progress(f"{deployment.name}: creating venv {target.path} (once per environment)")
     shutil.rmtree(target.path, ignore_errors=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(target.path)
-    packages = _compatible(deployment, reqs, progress)
-    _pip(target, deployment, [*_runtime_args(), *reqs.pip_options, *packages], progress)
+    uv = _uv(progress)
+    if uv is not None:
+        _uv_fill(target, deployment, reqs, uv, progress)
+    else:
+        venv.EnvBuilder(with_pip=True, clear=True).create(target.path)
+        packages = _compatible(deployment, reqs, progress)
+        _pip(target, deployment, [*_runtime_args(), *reqs.pip_options, *packages], progress)
     try:
         check_venv(target.python, distribution_names(reqs.packages),
                    f"venv of deployment '{deployment.name}' ({reqs.source or deployment.source})")
@@ -127,6 +149,64 @@ def _compatible(deployment: DeploymentSpec, reqs: Requirements,
         progress(f"{deployment.name}: notice: {notice}")
     return ["--find-links", str(compatible.resolution.directory), *reqs.packages,
             *compatible.pins]
+
+
+def _uv(progress: Progress) -> Path | None:
+    """uv's binary for this host, or None for the pip path (asked for, or no uv wheel)."""
+    if os.environ.get(INSTALLER_ENV, "uv").strip().lower() == "pip":
+        return None
+    try:
+        return uv_binary(host_target(), progress)
+    except ImageBuildError as exc:
+        progress(f"notice: uv is unavailable ({exc}); making the venv with pip (slower)")
+        return None
+
+
+def _uv_fill(target: Venv, deployment: DeploymentSpec, reqs: Requirements, uv: Path,
+             progress: Progress) -> None:
+    """``uv venv``, then the resolved wheels (the environment's, the runtime's
+    dependencies, its extras) linked in from uv's cache, then the runtime itself."""
+    from devkit.images.abi import resolve_compatible
+
+    source = runtime_source()
+    wheel = None if source is not None else runtime_wheel()
+    runtime_deps = wheel_requirements(wheel or runtime_wheel())
+
+    def say(line: str) -> None:
+        progress(f"{deployment.name}: {line}")
+
+    compatible = resolve_compatible([*reqs.packages, *runtime_deps, *EXTRA_PACKAGES],
+                                    host_target(), pip_options=reqs.pip_options, progress=say)
+    for notice in compatible.notices:
+        say(f"notice: {notice}")
+    wheels = [str(w) for w in compatible.resolution.wheels]
+    if wheel is not None:
+        wheels.append(str(wheel))
+    env = {**os.environ, "UV_CACHE_DIR": str(cache_dir() / "uv-cache")}
+    _run_uv(target, deployment, [str(uv), "venv", "--quiet", "--python", sys.executable,
+                                 str(target.path)], env)
+    say(f"uv: installing {len(wheels)} wheels")
+    _run_uv(target, deployment, [str(uv), "pip", "install", "--quiet", "--python",
+                                 str(target.python), "--offline", "--no-index", "--no-deps",
+                                 *wheels], env)
+    if source is not None:  # editable, so runtime fixes reach existing venvs
+        purelib = subprocess.run([str(target.python), "-c",
+                                  "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        Path(purelib, "devkit_runtime_source.pth").write_text(f"{source}\n", encoding="utf-8")
+
+
+def _run_uv(target: Venv, deployment: DeploymentSpec, command: list[str],
+            env: dict[str, str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        shutil.rmtree(target.path, ignore_errors=True)
+        where = requirements_of(deployment).source or deployment.source
+        output = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
+        raise ImageBuildError(
+            f"Installing the environment of deployment '{deployment.name}' ({where}) with uv "
+            f"failed; fix the package named in uv's output and run `devkit up` again (or set "
+            f"{INSTALLER_ENV}=pip):\n{output}")
 
 
 def host_target() -> Target:

@@ -1,6 +1,7 @@
-"""An endpoint written for crash and hang tests (process engine): one deployment ``blue``
-serving ``fixtures/healing/score.py`` (hangs once on a flag file, see its docstring) with a
-fast liveness probe, on the regression sample's environment (its venv is cached)."""
+"""An endpoint written for crash and hang tests (process engine; tests/engines and
+tests/faults): one deployment ``blue`` serving ``tests/engines/fixtures/healing/score.py``
+(hangs once on a flag file, see its docstring) with a fast liveness probe, on the
+regression sample's environment (its venv is cached)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from engine_helpers import FIXTURES, SAMPLES
 
-CONDA = SAMPLES / "regression" / "environment" / "conda.yml"
+ROOT = Path(__file__).resolve().parents[2]
+CONDA = ROOT / "samples" / "regression" / "environment" / "conda.yml"
+SCORE = ROOT / "tests" / "engines" / "fixtures" / "healing" / "score.py"
 
 
 def write_endpoint(folder: Path, name: str, instances: int = 1) -> Path:
     folder.mkdir(parents=True)
-    (folder / "score.py").write_text((FIXTURES / "healing" / "score.py").read_text())
+    (folder / "score.py").write_text(SCORE.read_text())
     (folder / "endpoint.yml").write_text(f"name: {name}\nauth_mode: key\n"
                                          "traffic:\n  blue: 100\n")
     (folder / "blue.yml").write_text(f"""name: blue
