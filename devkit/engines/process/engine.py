@@ -41,6 +41,7 @@ from devkit.engines.base import (
     no_deployment,
     not_found,
 )
+from devkit.engines.lock import endpoint_lock
 from devkit.engines.process import egress, scaling
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
@@ -135,6 +136,8 @@ class ProcessEngine(Engine):
         current = ps.load(endpoint.name) or ps.ProcessState(endpoint.name)
         router = current.router
         fresh = router is None or not router.alive()
+        if router is not None and fresh:
+            _stop_all([router])  # whatever its dead keeper left (found by its tag)
         if router is None or fresh:
             routing.router_starting(endpoint.name)
             log = endpoint_state_dir(endpoint.name) / "logs" / "router.log"
@@ -217,6 +220,12 @@ class ProcessEngine(Engine):
 
     # -- down -----------------------------------------------------------------------------
     def down(self, name: str) -> None:
+        # Held here too (re-entrant: `devkit down` already holds it) so the lock file goes
+        # with the state folder whoever calls down.
+        with endpoint_lock(name, "down", remove=True):
+            self._down(name)
+
+    def _down(self, name: str) -> None:
         current = ps.load(name)
         if current is None:
             raise EndpointNotFound(not_found(name, self.name, ps.names()))
