@@ -10,8 +10,9 @@ in FILE (JSON) the child's pid, the restart count and how the last run ended (ex
 signal; an unexplained SIGKILL as "possibly out of memory"), which ``devkit status``
 reads. SIGTERM/SIGINT stop it: the child gets SIGTERM, then SIGKILL after ``--grace``.
 
-The child dies with the keeper (``DEVKIT_KEEPER_PID`` makes it ask for
-``PR_SET_PDEATHSIG``), so a replica's processes live and die together. It is kept
+The child dies with the keeper (the keeper sets ``PR_SET_PDEATHSIG`` for it between fork
+and exec, whatever the command: a supervisor or a router), so a replica's processes live
+and die together. It is kept
 minimal on purpose and lives in the runtime because it runs from the deployment's venv.
 """
 
@@ -52,10 +53,13 @@ class Keeper:
 
     def run(self) -> int:
         pause = FIRST_PAUSE_S
+        me = os.getpid()
+        lifeline.libc()  # loaded here: between fork and exec the child only calls prctl
         while not self.stopping:
             started = time.monotonic()
-            env = dict(os.environ, DEVKIT_KEEPER_PID=str(os.getpid()))
-            self.child = subprocess.Popen(self.command, env=env)
+            env = dict(os.environ, DEVKIT_KEEPER_PID=str(me))
+            self.child = subprocess.Popen(self.command, env=env,
+                                          preexec_fn=lambda: lifeline.die_with_parent(me))
             self.save(state="running", child_pid=self.child.pid)
             code = self.child.wait()
             if self.stopping:

@@ -21,14 +21,29 @@ PR_SET_PDEATHSIG = 1
 PARENT_ENV = "DEVKIT_PARENT_PID"  # who the child expects as its parent (the race check)
 
 
+_LIBC: list[ctypes.CDLL] = []
+
+
+def libc() -> ctypes.CDLL | None:
+    """libc, loaded once (a keeper loads it before forking: its child only calls it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if not _LIBC:
+        with contextlib.suppress(OSError):
+            _LIBC.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6",
+                                     use_errno=True))
+    return _LIBC[0] if _LIBC else None
+
+
 def die_with_parent(expected_parent: int | None = None) -> bool:
     """Arrange for SIGKILL when the parent process exits; True where the OS supports it.
-    A parent that is already gone (it died before this ran) ends this process now."""
-    if not sys.platform.startswith("linux"):
+    A parent that is already gone (it died before this ran) ends this process now. Safe
+    between fork and exec (it survives exec), once :func:`libc` was called before."""
+    found = libc()
+    if found is None:
         return False
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    with contextlib.suppress(AttributeError):
+        if found.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
             return False
         if expected_parent is not None and os.getppid() != expected_parent:
             os._exit(1)  # re-parented before prctl took effect: the parent is gone

@@ -70,9 +70,15 @@ async def control_loop(state: WorkerState, control: socket.socket) -> None:
                                    f"unknown op {request.op!r}", pid=os.getpid())
             writer.write(json.dumps(answer.to_json()).encode() + b"\n")
         await writer.drain()
-    # The supervisor is gone (where PR_SET_PDEATHSIG did not already kill this worker):
-    # an unsupervised worker must not keep answering on the port.
-    log.error("worker %d: the supervisor closed the control channel; stopping", os.getpid())
+    # The channel closed. While the supervisor is still this worker's parent it is
+    # stopping it (its SIGTERM drives the graceful drain; a second stop here could cut the
+    # drain's final flushes short). A worker whose supervisor is gone (where
+    # PR_SET_PDEATHSIG did not already kill it) must not keep answering on the port.
+    parent = lifeline.expected_parent()
+    if parent is not None and os.getppid() == parent:
+        return
+    log.error("worker %d: its supervisor is gone (control channel closed); stopping",
+              os.getpid())
     signal.raise_signal(signal.SIGTERM)
 
 

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from dap import DapClient
 from debug_helpers import deployment_url, devkit, line_of, regression_copy
+from support.direct import headers_for
 
 from devkit.engines import get_engine
 
@@ -55,7 +56,7 @@ def test_breakpoint_in_run_is_hit_with_the_request_data(endpoint: tuple[Path, st
                       {str(script): [line]})
         url = deployment_url(name, "blue")
         sender = threading.Thread(target=lambda: answers.append(
-            httpx.post(f"{url}/score", json=REQUEST, timeout=120)))
+            httpx.post(f"{url}/score", json=REQUEST, timeout=120, headers=headers_for(url))))
         sender.start()
         stopped = client.wait_event("stopped", 60)
         assert stopped["reason"] == "breakpoint"

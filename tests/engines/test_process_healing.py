@@ -126,6 +126,18 @@ def test_a_killed_router_is_restarted_by_its_keeper(endpoint: Healing) -> None:
     assert read_json(state.router.keeper_status)["restarts"] == 1
 
 
+def test_a_killed_router_keeper_takes_its_router_with_it(endpoint: Healing) -> None:
+    state = ps.load(endpoint.name)
+    assert state is not None and state.router is not None
+    router = read_json(state.router.keeper_status)["child_pid"]
+    os.kill(state.router.pid, signal.SIGKILL)
+    eventually(lambda: not proc_exists(router), "the router gone with its keeper")
+    assert ENGINE.status(endpoint.name)[0].scoring_uri is None
+    assert not listening(state.router.port)
+    ENGINE.up(load([endpoint.folder]), RunSettings(), lambda _: None)  # brings it back
+    assert score(endpoint.name) == 200
+
+
 def test_a_killed_keeper_takes_its_whole_replica_with_it(endpoint: Healing) -> None:
     record = replica(endpoint.name)
     members = ps.tagged(record.tag)

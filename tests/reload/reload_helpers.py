@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.direct import headers_for
+
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
 
@@ -54,7 +56,8 @@ def post(url: str, body: str = "x", timeout: float = 30) -> tuple[int, Any]:
     # A JSON content type, as any client of a JSON scoring script sends: without one urllib
     # says form-encoded, which the server (as Flask in Azure) parses as a form.
     request = urllib.request.Request(url, data=body.encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json",
+                                              **headers_for(url)})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return reply.status, json.loads(reply.read())

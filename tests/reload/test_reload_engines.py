@@ -20,6 +20,12 @@ ENGINES = ["process", pytest.param("docker", marks=pytest.mark.docker)]
 REQUEST = json.dumps({"data": [[0.0] * 10]})
 
 
+def expose(engine: str) -> list[str]:
+    """These tests call each deployment's replica directly (``status`` URLs): on docker
+    that needs ``--expose`` (by default only the router is reachable from the host)."""
+    return ["--expose"] if engine == "docker" else []
+
+
 @pytest.fixture(params=ENGINES)
 def endpoint(request: pytest.FixtureRequest, tmp_path: Path, isolated_state: Path
              ) -> Iterator[tuple[Path, str]]:
@@ -27,7 +33,7 @@ def endpoint(request: pytest.FixtureRequest, tmp_path: Path, isolated_state: Pat
     if engine == "docker":
         request.getfixturevalue("docker_client")
     folder, name = regression_copy(tmp_path / "regression")
-    devkit("up", str(folder), "--engine", engine)
+    devkit("up", str(folder), "--engine", engine, *expose(engine))
     try:
         yield folder, name
     finally:

@@ -23,6 +23,12 @@ REQUEST = json.dumps({"data": [[0.0] * 10]})
 UNWATCHED_WAIT_S = 2.0
 
 
+def expose(engine: str) -> list[str]:
+    """These tests call each deployment's replica directly (``status`` URLs): on docker
+    that needs ``--expose`` (by default only the router is reachable from the host)."""
+    return ["--expose"] if engine == "docker" else []
+
+
 def _marked(script: Path, marker: str) -> str:
     return script.read_text().replace("    return predictions.tolist()",
                                       f"    return {{'marker': {marker!r}}}")
@@ -38,7 +44,7 @@ def engine(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def unwatched(engine: str, tmp_path: Path, isolated_state: Path) -> Iterator[tuple[Path, str]]:
     folder, name = regression_copy(tmp_path / "regression")
-    devkit("up", str(folder), "--engine", engine, "--no-watch")
+    devkit("up", str(folder), "--engine", engine, *expose(engine), "--no-watch")
     try:
         yield folder, name
     finally:
@@ -48,7 +54,7 @@ def unwatched(engine: str, tmp_path: Path, isolated_state: Path) -> Iterator[tup
 @pytest.fixture
 def shared(engine: str, tmp_path: Path, isolated_state: Path) -> Iterator[tuple[Path, str]]:
     folder, name = regression_copy(tmp_path / "regression", green=True)
-    devkit("up", str(folder), "--engine", engine)
+    devkit("up", str(folder), "--engine", engine, *expose(engine))
     try:
         yield folder, name
     finally:

@@ -38,6 +38,8 @@ def status(endpoint: str | None, as_json: bool, target: str | None) -> None:
         click.echo(render_table([r.status for r in reports]))
         for report in reports:
             rebuilds = {r.deployment for r in report.rebuilds}
+            if report.status.router_reason:
+                click.echo(f"\n{report.name}: not reachable: {report.status.router_reason}")
             for d in report.status.deployments:
                 if d.scale is not None:
                     click.echo(f"\n{report.name}/{d.name}: {scale_sentence(d.scale)}")

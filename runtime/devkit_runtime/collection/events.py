@@ -40,6 +40,9 @@ _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 _random_bits = random.Random().getrandbits
 _clock_cache: list[Any] = [None, ""]
 _DECODER = json.JSONDecoder()
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # set in __init__, untyped
+_JSON_MEDIA: dict[str, bool] = {}
+_BYTES = _str("builtins.bytes")
 
 
 class Pending:
@@ -87,7 +90,15 @@ class EventFormat:
     def render(self, pending: Pending, side_dir: str) -> str | SideFile:
         """The event line for ``pending``, or a :class:`SideFile` when its payload goes to
         a file of its own under ``side_dir`` (too large, or not JSON)."""
-        text, raw, content_type, data_type = self._payload(pending)
+        data = pending.data
+        if type(data) is bytes and _is_json(pending.content_type):
+            text = _valid_json(data)  # the router's bodies: embedded as they are
+            if text is None or "\n" in text or "\r" in text:
+                text, raw, content_type, data_type = self._payload(pending)
+            else:
+                raw, content_type, data_type = b"", _JSON_TYPE, _BYTES
+        else:
+            text, raw, content_type, data_type = self._payload(pending)
         event_id = new_event_id()
         if text is None:
             size = len(raw)
@@ -96,16 +107,17 @@ class EventFormat:
         correlation = _str(pending.correlation_id)
         request = correlation if pending.request_id == pending.correlation_id \
             else _str(pending.request_id)
-        fields = (event_id, content_type, timestamp(pending.time))
-        tail = (correlation, request, data_type, max(size - 1, 0), size)
         template = self._templates.get(pending.collection) or self._template(pending.collection)
         if text is not None and size <= MAX_INLINE_BYTES:
             # The payload is JSON text already: spliced in, not parsed and dumped again.
-            return template % (*fields, "data", text, *tail)
+            return template % (event_id, content_type, timestamp(pending.time), "data", text,
+                               correlation, request, data_type, size - 1 if size else 0, size)
         extension = "json" if text is not None else "bin"
         side = f"{side_dir}/{event_id}.{extension}"
         payload = raw if text is None else text.encode("utf-8")
-        return SideFile(template % (*fields, "dataref", _str(side), *tail), side, payload)
+        return SideFile(template % (event_id, content_type, timestamp(pending.time), "dataref",
+                                    _str(side), correlation, request, data_type,
+                                    size - 1 if size else 0, size), side, payload)
 
     def _template(self, collection: str) -> str:
         def fixed(text: str) -> str:  # devkit's own fields, escaped for JSON and for %
@@ -176,17 +188,29 @@ def timestamp(when: float) -> str:
 
 
 def _is_json(content_type: str) -> bool:
-    mime = content_type.split(";", 1)[0].strip().lower()
-    return mime == JSON_TYPE or (mime.startswith("application/") and mime.endswith("+json"))
+    """Whether a content type is JSON; remembered per spelling (a handful per process)."""
+    known = _JSON_MEDIA.get(content_type)
+    if known is None:
+        mime = content_type.split(";", 1)[0].strip().lower()
+        known = mime == JSON_TYPE or (mime.startswith("application/")
+                                      and mime.endswith("+json"))
+        if len(_JSON_MEDIA) < 64:
+            _JSON_MEDIA[content_type] = known
+    return known
 
 
 def _valid_json(raw: bytes) -> str | None:
-    """The body as text when it is one JSON value, else None. raw_decode on str:
-    json.loads(bytes) spends as long guessing the encoding as parsing."""
+    """The body as text (stripped) when it is one JSON value, else None. The C scanner on
+    str, directly: json.loads(bytes) spends as long guessing the encoding as parsing."""
     try:
         text = raw.decode("utf-8")
-        end = _DECODER.raw_decode(text)[1]
-    except ValueError:  # UnicodeDecodeError included
+    except UnicodeDecodeError:
+        return None
+    if text[:1].isspace() or text[-1:].isspace():
+        text = text.strip()
+    try:
+        end = _SCAN(text, 0)[1]
+    except (StopIteration, ValueError):
         return None
     return text if end == len(text) else None
 

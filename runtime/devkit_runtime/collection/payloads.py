@@ -56,13 +56,16 @@ class PayloadLog:
             return
         settings = writer.settings
         correlation = request_id.decode("latin-1")
-        if not sampled(correlation, settings.sampling_rate):
+        # This runs on the router's request path: checks inlined, one clock read.
+        rate = settings.sampling_rate
+        if rate < 1.0 and not sampled(correlation, rate):
             return
         when = writer.clock()
-        if settings.enabled("request"):
+        collections = settings.collections
+        if "request" in collections:
             writer.submit(Pending("request", request_body, when, correlation, correlation,
                                   _content_type(request_headers)))
-        if settings.enabled("response") and response_body is not None:
+        if response_body is not None and "response" in collections:
             writer.submit(Pending("response", response_body, when, correlation, correlation,
                                   _content_type(response_headers)))
 

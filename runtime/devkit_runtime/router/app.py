@@ -232,15 +232,19 @@ class Router:
         deadline = asyncio.get_running_loop().time() + route.request_timeout_ms / 1000
         response = None
         try:
-            response = await within(route.request_timeout_ms / 1000,
-                                    health.send(balancer, pool, data, stream=True))
+            try:
+                response = await within(route.request_timeout_ms / 1000,
+                                        pool.request(data, stream=True))
+            except ConnectFailed as exc:  # never sent: once more elsewhere (see health)
+                pool = health.elsewhere(balancer, pool, exc)
+                response = await within(max(deadline - asyncio.get_running_loop().time(),
+                                            0.001), pool.request(data, stream=True))
         except asyncio.TimeoutError:
             return proxy.error(408, f"Deployment '{name}' did not answer within its "
                                f"request_timeout_ms ({route.request_timeout_ms} ms).",
                                incoming, name)
         except UpstreamError as exc:
-            if not isinstance(exc, ConnectFailed):  # cut off mid-request: is it still there?
-                health.probe_soon(pool)
+            health.failed(pool, exc)
             return proxy.error(502, f"Deployment '{name}' failed: {exc}; see `devkit logs`.",
                                incoming, name)
         finally:

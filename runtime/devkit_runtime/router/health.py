@@ -19,7 +19,8 @@ until its readiness probe passes again; so does this router, two ways:
 A deployment with no ready replica answers 503, as the front end does for "not ready".
 
 The hot path pays one attribute read per candidate (``pool.ready`` in
-:meth:`Balancer.pick`); everything else here runs off it, on the checker's own tasks.
+:meth:`Balancer.pick`) and nothing else unless a request fails (:func:`elsewhere`,
+:func:`failed`); the probes run on the checker's own tasks.
 Each pool's :class:`ReplicaHealth` is what ``/-/health.json``, ``/-/metrics.json`` and
 ``/metrics`` show: ready or not, why, since when, how often it was taken out.
 """
@@ -39,6 +40,7 @@ from devkit_runtime.router.upstream import (
     Balancer,
     ConnectFailed,
     ReplicaPool,
+    UpstreamError,
     UpstreamResponse,
     within,
 )
@@ -90,6 +92,27 @@ def put_back(pool: ReplicaPool) -> None:
         health.since = time.time()
         log.warning("replica %s back in rotation (ready again)", pool.replica.url)
     health.reason, health.fails = "", 0
+
+
+def elsewhere(balancer: Balancer, pool: ReplicaPool, failed: ConnectFailed) -> ReplicaPool:
+    """After a connection to ``pool`` could not be opened: take it out of rotation, and
+    return another ready replica to send the request to, or raise ``failed`` again when
+    there is none or the request may have been sent already (see the module docstring).
+    The live path calls this only on failure: a request that succeeds pays nothing."""
+    take_out(pool, str(failed))
+    other = None if failed.sent else balancer.pick()
+    if other is None:
+        raise failed
+    return other
+
+
+def failed(pool: ReplicaPool, error: UpstreamError) -> None:
+    """A request to ``pool`` failed for good: a refused connection takes it out; one cut
+    off mid-request (it may still be there) gets a readiness probe at once."""
+    if isinstance(error, ConnectFailed):
+        take_out(pool, str(error))
+    else:
+        probe_soon(pool)
 
 
 async def send(balancer: Balancer, pool: ReplicaPool, data: Sequence[bytes],
