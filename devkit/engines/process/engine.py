@@ -13,21 +13,17 @@ A bring-your-own-container deployment is refused before anything starts
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import secrets
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from devkit.engines import byoc, launch, replica_secret, routing
 from devkit.engines.base import (
-    DeploymentState,
     DeploymentStatus,
     EndpointStatus,
     Engine,
@@ -45,13 +41,12 @@ from devkit.engines.lock import endpoint_lock
 from devkit.engines.process import egress, scaling
 from devkit.engines.process import router as prouter
 from devkit.engines.process import state as ps
+from devkit.engines.process import status as pstatus
 from devkit.engines.process.venv import ensure_venv, requirements_of, venv_hash
-from devkit.engines.readiness import ReadinessWait, WaitOutcome, probe_once
+from devkit.engines.readiness import ReadinessWait, WaitOutcome
 from devkit.engines.record import Running, Wanted
-from devkit.engines.routing import LiveView
 from devkit.engines.settings import ReplicaRun
 from devkit.engines.sku import lookup
-from devkit.engines.status import deployment_status
 from devkit.engines.streams import Source, merge
 from devkit.errors import EndpointNotFound, EngineError, GpuUnavailable
 from devkit.paths import endpoint_state_dir
@@ -114,7 +109,7 @@ class ProcessEngine(Engine):
 
     def _wait_ready(self, spec: DeploymentSpec, replica: Any) -> WaitOutcome:
         record: ps.ReplicaRecord = replica
-        return ReadinessWait(spec.readiness_probe).wait(_url(record.port),
+        return ReadinessWait(spec.readiness_probe).wait(pstatus.base_url(record.port),
                                                         lambda: _exited(record))
 
     def _discard(self, endpoint: str, deployment: str, replicas: list[Any]) -> None:
@@ -123,12 +118,12 @@ class ProcessEngine(Engine):
     def _post_mortem(self, replica: Any) -> PostMortem:
         record: ps.ReplicaRecord = replica
         return PostMortem("its processes were stopped", f"the last lines of {record.log}",
-                          "\n".join(_last_lines(Path(record.log), 30)))
+                          "\n".join(pstatus.last_lines(Path(record.log), 30)))
 
     def _replica_urls(self, endpoint: Endpoint) -> dict[str, list[str]]:
         current = ps.load(endpoint.name)
         deployments = current.deployments if current else {}
-        return {name: [_url(r.port) for r in dep.replicas if r.alive()]
+        return {name: [pstatus.base_url(r.port) for r in dep.replicas if r.alive()]
                 for name, dep in deployments.items()}
 
     def _ensure_router(self, endpoint: Endpoint, sync: routing.ConfigSync,
@@ -208,7 +203,7 @@ class ProcessEngine(Engine):
                 ps.save(current)  # started before a reboot: never reported as running
             if current is not None and current.deployments:
                 live = routing.live_view(endpoint)
-                statuses = [_deployment_status(d, live)
+                statuses = [pstatus.of_deployment(d, live)
                             for _, d in sorted(current.deployments.items())]
                 router = current.router
                 url = router.url if router is not None and router.alive() else None
@@ -309,13 +304,9 @@ def _secret_for(admin_url: str) -> dict[str, str]:
     for name in ps.names():
         current = ps.load(name)
         for dep in current.deployments.values() if current else ():
-            if any(_url(r.admin_port) == admin_url for r in dep.replicas):
+            if any(pstatus.base_url(r.admin_port) == admin_url for r in dep.replicas):
                 return replica_secret.headers(name)
     return {}
-
-
-def _url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
 
 
 def _host_paths(spec: DeploymentSpec) -> launch.ServerPaths:
@@ -338,7 +329,7 @@ def _exited(replica: ps.ReplicaRecord) -> str | None:
     (its keeper would restart it forever; `up` reports the first exit instead)."""
     if not replica.alive():
         return f"process {replica.pid} exited"
-    last = _read_json(replica.keeper_status).get("last_exit")
+    last = pstatus.read_json(replica.keeper_status).get("last_exit")
     return f"its server {last}" if last else None
 
 
@@ -358,83 +349,10 @@ def _running(dep: ps.DeploymentRecord) -> Running:
     return Running(dep.name, dep.spec_hash, dep.env_hash, False, alive, dep.instance_count)
 
 
-def _replica_status(replica: ps.ReplicaRecord) -> ReplicaStatus:
-    url = _url(replica.port)
-    healed = _healed(replica)
-    if not replica.alive():
-        why = ("it was started before the machine restarted; run `devkit up` again"
-               if replica.pid == 0 else f"process {replica.pid} is not running; run "
-               "`devkit up` again")
-        return ReplicaStatus(replica.index, url, DeploymentState.STOPPED, str(replica.pid),
-                             None, why, reason=f"replica {replica.index}: {why}",
-                             last_lines=_tail(replica), **healed)
-    probe = probe_once(url)
-    found = ReplicaStatus(replica.index, url, probe.state, str(replica.pid),
-                          _url(replica.admin_port), probe.error, probe.cause, **healed)
-    if probe.state is DeploymentState.READY:
-        return found
-    return dataclasses.replace(found, reason=_not_ready(found), last_lines=_tail(replica))
-
-
-def _not_ready(replica: ReplicaStatus) -> str:
-    """Why a running replica is not ready: its init() error, else what it survived."""
-    if replica.error:
-        return f"replica {replica.index}: {replica.error.splitlines()[0]}"
-    note = replica.crash_note()
-    return (f"replica {replica.index} is {replica.state.value}"
-            + (f" ({note})" if note else ""))
-
-
-def _tail(replica: ps.ReplicaRecord) -> str | None:
-    return "\n".join(_last_lines(Path(replica.log), 10)) or None
-
-
-def _healed(replica: ps.ReplicaRecord) -> dict[str, Any]:
-    """The keeper's and the supervisor's records of crashes: ReplicaStatus's fields."""
-    keeper, workers = _read_json(replica.keeper_status), _read_json(replica.worker_events)
-    return {"restarts": int(keeper.get("restarts") or 0),
-            "last_exit": keeper.get("last_exit"),
-            "last_exit_code": keeper.get("last_exit_code"),
-            # the process engine cannot confirm an OOM kill (no cgroup of its own)
-            "oom_suspected": keeper.get("oom_suspected") is True,
-            "worker_restarts": int(workers.get("worker_restarts") or 0),
-            "liveness_restarts": int(workers.get("liveness_restarts") or 0),
-            "last_worker_exit": workers.get("last_worker_exit")}
-
-
-def _read_json(path: str) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _deployment_status(dep: ps.DeploymentRecord, live: LiveView) -> DeploymentStatus:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        states = list(pool.map(_replica_status, dep.replicas))
-    found = deployment_status(dep.name, states, dep.venv, dep.env_hash, live.traffic,
-                              live.mirror)
-    return dataclasses.replace(found, egress="enabled")  # a host process: always
-
-
-def _last_lines(path: Path, count: int) -> list[str]:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(handle.tell() - 64 * 1024, 0))
-            data = handle.read()
-    except OSError:
-        return []
-    return data.decode("utf-8", errors="replace").splitlines()[-count:] if count > 0 else []
-
-
 def _file_source(path: Path, replica: ps.ReplicaRecord | ps.RouterRecord, follow: bool,
                  tail: int | None) -> Callable[[], Iterator[bytes]]:
     def read() -> Iterator[bytes]:
-        lines = _last_lines(path, tail) if tail is not None else None
+        lines = pstatus.last_lines(path, tail) if tail is not None else None
         with open(path, "rb") as handle:
             if lines is None:
                 yield handle.read()
