@@ -112,7 +112,7 @@ def _place_for(name: str, engine: str | None, scope: Scope, progress: Progress) 
 def down(name: str, *, scope: Scope = LOCAL) -> Place:
     """Stop endpoint ``name`` and remove what was made for it; return where it ran."""
     place = scope.owner(name)
-    with endpoint_lock(name, "down", remove=True):
+    with endpoint_lock(name, "down", remove=True, create=False):
         if isinstance(place, Engine):
             daemon.forget(name)  # before anything goes: it would start replicas again
         place.down(name)

@@ -41,7 +41,7 @@ class RouterAccess:
         from devkit.engines.lock import endpoint_lock
         from devkit.router.control import set_traffic
 
-        with endpoint_lock(name, "traffic"):
+        with endpoint_lock(name, "traffic", create=False):
             return set_traffic(name, traffic, mirror)
 
     def auth_mode(self, name: str) -> str:
@@ -60,7 +60,7 @@ class RouterAccess:
             return endpoint_keys.load_or_create_keys(name)
         from devkit.engines.lock import endpoint_lock
 
-        with endpoint_lock(name, "keys"):
+        with endpoint_lock(name, "keys", create=False):
             found = endpoint_keys.regenerate_key(name, regenerate)
             refresh_key_hashes(name, endpoint_keys.key_hashes(found))
         return found

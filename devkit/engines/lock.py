@@ -36,11 +36,16 @@ def lock_path(name: str) -> Path:
 
 @contextlib.contextmanager
 def endpoint_lock(name: str, command: str, progress: Progress = no_progress,
-                  remove: bool = False) -> Iterator[None]:
+                  remove: bool = False, create: bool = True) -> Iterator[None]:
     """Hold the endpoint's lock for ``command`` ("up", "down", ...); say so and wait when
-    another process holds it. ``remove``: delete the lock file on release (``down``)."""
+    another process holds it. ``remove``: delete the lock file on release (``down``).
+    ``create`` False: an endpoint with no state folder is not locked (the command is
+    about to say it does not exist; it must not leave a folder behind)."""
     depth: dict[str, int] = getattr(_held, "depth", None) or {}
     _held.depth = depth
+    if not create and not endpoint_state_dir(name).is_dir():
+        yield
+        return
     if depth.get(name):
         depth[name] += 1
         try:

@@ -149,6 +149,10 @@ def forget_router_state(name: str) -> None:
     delivery.forget(name)
     shutil.rmtree(router_dir(name), ignore_errors=True)
     keys_path(name).unlink(missing_ok=True)
+    # The command lock's file too: a waiter on it notices and locks a new one (lock.py).
+    from devkit.engines.lock import lock_path
+
+    lock_path(name).unlink(missing_ok=True)
     folder = endpoint_state_dir(name)
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

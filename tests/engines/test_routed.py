@@ -157,7 +157,7 @@ def test_status_shows_the_live_weights(started: EndpointStatus) -> None:
     assert result.returncode == 0, result.stderr
     [endpoint] = json.loads(result.stdout)
     assert list(endpoint) == ["name", "scoring_uri", "auth_mode", "engine", "deployments",
-                              "needs_rebuild"]
+                              "router_reason", "needs_rebuild"]
     assert endpoint["scoring_uri"] == started.scoring_uri
     assert {d["name"]: d["traffic"] for d in endpoint["deployments"]} == {
         "blue": 70, "green": 30, "red": 0}
