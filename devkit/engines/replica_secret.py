@@ -3,8 +3,9 @@
 
 One 0600 file per endpoint, ``<state>/endpoints/NAME/router/replica.secret``, beside the
 router's config (which names it relative to its folder, so a router in a container reads
-the same file through its mount). Engines that publish replicas on the host's loopback
-(the process engine) turn it on with ``Engine.replica_secret``; ``down`` removes it with
+the same file through its mount). Engines whose replicas the host can reach (the process
+engine's loopback ports, a docker container's address on the endpoint network, where the
+file is bind-mounted read-only) turn it on with ``Engine.replica_secret``; ``down`` removes it with
 the router's folder. Its value never goes into an environment, a log line or ``status``.
 """
 

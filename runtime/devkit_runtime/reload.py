@@ -16,9 +16,14 @@ import sys
 
 def request_reload(port: int, host: str = "127.0.0.1", timeout_s: float = 600) -> dict[str, object]:
     """POST /-/reload on the admin port and return the decoded answer."""
+    from devkit_runtime import replica_secret
+
+    # The server's own replica secret, when it has one (Docker: the same mounted file).
+    secret = replica_secret.load(os.environ)
+    headers = {replica_secret.HEADER.decode(): secret.decode()} if secret else {}
     connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
     try:
-        connection.request("POST", "/-/reload", body=b"")
+        connection.request("POST", "/-/reload", body=b"", headers=headers)
         answer: dict[str, object] = json.loads(connection.getresponse().read())
         return answer
     finally:
@@ -44,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"ok": False, "error": f"no server answered on {args.host}:"
                                                 f"{args.port} ({exc}); is it running with "
                                                 "DEVKIT_ADMIN_PORT set?"}))
+        return 2
+    except ValueError as exc:  # ConfigError: the replica secret file cannot be read
+        print(json.dumps({"ok": False, "error": str(exc)}))
         return 2
     print(json.dumps(answer))
     return 0 if answer.get("ok") else 1

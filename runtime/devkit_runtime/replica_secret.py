@@ -1,6 +1,7 @@
 """The per-endpoint replica secret: only the endpoint's router (and the CLI) may score.
 
-On the process engine replicas must listen on the host's loopback, so any local user
+On the process engine replicas must listen on the host's loopback, and on Docker a
+Linux host routes to a container's address on the endpoint network, so any local user
 could call one past the router's key check, or trigger its reload (which runs code). When
 ``DEVKIT_REPLICA_SECRET_FILE`` names a file, the server refuses scoring calls
 (``/score``, ``/swagger.json``) and admin calls (``/-/reload``) that do not carry its
@@ -11,8 +12,8 @@ calls. The value lives only in that 0600 file: never in the environment, logs or
 The probes (``/``, ``/-/live``, ``/-/ready``) and ``/metrics`` stay open: the router's
 health checker, ``devkit status`` and monitoring must reach them, and they run no user
 code nor change anything (readiness shows an init() traceback, which the replica's log
-on the same machine shows too). On Docker no file is set: replicas are not published on
-the host (their network is the fence).
+on the same machine shows too). On Docker the file is bind-mounted read-only into each
+container and the router reads it through its config mount.
 """
 
 from __future__ import annotations

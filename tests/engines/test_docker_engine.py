@@ -4,6 +4,7 @@ for a missing engine and a GPU the engine cannot give."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,15 @@ from typing import Any
 import httpx
 import pytest
 from engine_helpers import SAMPLES, copy_endpoint, unique
+from support.direct import headers_for
 
 from devkit.engines import EndpointStatus, RunSettings, get_engine
 from devkit.engines.docker import DockerEngine
 from devkit.engines.sku import GIB
 from devkit.errors import EngineUnavailable, GpuUnavailable
 from devkit.spec import load
+
+REQUEST = json.loads((SAMPLES / "regression" / "sample-request.json").read_text())
 
 pytestmark = pytest.mark.docker
 
@@ -115,6 +119,72 @@ def test_labels_carry_what_status_needs(sized: EndpointStatus, docker_client: An
     # traffic and auth live in the router config alone, never in immutable labels
     assert not {"devkit.auth-mode", "devkit.traffic", "devkit.mirror"} & set(labels)
     assert (sized.auth_mode, [d.traffic for d in sized.deployments]) == ("key", [90, 10])
+
+# POST /-/reload on the replica's admin port from inside its container, without the secret
+ADMIN_CALL = """
+import urllib.request, urllib.error
+try:
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:5002/-/reload",
+                                                  data=b"", method="POST"), timeout=60)
+    print(200)
+except urllib.error.HTTPError as e:
+    print(e.code)
+"""
+
+
+def bridge_url(container: Any, port: int) -> str:
+    """``http://IP:port`` of the container on its endpoint network, from ``docker inspect``."""
+    container.reload()
+    [net] = [n for name, n in container.attrs["NetworkSettings"]["Networks"].items()
+             if name.startswith("devkit-")]
+    return f"http://{net['IPAddress']}:{port}"
+
+
+def test_a_replica_bridge_address_takes_calls_only_with_the_replica_secret(
+        sized: EndpointStatus, sized_folder: Path, docker_client: Any) -> None:
+    """A Linux host reaches a container's address on the endpoint network; without the
+    endpoint's replica secret /score and the admin reload are refused there, with it (the
+    router's and the CLI's header) they work, and the value is in no Env or label."""
+    [blue] = containers(docker_client, sized.name, "blue")
+    score = bridge_url(blue, 5001) + "/score"
+    try:
+        refused = httpx.post(score, json=REQUEST, timeout=10)
+    except httpx.TransportError:
+        pytest.skip("this host does not reach container addresses (Docker Desktop)")
+    assert refused.status_code == 401
+    message = refused.json()["message"]
+    assert "x-devkit-replica-secret" in message and message.count(". ") == 0
+    secret = headers_for(score)
+    [value] = secret.values()
+    assert httpx.post(score, json=REQUEST, timeout=30, headers=secret).status_code == 200
+    # The admin listener answers only on the container's loopback; there, too, a reload
+    # without the secret is refused, and devkit's own (docker exec) reload carries it.
+    with pytest.raises(httpx.TransportError):
+        httpx.post(bridge_url(blue, 5002) + "/-/reload", timeout=10)
+    code, output = blue.exec_run(["python3", "-c", ADMIN_CALL])
+    assert output.decode().strip() == "401", output
+    [replica] = [r for d in DockerEngine().status(sized.name)[0].deployments
+                 if d.name == "blue" for r in d.replica_status]
+    assert DockerEngine().reload_replica(replica)["ok"] is True
+    assert httpx.get(bridge_url(blue, 5001) + "/-/ready", timeout=10).status_code == 200
+    # through the router, with the endpoint's key, as a client calls it
+    key = DockerEngine().keys(sized.name).primary
+    routed = httpx.post(sized.scoring_uri, json=REQUEST, timeout=30,
+                        headers={"Authorization": f"Bearer {key}"})
+    assert routed.status_code == 200, routed.text
+    for c in containers(docker_client, sized.name, "blue") + containers(
+            docker_client, sized.name, "green"):
+        shown = repr(c.attrs["Config"]["Env"]) + repr(c.attrs["Config"]["Labels"])
+        assert value not in shown and "DEVKIT_REPLICA_SECRET_FILE=/run/devkit/" in shown
+        [mount] = [m for m in c.attrs["Mounts"] if m["Destination"] == "/run/devkit/replica.secret"]
+        assert not mount["RW"]
+    assert value not in repr(DockerEngine().status(sized.name)[0])
+    # the secret is per endpoint and stable: a second `up` restarts nothing
+    said: list[str] = []
+    DockerEngine().up(load([sized_folder]), RunSettings(), said.append)
+    assert "blue: unchanged, left running" in said and "green: unchanged, left running" in said
+    assert any(line.startswith("router: unchanged") for line in said), said
+    assert headers_for(score) == secret
 
 
 def test_gpu_without_nvidia_runtime_fails_before_any_build(

@@ -46,3 +46,24 @@ def test_an_unreadable_secret_file_stops_the_server(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "DEVKIT_REPLICA_SECRET_FILE" in done.stderr and "cannot be read" in done.stderr
+
+
+def test_the_reload_client_sends_the_servers_own_secret(tmp_path: Path) -> None:
+    """``python -m devkit_runtime.reload`` (what the docker engine runs with docker exec)
+    reads the secret from the same DEVKIT_REPLICA_SECRET_FILE the server was given."""
+    import json
+
+    secret = tmp_path / "replica.secret"
+    secret.write_text("s3cret-value\n")
+    env = {"DEVKIT_REPLICA_SECRET_FILE": str(secret)}
+    with devkit_server(SCRIPTS / "score_echo.py", tmp_path, env=env, admin=True) as server:
+        command = [sys.executable, "-m", "devkit_runtime.reload", "--port",
+                   str(server.admin_port)]
+        without = {k: v for k, v in os.environ.items() if k != "DEVKIT_REPLICA_SECRET_FILE"}
+        refused = subprocess.run(command, env=without, capture_output=True, text=True,
+                                 timeout=60)
+        assert refused.returncode == 1 and HEADER in json.loads(refused.stdout)["error"]
+        done = subprocess.run(command, env={**os.environ, **env}, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0 and json.loads(done.stdout)["ok"] is True
+        assert "s3cret-value" not in done.stdout + done.stderr

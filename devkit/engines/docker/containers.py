@@ -9,7 +9,11 @@ bring-your-own-container image keeps its own command and serves on its own route
 Only the router is reachable from the host: a replica's scoring and admin ports stay on
 the endpoint network, published on host loopback only under ``devkit debug`` or
 ``devkit up --expose`` (``ReplicaRun.expose``). The CLI reaches an unpublished replica
-from inside its container (:mod:`devkit.engines.docker.probe`, ``docker exec``).
+from inside its container (:mod:`devkit.engines.docker.probe`, ``docker exec``). A Linux
+host still reaches a container's address on that network, so a replica running devkit's
+runtime also takes scoring and admin calls only with the endpoint's replica secret
+(:mod:`devkit.engines.replica_secret`), as on the process engine; a BYOC image serves
+its own routes and cannot check it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import docker.types
 from docker.models.containers import Container
 
 from devkit import collection
-from devkit.engines import byoc, launch
+from devkit.engines import byoc, launch, replica_secret
 from devkit.engines.docker import client as dk
 from devkit.engines.docker import probe
 from devkit.engines.record import Wanted
@@ -38,6 +42,8 @@ IMAGE = "devkit.image"
 REPLICA_ROLE = "deployment"
 COLLECTS = "devkit.collects"  # writes collected data: stopped with SIGTERM before removal
 EGRESS = "devkit.egress"  # "disabled": on the endpoint's internal network (engines/docker/egress)
+REPLICA_SECRET_ENV = "DEVKIT_REPLICA_SECRET_FILE"  # devkit_runtime.replica_secret.ENV
+REPLICA_SECRET_PATH = "/run/devkit/replica.secret"
 
 
 def network_name(endpoint: str) -> str:
@@ -131,12 +137,18 @@ def _runtime_kwargs(spec: DeploymentSpec, run: ReplicaRun) -> dict[str, Any]:
                  f"{launch.ADMIN_PORT}/tcp": ("127.0.0.1", None)}
     if run.debug_port is not None:
         ports[f"{launch.DEBUG_PORT}/tcp"] = ("127.0.0.1", run.debug_port)
-    extra: dict[str, Any] = {}
+    # The endpoint's replica secret (engines/replica_secret.py): its bridge IP is reachable
+    # from a Linux host, so only callers holding it (the router, the CLI) may score or
+    # reload. The file is bind-mounted read-only; the environment names its path only.
+    env[REPLICA_SECRET_ENV] = REPLICA_SECRET_PATH
+    extra = [docker.types.Mount(REPLICA_SECRET_PATH, str(replica_secret.ensure(spec.endpoint_name)),
+                                type="bind", read_only=True)]
     if run.secrets_file is not None:  # the values: a read-only file, never Config.Env
         env[delivery.ENV] = delivery.CONTAINER_PATH
-        extra["mounts"] = mounts(spec) + [docker.types.Mount(
-            delivery.CONTAINER_PATH, run.secrets_file, type="bind", read_only=True)]
-    return {"command": launch.server_command(), "environment": env, "ports": ports, **extra}
+        extra.append(docker.types.Mount(delivery.CONTAINER_PATH, run.secrets_file, type="bind",
+                                        read_only=True))
+    return {"command": launch.server_command(), "environment": env, "ports": ports,
+            "mounts": mounts(spec) + extra}
 
 
 def _add_limits(kwargs: dict[str, Any], limits: Limits) -> None:

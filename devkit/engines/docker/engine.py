@@ -54,6 +54,8 @@ from devkit.spec.model import DeploymentSpec, Endpoint
 class DockerEngine(Engine):
     name = "docker"
     cleaned_note = "its containers were removed"
+    # A Linux host reaches a replica's address on the endpoint network, unpublished or not.
+    replica_secret = True
 
     def __init__(self, client: DockerClient | None = None) -> None:
         self.client = client or DockerClient.connect()
