@@ -9,6 +9,7 @@ Restarting dockerd stops every container on the engine, so this runs only when
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -42,7 +43,8 @@ def _restart_dockerd() -> None:
     os.kill(pid, signal.SIGTERM)
     until(lambda: not Path(f"/proc/{pid}").exists(), 30, "dockerd stopped")
     # as this machine's CI started it; the shell returns at once and dockerd lives on
-    subprocess.run(["sh", "-c", "nohup dockerd >/var/log/devkit-ci-dockerd.log 2>&1 &"],
+    log = os.environ.get("DOCKERD_LOG", "/var/log/devkit-ci-dockerd.log")
+    subprocess.run(["sh", "-c", f"nohup dockerd >{shlex.quote(log)} 2>&1 &"],
                    check=True, start_new_session=True)
     until(lambda: subprocess.run(["docker", "info"], capture_output=True).returncode == 0,
           60, "dockerd answers again", interval=0.2)
