@@ -165,8 +165,8 @@ def main() -> None:
               f"{row['p99_off_ms']} -> {row['p99_on_ms']} ms, router CPU per request "
               f"off / on = {row['cpu_ratio']}")
     print(f"median over {args.runs} runs: req/s on/off "
-          f"{statistics.median(r['rps_ratio'] for r in summary)}, router CPU off/on "
-          f"{statistics.median(r['cpu_ratio'] for r in summary)}")
+          f"{statistics.median(r['rps_ratio'] for r in summary):.3f}, router CPU off/on "
+          f"{statistics.median(r['cpu_ratio'] for r in summary):.3f}")
     print(f"comparisons: {results['diff_on_shadow']}")
 
 

@@ -47,7 +47,9 @@ def render_pair(pair: Mapping[str, Any]) -> list[str]:
              f"{pair['compared']} compared; {pair['status_mismatches']} status and "
              f"{pair['body_mismatches']} body mismatches"
              + (f", {pair['dropped']} not compared (queue full)" if pair.get("dropped")
-                else "")]
+                else "")
+             + (f", {pair['skipped']} not compared (over the router's compare budget: "
+                "a sample was compared)" if pair.get("skipped") else "")]
     for side, name in (("live", live), ("shadow", shadow)):
         lines.append(f"  {name:<12} errors {_pct(pair[side]['error_rate'])}  "
                      f"p50 {_ms(pair[side]['p50_ms'])}  p99 {_ms(pair[side]['p99_ms'])}")

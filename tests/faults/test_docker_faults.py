@@ -7,111 +7,29 @@ made to allocate past its 300 MiB limit, fast probes (period 1 s). Cases that
 do not heal by themselves (Docker's ``docker stop``/``docker kill`` semantics) assert that
 ``status`` says so, then bring the endpoint back with ``up`` for the next case.
 
-Restarting dockerd stops every container on the engine, so that case runs only when
-``DEVKIT_FAULT_DOCKERD=1`` (CI's own engine; never on a shared one).
+The case that restarts dockerd itself is in test_dockerd_restart.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from faulty_endpoint import HEAL_S, Faulty, front_end_codes, restarts, steady, warm
 from support.faults import ready_count, report, router_health, until
-from support.load import Load
 
 from devkit.engines import RunSettings
-from devkit.engines.docker import DockerEngine
-from devkit.engines.status import DeploymentStatus
 from devkit.router.keys import load_or_create_keys
 from devkit.spec import load as load_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(600)]
-
-FIXTURE = Path(__file__).parent / "fixtures" / "faulty"
-HEAL_S = 60.0  # the most any case may take to heal before the test fails
-
-
-@dataclass
-class Faulty:
-    name: str
-    folder: Path
-    engine: DockerEngine
-    uri: str
-    client: Any
-
-    def headers(self, which: str = "primary") -> dict[str, str]:
-        keys = load_or_create_keys(self.name)
-        return {"Authorization": f"Bearer {getattr(keys, which)}"}
-
-    def replicas(self) -> list[Any]:
-        found = self.client.containers.list(all=True, filters={"label": [
-            f"devkit.endpoint={self.name}", "devkit.role=deployment"]})
-        return sorted(found, key=lambda c: c.labels["devkit.replica"])
-
-    def blue(self) -> DeploymentStatus:
-        found = self.engine.status(self.name)[0].deployment("blue")
-        assert found is not None
-        return found
-
-    def up(self) -> None:
-        self.engine.up(load_spec([self.folder]), RunSettings(), lambda _: None)
-        until(lambda: ready_count(self.uri, "blue") == 2, HEAL_S, "both replicas back")
-
-
-def copy_fixture(target: Path, name: str) -> Path:
-    shutil.copytree(FIXTURE, target)
-    for spec in target.glob("*.yml"):
-        spec.write_text(spec.read_text().replace("faulty", name))
-    return target
-
-
-@pytest.fixture(scope="module")
-def faulty(docker_client: Any, base_image: str, module_state: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
-    name = f"faulty-{uuid.uuid4().hex[:6]}"
-    folder = copy_fixture(tmp_path_factory.mktemp("ep") / name, name)
-    engine = DockerEngine()
-    try:
-        status = engine.up(load_spec([folder]), RunSettings(), lambda _: None)
-        assert status.scoring_uri is not None
-        yield Faulty(name, folder, engine, status.scoring_uri, docker_client)
-    finally:
-        DockerEngine().down(name)  # a fresh client: a dockerd restart broke the old one's
-
-
-def steady(f: Faulty, which: str = "primary") -> Load:
-    """Two clients, a short pause between requests: a bounded load on two shared cores."""
-    return Load(f.uri, f.headers(which), clients=2, pause_s=0.01, limit_s=240, timeout_s=20)
-
-
-def front_end_codes(load: Load, model_errors: bool = False) -> None:
-    """Every failure is one of the front end's codes, none hung (the client's timeout).
-    ``model_errors``: 424 too (the replica's runtime answered an error: a request queued
-    behind a hung or killed worker that ran out of its scoring timeout)."""
-    allowed = {502, 503, 504, 408} | ({424} if model_errors else set())
-    assert {status for status, _, _ in load.failures()} <= allowed, load.failures()
-    assert not load.transport_errors, load.transport_errors[:3]
-
-
-def restarts(container: Any) -> int:
-    container.reload()
-    return int(container.attrs.get("RestartCount") or 0)
-
-
-def warm(load: Load) -> None:
-    until(lambda: load.successes_since(0) >= 20, 30, "the load got going")
 
 
 def test_docker_stop_of_a_replica_is_ejected_and_status_says_so(faulty: Faulty) -> None:
@@ -350,63 +268,3 @@ def test_kill_9_of_an_up_midway_then_up_converges(faulty: Faulty) -> None:
 def _devkit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "devkit.cli.main", *args],
                           capture_output=True, text=True, timeout=120)
-
-
-def _dockerd_pid() -> int:
-    found = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True)
-    pids = found.stdout.split()
-    assert len(pids) == 1, f"expected one dockerd, found {pids}"
-    return int(pids[0])
-
-
-def _restart_dockerd() -> None:
-    """SIGTERM by pid, then start it the way this machine's CI did, and wait for it."""
-    pid = _dockerd_pid()
-    os.kill(pid, signal.SIGTERM)
-    until(lambda: not Path(f"/proc/{pid}").exists(), 30, "dockerd stopped")
-    # as this machine's CI started it; the shell returns at once and dockerd lives on
-    subprocess.run(["sh", "-c", "nohup dockerd >/var/log/devkit-ci-dockerd.log 2>&1 &"],
-                   check=True, start_new_session=True)
-    until(lambda: subprocess.run(["docker", "info"], capture_output=True).returncode == 0,
-          60, "dockerd answers again", interval=0.2)
-
-
-def test_every_endpoint_comes_back_after_dockerd_restarts(
-        faulty: Faulty, docker_client: Any, tmp_path: Path) -> None:
-    if os.environ.get("DEVKIT_FAULT_DOCKERD") != "1":
-        pytest.skip("restarts dockerd (stops every container on it): set "
-                    "DEVKIT_FAULT_DOCKERD=1 on an engine of your own (CI's)")
-    if os.geteuid() != 0:
-        pytest.skip("restarting dockerd needs root")
-    second = f"faulty-{uuid.uuid4().hex[:6]}"
-    folder = copy_fixture(tmp_path / second, second)
-    other = faulty.engine.up(load_spec([folder]), RunSettings(), lambda _: None)
-    assert other.scoring_uri is not None
-    from devkit import actions
-
-    actions.set_traffic(faulty.name, {"blue": 100})  # a live weight: must survive
-    try:
-        with steady(faulty) as load:
-            warm(load)
-            started = time.monotonic()
-            _restart_dockerd()
-            engine_back = time.monotonic() - started
-            for uri, name in ((faulty.uri, faulty.name), (other.scoring_uri, second)):
-                key = {"Authorization": f"Bearer {load_or_create_keys(name).primary}"}
-                until(lambda u=uri, k=key: httpx.post(u, json={"x": 1}, headers=k,
-                                                      timeout=5).status_code == 200,
-                      HEAL_S, f"endpoint {name} serves again")
-            healed = time.monotonic() - started
-            moment = time.monotonic()
-            until(lambda: load.successes_since(moment) >= 20, 30, "traffic flows")
-        engine = DockerEngine()  # a new client: the old one's connections died with dockerd
-        for name in (faulty.name, second):
-            [status] = engine.status(name)
-            assert status.healthy, [d.to_json() for d in status.deployments]
-        assert engine.traffic(faulty.name).traffic == {"blue": 100}
-        report("docker", "dockerd restart, two endpoints up", load.failed,
-               load.attempts, healed,
-               f"both endpoints ready with their routers and live weights (engine answered "
-               f"after {engine_back:.1f} s)")
-    finally:
-        DockerEngine().down(second)

@@ -21,7 +21,7 @@ def shadow_json(url: str, settled_at: int | None = None) -> dict[str, Any]:
     last: dict[str, Any] = {}
     for _ in range(100):
         found = httpx.get(f"{url}/-/shadow.json").json()
-        compared = sum(p["compared"] + p["dropped"] for p in found["pairs"])
+        compared = sum(p["compared"] + p["dropped"] + p["skipped"] for p in found["pairs"])
         if found == last and not found["queued"] and (settled_at is None
                                                        or compared >= settled_at):
             return found

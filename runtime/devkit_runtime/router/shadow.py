@@ -8,6 +8,13 @@ on the live answer's path. A full queue drops the pair (counted as ``dropped``) 
 than let memory grow or the comparing fall behind the live traffic. Agreeing bodies are
 settled by one bytes comparison, without parsing.
 
+Comparing also has a CPU budget (``COMPARE_BUDGET`` of one core, with a short burst
+allowance): under more mirrored traffic than that pays for, new pairs are not opened
+(counted as ``skipped``) until the budget has refilled. The router shares its core with
+the live path, so an unbounded diff would slow every live answer at high load; skipping
+by time, not by content, keeps the compared pairs a fair sample (agreement rates and
+field counts stay unbiased, over fewer pairs).
+
 Per live/shadow pair (:class:`PairStats`) the router keeps: compared / agreed counts,
 status and body mismatches, the JSON fields that differ most often (a bounded counter),
 error counts and latency histograms of each side, and the last ``RECENT`` disagreements
@@ -47,6 +54,10 @@ BATCH = 64  # pairs compared per loop turn, so a burst never stalls the loop for
 # Pairs wait this long to be compared together: one callback per batch instead of one per
 # pair, and always after the live answers of the batch went out.
 DRAIN_DELAY_S = 0.005
+# The share of one core comparing may use on average, and the seconds of comparing that
+# may be spent at once before the budget applies (a test's or a replay's burst fits).
+COMPARE_BUDGET = 0.02
+BUDGET_BURST_S = 0.05
 # What the router answers itself when no answer came from the replica (CONTRACT.md §3).
 ROUTER_FAILURES = frozenset({408, 429, 502, 503})
 
@@ -142,6 +153,7 @@ class PairStats:
         self.compared = self.agreed = 0
         self.status_mismatches = self.body_mismatches = 0
         self.dropped = 0
+        self.skipped = 0  # pairs not opened: comparing was over its CPU budget
         self.fields: Counter[str] = Counter()
         self.live, self.shadow = Side(), Side()
         self.recent: deque[Disagreement] = deque(maxlen=RECENT)
@@ -174,6 +186,7 @@ class PairStats:
             "agreement_rate": _rate(self.agreed, self.compared),
             "status_mismatches": self.status_mismatches,
             "body_mismatches": self.body_mismatches, "dropped": self.dropped,
+            "skipped": self.skipped,
             "fields": [{"path": p, "count": n} for p, n in self.fields.most_common(10)],
             "live": self.live.as_json(self.compared),
             "shadow": self.shadow.as_json(self.compared),
@@ -212,6 +225,8 @@ class ShadowBook:
         self._queue: deque[Pending] = deque()
         self._scheduled = False
         self.compare_seconds = 0.0  # time spent comparing, for the benchmark and /metrics
+        self._credit = BUDGET_BURST_S  # seconds of comparing the budget allows right now
+        self._credit_at = time.perf_counter()
 
     def configure(self, settings: ShadowSettings) -> None:
         self.settings = settings
@@ -220,6 +235,11 @@ class ShadowBook:
         """A pair for a mirrored request, or None when comparing is switched off."""
         if not self.settings.compare:
             return None
+        if self._credit <= 0.0:  # one float test on the live path while within budget
+            self._refill(time.perf_counter())
+            if self._credit <= 0.0:
+                self.stats(live, shadow).skipped += 1
+                return None
         return Pending(self, live, shadow, request_id.decode("latin-1"))
 
     def stats(self, live: str, shadow: str) -> PairStats:
@@ -237,11 +257,19 @@ class ShadowBook:
             self._scheduled = True
             asyncio.get_running_loop().call_later(DRAIN_DELAY_S, self._drain)
 
+    def _refill(self, now: float) -> None:
+        self._credit = min(BUDGET_BURST_S,
+                           self._credit + (now - self._credit_at) * COMPARE_BUDGET)
+        self._credit_at = now
+
     def _drain(self) -> None:
         started = time.perf_counter()
         for _ in range(min(BATCH, len(self._queue))):
             self._compare(self._queue.popleft())
-        self.compare_seconds += time.perf_counter() - started
+        finished = time.perf_counter()
+        self.compare_seconds += finished - started
+        self._refill(finished)
+        self._credit -= finished - started
         if self._queue:
             asyncio.get_running_loop().call_soon(self._drain)
         else:
@@ -288,6 +316,8 @@ _COUNTERS: tuple[tuple[str, str, Callable[[PairStats], int]], ...] = (
      lambda p: p.body_mismatches),
     ("dropped", "Pairs not compared because the compare queue was full.",
      lambda p: p.dropped),
+    ("skipped", "Mirrored requests not compared because comparing was over its CPU budget.",
+     lambda p: p.skipped),
 )
 
 
