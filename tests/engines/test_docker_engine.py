@@ -169,6 +169,7 @@ def test_a_replica_bridge_address_takes_calls_only_with_the_replica_secret(
     assert httpx.get(bridge_url(blue, 5001) + "/-/ready", timeout=10).status_code == 200
     # through the router, with the endpoint's key, as a client calls it
     key = DockerEngine().keys(sized.name).primary
+    assert sized.scoring_uri is not None
     routed = httpx.post(sized.scoring_uri, json=REQUEST, timeout=30,
                         headers={"Authorization": f"Bearer {key}"})
     assert routed.status_code == 200, routed.text
