@@ -66,6 +66,7 @@ class _Display:
             self.end_step()
             self.step, self.step_started, self.cached = text, time.monotonic(), False
             self.tail = []
+            self.throttle.last = 0.0  # a step's first output line is never held back
             self.say(f"[{match.group(1)}/{match.group(2)}] {_short(match.group(3))}")
             return
         self.tail = (self.tail + [text])[-TAIL_LINES:]

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from faulty_endpoint import HEAL_S, Faulty, front_end_codes, restarts, steady, w
 from support.faults import ready_count, report, router_health, until
 
 from devkit.engines import RunSettings
+from devkit.engines.lock import endpoint_lock
 from devkit.router.keys import load_or_create_keys
 from devkit.spec import load as load_spec
 
@@ -216,16 +218,25 @@ def test_regenerating_a_key_mid_load_fails_no_request_with_the_other(faulty: Fau
            "new primary live; old primary refused 401; secondary never failed")
 
 
-def test_two_ups_at_once_serialise_and_converge(faulty: Faulty) -> None:
+def test_two_ups_at_once_serialise_and_converge(faulty: Faulty, tmp_path: Path) -> None:
+    up = [sys.executable, "-m", "devkit.cli.main", "up", str(faulty.folder)]
     with steady(faulty) as load:
         warm(load)
-        ups = [subprocess.Popen([sys.executable, "-m", "devkit.cli.main", "up",
-                                 str(faulty.folder)], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        done = [up.communicate(timeout=300) for up in ups]
-    assert [up.returncode for up in ups] == [0, 0], done
-    waited = [err for _, err in done if "waiting for another `devkit up`" in err]
-    assert len(waited) == 1 and f"of {faulty.name} (pid " in waited[0]
+        # First, deterministically: while the lock is held (as by a first `up`), a second
+        # `up` says whom it waits for, and goes on once the lock is free.
+        said = tmp_path / "second.err"
+        with endpoint_lock(faulty.name, "up"), said.open("w") as err:
+            second = subprocess.Popen(up, stdout=subprocess.DEVNULL, stderr=err, text=True)
+            until(lambda: "waiting for another `devkit up`" in said.read_text(), 60,
+                  "the second `up` says it waits")
+            assert second.poll() is None  # still waiting while the lock is held
+        assert second.wait(timeout=300) == 0, said.read_text()
+        assert f"of {faulty.name} (pid {os.getpid()})" in said.read_text()
+        # Then two at once, as from two shells: whichever waits, both converge.
+        ups = [subprocess.Popen(up, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+        done = [process.communicate(timeout=300) for process in ups]
+    assert [process.returncode for process in ups] == [0, 0], done
     assert faulty.blue().state.value == "ready" and len(faulty.replicas()) == 2
     front_end_codes(load)
     report("docker", "two `devkit up` at once", load.failed, load.attempts, 0.0,
