@@ -334,7 +334,7 @@ def _exited(replica: ps.ReplicaRecord) -> str | None:
 
 
 def _stop_all(replicas: Iterable[ps.ReplicaRecord | ps.RouterRecord],
-              grace: float = 5.0) -> None:
+              grace: float = 15.0) -> None:
     """Stop every process of these replicas, dead keeper or not (an orphaned worker is
     found by its tag); an EngineError names any that survived SIGKILL."""
     left = ps.stop_tagged(list(replicas), grace)

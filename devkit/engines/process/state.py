@@ -226,27 +226,39 @@ def tagged(tag: str) -> list[int]:
     return found
 
 
-def stop_tagged(records: list[ReplicaRecord | RouterRecord], grace: float = 5.0) -> list[int]:
-    """SIGTERM every process of these records (the recorded keeper's group, and every
-    tagged process, wherever it went), SIGKILL what is left after ``grace``, and wait until
-    none is left. Returns the pids still running after all that (none, normally)."""
-    tags = [r.tag for r in records if r.tag]
+def stop_tagged(records: list[ReplicaRecord | RouterRecord], grace: float = 15.0) -> list[int]:
+    """Stop every process of these records and wait until none is left; the pids still
+    running after all that (none, normally).
+
+    SIGTERM goes once to the top of each tree: the recorded keeper when it lives (it stops
+    its server, which stops its workers, each signalled once: a second SIGTERM makes a
+    worker's uvicorn skip its graceful shutdown, and with it the final flush of collected
+    data), else every tagged process directly (orphans of a dead keeper). What is left
+    after ``grace`` gets SIGKILL: the keeper's group and every tagged process, wherever
+    it went."""
+
+    def tree(record: ReplicaRecord | RouterRecord) -> list[int]:
+        pids = tagged(record.tag) if record.tag else []
+        return pids + ([record.pid] if not record.tag and record.alive() else [])
 
     def remaining() -> list[int]:
-        pids = [pid for tag in tags for pid in tagged(tag)]
-        pids += [r.pid for r in records if not r.tag and r.alive()]  # pre-tag records
+        pids = [pid for record in records for pid in tree(record)]
         for pid in pids:
             _reap(pid)
         return [pid for pid in pids if _exists(pid)]
 
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         for record in records:
-            if record.alive():  # its group: anything it started that is not tagged
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(record.pid, sig)
-        for pid in remaining():
+            keeper_alive = record.alive()
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, sig)
+                if keeper_alive and sig == signal.SIGTERM:
+                    os.kill(record.pid, sig)
+                elif keeper_alive:
+                    os.killpg(record.pid, sig)  # its group: anything it started untagged
+            if sig == signal.SIGKILL or not keeper_alive:
+                for pid in tree(record):
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, sig)
         deadline = time.monotonic() + wait
         while remaining() and time.monotonic() < deadline:
             time.sleep(0.05)
