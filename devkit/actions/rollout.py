@@ -34,6 +34,7 @@ from devkit.errors import RouterError
 from devkit.router.control import TrafficChange
 
 COMPLETED, ROLLED_BACK, STOPPED = "completed", "rolled_back", "stopped"
+INCUMBENT_MIN_REQUESTS = 10  # the incumbent's requests in a window for its p99 to count
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,12 @@ def _judge(run: _Run, candidate: Window, incumbent: Window | None) -> None:
         raise Failed(f"{run.candidate}'s error rate {candidate.error_rate:.1%} "
                      f"({candidate.errors} of {candidate.requests}) exceeds "
                      f"--max-error-rate {plan.max_error_rate:.1%}")
-    if incumbent is not None and incumbent.requests >= plan.min_requests:
+    # The incumbent's p99 of this window counts once it has a few requests: a slow
+    # candidate holds the clients longer, so at 50% the incumbent may answer fewer than
+    # --min-requests while the candidate reaches them (a p99 of fewer requests is higher,
+    # so this errs towards passing, never towards a false rollback).
+    if incumbent is not None and incumbent.requests >= min(plan.min_requests,
+                                                           INCUMBENT_MIN_REQUESTS):
         run.incumbent_p99 = incumbent.p99_ms()
     mine, theirs = candidate.p99_ms(), run.incumbent_p99
     if mine is None or theirs is None:

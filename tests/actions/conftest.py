@@ -1,6 +1,7 @@
 """One real endpoint for the module, on the process engine: the ``shadow`` fixture with
 blue (live), green (identical to blue), skewed (a wrong score on 20% of answers), failing
-(5% of requests raise) and slow (80 ms per answer), each its own server process behind
+(5% of requests raise) and slow (300 ms per answer: three latency buckets above blue's
+normal ones, so a loaded machine's outliers cannot hide it), each its own server process behind
 the real router."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from devkit.engines import EndpointStatus, UpOptions, get_engine
 from devkit.spec import load
 
 VARIANTS = {"green": {}, "skewed": {"SKEW_FRACTION": "0.2"},
-            "failing": {"FAIL_FRACTION": "0.05"}, "slow": {"SLOW_MS": "80"}}
+            "failing": {"FAIL_FRACTION": "0.05"}, "slow": {"SLOW_MS": "300"}}
 
 
 @pytest.fixture(scope="module")
