@@ -49,6 +49,15 @@ def free_port() -> int:
     return find_free_port()
 
 
+@pytest.fixture(scope="module")
+def module_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Like ``isolated_state``, for a whole module (one ``up`` shared by many tests)."""
+    state = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEVKIT_STATE_DIR", str(state))
+        yield state
+
+
 @pytest.fixture
 def isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point devkit's state dir at a temporary folder (caches stay shared: they are slow

@@ -19,13 +19,6 @@ VARIANTS = {"green": {}, "skewed": {"SKEW_FRACTION": "0.2"},
             "failing": {"FAIL_FRACTION": "0.05"}, "slow": {"SLOW_MS": "300"}}
 
 
-@pytest.fixture(scope="module")
-def module_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    state = tmp_path_factory.mktemp("state")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DEVKIT_STATE_DIR", str(state))
-        yield state
-
 
 @pytest.fixture(scope="module")
 def endpoint(module_state: Path, tmp_path_factory: pytest.TempPathFactory

@@ -5,22 +5,11 @@ it is built here when missing, as ``.ci/run`` would."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.engines import Engine, get_engine
-
-
-@pytest.fixture(scope="module")
-def module_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Like ``isolated_state``, for a whole module (one ``up`` shared by many tests)."""
-    state = tmp_path_factory.mktemp("state")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DEVKIT_STATE_DIR", str(state))
-        yield state
 
 
 @pytest.fixture(scope="module", params=[pytest.param("docker", marks=pytest.mark.docker),

@@ -30,14 +30,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.fault)
 
 
-@pytest.fixture(scope="module")
-def module_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A state dir for the whole module (endpoints shared by several cases)."""
-    state = tmp_path_factory.mktemp("state")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DEVKIT_STATE_DIR", str(state))
-        yield state
-
 
 @pytest.fixture(scope="module")
 def faulty(docker_client: Any, base_image: str, module_state: Path,

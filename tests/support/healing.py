@@ -1,5 +1,5 @@
 """An endpoint written for crash and hang tests (process engine; tests/engines and
-tests/faults): one deployment ``blue`` serving ``tests/engines/fixtures/healing/score.py``
+tests/faults): one deployment ``blue`` serving ``tests/runtime/scripts/score_wedge.py``
 (hangs once on a flag file, see its docstring) with a fast liveness probe, on the
 regression sample's environment (its venv is cached)."""
 
@@ -16,7 +16,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 CONDA = ROOT / "samples" / "regression" / "environment" / "conda.yml"
-SCORE = ROOT / "tests" / "engines" / "fixtures" / "healing" / "score.py"
+SCORE = ROOT / "tests" / "runtime" / "scripts" / "score_wedge.py"  # the liveness tests' too
 
 
 def write_endpoint(folder: Path, name: str, instances: int = 1) -> Path:
