@@ -5,7 +5,14 @@ from __future__ import annotations
 import time
 
 import httpx
-from devkit_runtime.router.auth import key_hash, sign_token, verify_token
+from devkit_runtime.router.auth import (
+    DECISIONS_KEPT,
+    Authenticator,
+    key_hash,
+    sign_token,
+    verify_token,
+)
+from devkit_runtime.router.config import AuthConfig
 from router_helpers import deployment_entry
 
 
@@ -58,6 +65,22 @@ def test_verify_token_reasons() -> None:
     assert "malformed" in verify_token(b"k", "ep", "%%%.###", now=1_000)
     body, _, sig = token.partition(".")
     assert verify_token(b"k", "ep", f"{body}x.{sig}", now=1_000) != ""
+
+
+def test_decisions_are_remembered_per_header_whatever_the_traffic() -> None:
+    """The router remembers each distinct header's decision; the same header keeps its
+    answer, and a flood of distinct ones (the bound) changes no answer."""
+    auth = Authenticator(AuthConfig(mode="key", key_sha256=(key_hash("k"),)), "ep")
+    for _ in range(2):
+        assert auth.check_raw(b"Bearer k") == ""
+        assert "Invalid key" in auth.check_raw(b"Bearer nope")
+        assert "Missing credentials" in auth.check_raw(None)
+        assert "Missing credentials" in auth.check_raw(b"Basic k")
+    for n in range(DECISIONS_KEPT * 2 + 1):
+        assert auth.check_raw(b"Bearer guess-%d" % n) != ""
+    assert auth.check_raw(b"Bearer k") == ""
+    open_auth = Authenticator(AuthConfig(mode="none"), "ep")
+    assert open_auth.check_raw(None) == open_auth.check_raw(b"Bearer x") == ""
 
 
 def test_a_token_expires_on_time(upstreams, router) -> None:

@@ -161,7 +161,7 @@ class Router:
         if scoring and request.method not in SCORE_METHODS:
             return proxy.error(405, f"Method {request.method} is not allowed on /score.",
                                incoming)
-        refusal = state.auth.check(incoming.authorization)
+        refusal = state.auth.check_raw(incoming.authorization)
         if refusal:
             return self._refuse(401, refusal, incoming, started)
         decision = state.policy.decide(incoming.pinned)

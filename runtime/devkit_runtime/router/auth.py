@@ -48,12 +48,19 @@ def verify_token(secret: bytes, endpoint: str, token: str, now: float | None = N
     return ""
 
 
+# Decisions remembered per distinct Authorization header (see Authenticator.check_raw).
+DECISIONS_KEPT = 256
+
+
 class Authenticator:
     """Checks the ``Authorization`` header against one config's auth settings."""
 
     def __init__(self, auth: AuthConfig, endpoint: str) -> None:
         self._auth = auth
         self._endpoint = endpoint
+        self._open = auth.mode == "none"
+        # raw header -> (refusal or "", wall time until which it holds)
+        self._decided: dict[bytes | None, tuple[str, float]] = {}
 
     @property
     def required(self) -> bool:
@@ -73,6 +80,38 @@ class Authenticator:
         reason = verify_token(self._auth.token_secret, self._endpoint, credential)
         return f"Invalid token: {reason}." if reason else ""
 
+    def check_raw(self, authorization: bytes | None) -> str:
+        """:meth:`check` of the header's raw bytes, remembered per distinct header.
+
+        Clients send the same key or token on every request, and hashing it (or checking
+        a token's HMAC) was the larger part of the router's own work per request. A
+        decision depends only on the header and this config (an Authenticator lives as
+        long as one config generation, so a key rotation starts afresh), except a token's
+        expiry: a token's "pass" holds until its ``exp``. The dict is bounded (emptied
+        when full), so headers that never repeat cost what they cost before. Lookup is by
+        the whole header (Python's randomised hash, then equality), so it reveals nothing
+        about a key's bytes that the hash-and-compare did not."""
+        if self._open:
+            return ""
+        decided = self._decided.get(authorization)
+        if decided is not None and (decided[1] == _FOREVER or decided[1] > time.time()):
+            return decided[0]
+        text = None if authorization is None else authorization.decode("latin-1")
+        refusal = self.check(text)
+        if len(self._decided) >= DECISIONS_KEPT:
+            self._decided.clear()
+        self._decided[authorization] = (refusal, self._valid_until(text, refusal))
+        return refusal
+
+    def _valid_until(self, authorization: str | None, refusal: str) -> float:
+        """Until when a decision holds: a token's pass until it expires, else forever
+        (a refused token stays refused: expired, forged or for another endpoint)."""
+        if self._auth.mode != "aml_token" or refusal:
+            return _FOREVER
+        token = (authorization or "").partition(" ")[2].strip()
+        claims = json.loads(base64.urlsafe_b64decode(_pad(token.partition(".")[0])))
+        return float(claims.get("exp", 0))
+
     def _check_key(self, key: str) -> str:
         presented = key_hash(key)
         # Compare against every hash, without stopping early, so timing reveals nothing.
@@ -80,6 +119,9 @@ class Authenticator:
         for expected in self._auth.key_sha256:
             matched |= hmac.compare_digest(presented, expected)
         return "" if matched else "Invalid key: use a current key from `devkit keys`."
+
+
+_FOREVER = float("inf")
 
 
 def _signature(secret: bytes, body: str) -> bytes:

@@ -45,7 +45,7 @@ ERROR_REASON = b"ms-azureml-model-error-reason"
 class Incoming:
     """What the router needs from the client's request headers, read in one pass."""
 
-    authorization: str | None = None
+    authorization: bytes | None = None  # raw: the Authenticator remembers decisions by it
     pinned: str | None = None
     request_id: bytes = b""
     client_request_id: bytes = b""
@@ -57,7 +57,7 @@ class Incoming:
         for name, value in headers:
             if name in _REQUEST_DROP:
                 if name == b"authorization":
-                    incoming.authorization = value.decode("latin-1")
+                    incoming.authorization = value
                 continue
             if name == DEPLOYMENT_HEADER:
                 incoming.pinned = value.decode("latin-1").strip()
