@@ -41,6 +41,28 @@ def test_408_past_the_request_timeout(upstreams, router) -> None:
     assert httpx.post(f"{proc.url}/score", content="{}").status_code == 200
 
 
+def test_each_request_keeps_its_own_deadline(upstreams, router) -> None:
+    """One timer keeps every request's request_timeout_ms (router/deadlines.py): a short
+    deadline set after a long one still fires, on a reused connection, and the long one
+    is not cut short by it."""
+    blue, green = upstreams("blue"), upstreams("green")
+    proc = router([deployment_entry("blue", [blue], 100, request_timeout_ms=8000),
+                   deployment_entry("green", [green], 0, request_timeout_ms=200)])
+    pin_green = {"azureml-model-deployment": "green"}
+    assert httpx.post(f"{proc.url}/score", content="{}", headers=pin_green).status_code == 200
+
+    async def both() -> list[int]:
+        async with httpx.AsyncClient(timeout=20) as client:
+            long = client.post(f"{proc.url}/score", content="{}",
+                               headers={"x-behave": "slow=1000"})
+            short = client.post(f"{proc.url}/score", content="{}",
+                                headers={"x-behave": "slow=3000", **pin_green})
+            return [answer.status_code for answer in await asyncio.gather(long, short)]
+
+    assert asyncio.run(both()) == [200, 408]
+    assert httpx.post(f"{proc.url}/score", content="{}", headers=pin_green).status_code == 200
+
+
 def test_424_carries_the_model_status_and_reason(upstreams, router) -> None:
     blue = upstreams("blue")
     proc = router([deployment_entry("blue", [blue], 100)])

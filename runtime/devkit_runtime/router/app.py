@@ -49,7 +49,6 @@ from devkit_runtime.router.upstream import (
     PoolRegistry,
     ReplicaPool,
     UpstreamError,
-    within,
 )
 
 if TYPE_CHECKING:
@@ -233,12 +232,10 @@ class Router:
         response = None
         try:
             try:
-                response = await within(route.request_timeout_ms / 1000,
-                                        pool.request(data, stream=True))
+                response = await pool.request(data, deadline, stream=True)
             except ConnectFailed as exc:  # never sent: once more elsewhere (see health)
                 pool = health.elsewhere(balancer, pool, exc)
-                response = await within(max(deadline - asyncio.get_running_loop().time(),
-                                            0.001), pool.request(data, stream=True))
+                response = await pool.request(data, deadline, stream=True)
         except asyncio.TimeoutError:
             return proxy.error(408, f"Deployment '{name}' did not answer within its "
                                f"request_timeout_ms ({route.request_timeout_ms} ms).",
@@ -289,8 +286,8 @@ class Router:
         try:
             if route is None or pool is None:
                 raise UpstreamError("no replica")
-            response = await within(route.request_timeout_ms / 1000,
-                                    health.send(balancer, pool, data))
+            deadline = asyncio.get_running_loop().time() + route.request_timeout_ms / 1000
+            response = await health.send(balancer, pool, data, deadline)
             if response.status >= 400:
                 self.metrics.of(name).mirror_failed += 1
             answer = shadow.upstream_answer(response, time.perf_counter() - started)

@@ -116,19 +116,19 @@ def failed(pool: ReplicaPool, error: UpstreamError) -> None:
 
 
 async def send(balancer: Balancer, pool: ReplicaPool, data: Sequence[bytes],
-               stream: bool = False) -> UpstreamResponse:
+               deadline: float, stream: bool = False) -> UpstreamResponse:
     """``pool.request``, taking the replica out of rotation when no connection to it
     could be opened, and then (only if nothing was sent: see the module docstring)
     trying once more on another ready replica of the deployment."""
     try:
-        return await pool.request(data, stream)
+        return await pool.request(data, deadline, stream)
     except ConnectFailed as exc:
         take_out(pool, str(exc))
         other = None if exc.sent else balancer.pick()
         if other is None:
             raise
     try:
-        return await other.request(data, stream)
+        return await other.request(data, deadline, stream)
     except ConnectFailed as exc:
         take_out(other, str(exc))
         raise

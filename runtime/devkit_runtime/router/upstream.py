@@ -11,27 +11,35 @@ the client part by part); the connection returns to the pool when that stream is
 
 Failures are typed so the router can map them to the front end's status codes:
 :class:`ConnectFailed` (nothing listens: 502) and :class:`ConnectionDropped` (the server
-closed or sent garbage mid-request: 502). Timeouts are the caller's (``asyncio.timeout``);
-a connection interrupted by one is closed, never reused.
+closed or sent garbage mid-request: 502). A request's deadline (``request_timeout_ms``) is
+kept by :class:`~devkit_runtime.router.deadlines.Deadlines`, one timer for all requests;
+it fails the request with ``TimeoutError``, and a connection interrupted by it is closed,
+never reused.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import httptools
 
+from devkit_runtime.router.body import (
+    BodyStream,
+    ConnectFailed,
+    ConnectionDropped,
+    UpstreamError,
+)
 from devkit_runtime.router.config import Replica
+from devkit_runtime.router.deadlines import Deadlines
+
+__all__ = ["Balancer", "BodyStream", "ConnectFailed", "ConnectionDropped", "PoolRegistry",
+           "ReplicaPool", "UpstreamError", "UpstreamResponse", "within"]
 
 MAX_IDLE_PER_REPLICA = 64
-# A streamed body buffered beyond HIGH bytes (the client reads slower than the replica
-# writes) pauses reading from the replica until it is down to LOW.
-STREAM_HIGH, STREAM_LOW = 1 << 20, 1 << 18
 _NO_BODY = frozenset((204, 304))  # never a body, whatever the headers say (RFC 9110)
 T = TypeVar("T")
 
@@ -43,77 +51,6 @@ async def within(seconds: float, awaitable: Awaitable[T]) -> T:
         async with asyncio.timeout(seconds):
             return await awaitable
     return await asyncio.wait_for(awaitable, seconds)
-
-
-class UpstreamError(Exception):
-    """A request to a replica failed before a complete response arrived."""
-
-
-class ConnectFailed(UpstreamError):
-    """No connection could be opened to the replica. ``sent``: the request had already
-    been written to a reused connection that the replica closed without answering (so
-    it may have run; :mod:`health` retries only requests that were never sent)."""
-
-    sent = False
-
-
-class ConnectionDropped(UpstreamError):
-    """The replica closed the connection (or sent an unparsable answer) mid-request."""
-
-
-class BodyStream:
-    """The body of a streamed response, read part by part with :meth:`read`."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._parts: collections.deque[bytes] = collections.deque()
-        self._buffered = 0
-        self._paused = False
-        self._wake = asyncio.Event()
-        self._error: UpstreamError | None = None
-        self.finished = False
-        self._on_close: Callable[[bool], None] | None = None
-
-    def feed(self, data: bytes) -> None:
-        self._parts.append(data)
-        self._buffered += len(data)
-        self._wake.set()
-        if self._buffered > STREAM_HIGH and not self._paused:
-            self._paused = True
-            self._transport.pause_reading()
-
-    def finish(self) -> None:
-        self.finished = True
-        self._wake.set()
-
-    def fail(self, error: UpstreamError) -> None:
-        self._error = error
-        self._wake.set()
-
-    async def read(self) -> bytes:
-        """The next part, or ``b""`` once the body is complete; raises ConnectionDropped."""
-        while not self._parts:
-            if self._error is not None:
-                raise self._error
-            if self.finished:
-                return b""
-            self._wake.clear()
-            await self._wake.wait()
-        part = self._parts.popleft()
-        self._buffered -= len(part)
-        if self._paused and self._buffered < STREAM_LOW:
-            self._paused = False
-            self._transport.resume_reading()
-        return part
-
-    def on_close(self, callback: Callable[[bool], None]) -> None:
-        self._on_close = callback
-
-    def close(self) -> None:
-        """Give the connection back: reusable only if the whole body was read."""
-        callback, self._on_close = self._on_close, None
-        if callback is not None:
-            callback(self.finished and self._error is None and not self._parts)
 
 
 @dataclass
@@ -130,6 +67,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self) -> None:
         self._transport: asyncio.Transport | None = None
+        self.deadline = 0.0  # loop time; kept by Deadlines while a request waits
         self._parser = httptools.HttpResponseParser(self)
         self._waiter: asyncio.Future[UpstreamResponse] | None = None
         self._reason = b""
@@ -214,22 +152,35 @@ class _Connection(asyncio.Protocol):
                    for name, value in self._headers)
 
     # client side
-    async def request(self, data: Sequence[bytes], stream: bool = False) -> UpstreamResponse:
+    async def request(self, data: Sequence[bytes], stream: bool, deadline: float,
+                      deadlines: Deadlines) -> UpstreamResponse:
+        """Send ``data``; the response, or ``TimeoutError`` once loop time ``deadline``
+        passed without one."""
         if self._transport is None or self.closed:
             raise ConnectionDropped("the connection to the replica is closed")
         self._reason, self._headers, self._body = b"", [], []
         self._headers_done = self.received_any = False
         self._may_stream, self._stream = stream, None
-        self._waiter = asyncio.get_running_loop().create_future()
+        self._waiter = waiter = asyncio.get_running_loop().create_future()
         self._transport.writelines(data)
-        return await self._waiter
+        deadlines.watch(self, deadline)
+        return await waiter
+
+    @property
+    def waiting(self) -> bool:
+        return self._waiter is not None and not self._waiter.done()
+
+    def expire(self) -> None:
+        """The request's deadline passed (see Deadlines): it fails, the connection closes."""
+        self._fail(asyncio.TimeoutError())
+        self.close()
 
     def close(self) -> None:
         self.closed = True
         if self._transport is not None:
             self._transport.close()
 
-    def _fail(self, error: UpstreamError) -> None:
+    def _fail(self, error: Exception) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_exception(error)
 
@@ -237,8 +188,9 @@ class _Connection(asyncio.Protocol):
 class ReplicaPool:
     """Idle keep-alive connections to one replica, and how many requests it is serving."""
 
-    def __init__(self, replica: Replica) -> None:
+    def __init__(self, replica: Replica, deadlines: Deadlines | None = None) -> None:
         self.replica = replica
+        self.deadlines = deadlines or Deadlines()
         self.in_flight = 0
         # Kept by devkit_runtime.router.health: False takes it out of rotation.
         self.ready = True
@@ -246,17 +198,19 @@ class ReplicaPool:
         self._idle: list[_Connection] = []
         self._closed = False
 
-    async def request(self, data: Sequence[bytes], stream: bool = False) -> UpstreamResponse:
+    async def request(self, data: Sequence[bytes], deadline: float,
+                      stream: bool = False) -> UpstreamResponse:
         """Send one request (already serialised) and return the response: buffered, or
         with ``stream`` one of unknown length as soon as its headers arrive (the caller must
-        close ``response.stream``; the request counts as in flight until then)."""
+        close ``response.stream``; the request counts as in flight until then). Raises
+        ``TimeoutError`` when no response came by ``deadline`` (loop time)."""
         self.in_flight += 1
         response: UpstreamResponse | None = None
         try:
             connection = self._take_idle()
             if connection is not None:
                 try:
-                    response = await self._exchange(connection, data, stream)
+                    response = await self._exchange(connection, data, stream, deadline)
                     return response
                 except ConnectionDropped:
                     # A reused connection may have been closed by the server's keep-alive
@@ -264,22 +218,22 @@ class ReplicaPool:
                     if connection.received_any:
                         raise
                 try:
-                    fresh = await self._connect()
+                    fresh = await self._connect(deadline)
                 except ConnectFailed as exc:
                     exc.sent = True
                     raise
             else:
-                fresh = await self._connect()
-            response = await self._exchange(fresh, data, stream)
+                fresh = await self._connect(deadline)
+            response = await self._exchange(fresh, data, stream, deadline)
             return response
         finally:
             if response is None or response.stream is None:
                 self.in_flight -= 1
 
     async def _exchange(self, connection: _Connection, data: Sequence[bytes],
-                        stream: bool) -> UpstreamResponse:
+                        stream: bool, deadline: float) -> UpstreamResponse:
         try:
-            response = await connection.request(data, stream)
+            response = await connection.request(data, stream, deadline, self.deadlines)
         except BaseException:
             connection.close()  # interrupted (timeout, drop): its state is unknown
             raise
@@ -307,12 +261,17 @@ class ReplicaPool:
                 return connection
         return None
 
-    async def _connect(self) -> _Connection:
-        loop = asyncio.get_running_loop()
+    async def _connect(self, deadline: float) -> _Connection:
+        """A fresh connection, opened by ``deadline`` (rare once the pool is warm: the
+        per-call timeout here is not on the hot path)."""
+        return await within(max(deadline - asyncio.get_running_loop().time(), 0.0),
+                            self._open())
+
+    async def _open(self) -> _Connection:
         try:
-            _, protocol = await loop.create_connection(
+            _, protocol = await asyncio.get_running_loop().create_connection(
                 _Connection, self.replica.host, self.replica.port)
-        except OSError as exc:
+        except OSError as exc:  # here, so that only the deadline's own TimeoutError is a 408
             raise ConnectFailed(f"cannot connect to {self.replica.url}: {exc.strerror or exc}"
                                 ) from exc
         return protocol
@@ -353,6 +312,7 @@ class PoolRegistry:
 
     def __init__(self) -> None:
         self._pools: dict[str, ReplicaPool] = {}
+        self.deadlines = Deadlines()  # one timer for every pool's request_timeout_ms
 
     def balancer(self, replicas: Sequence[Replica]) -> Balancer:
         return Balancer([self._pool(replica) for replica in replicas])
@@ -360,7 +320,7 @@ class PoolRegistry:
     def _pool(self, replica: Replica) -> ReplicaPool:
         pool = self._pools.get(replica.url)
         if pool is None:
-            pool = self._pools[replica.url] = ReplicaPool(replica)
+            pool = self._pools[replica.url] = ReplicaPool(replica, self.deadlines)
         return pool
 
     def in_flight(self, url: str) -> int:
@@ -376,3 +336,4 @@ class PoolRegistry:
 
     def close(self) -> None:
         self.retain(set())
+        self.deadlines.close()
