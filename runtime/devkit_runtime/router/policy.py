@@ -47,25 +47,34 @@ class TrafficPolicy:
             total += weight
             self._cumulative.append(total)
         self._total = total
+        # Decisions are immutable and few: built once here, not per request.
+        self._unpinned = {(name, mirror): Decision(name, mirror=mirror)
+                          for name in self._names for mirror in (None, *self.mirror)}
+        self._pinned = {name: Decision(name, pinned=True) for name in self.weights}
+        self._nowhere = Decision(None, reason="No deployment of this endpoint receives "
+                                 "traffic; set traffic with `devkit traffic` or pin one with "
+                                 "the azureml-model-deployment header.")
 
     def decide(self, pinned: str | None = None) -> Decision:
         if pinned is not None:
             return self._pin(pinned)
         if not self._total:
-            return Decision(None, reason="No deployment of this endpoint receives traffic; "
-                            "set traffic with `devkit traffic` or pin one with the "
-                            "azureml-model-deployment header.")
-        ticket = self._rng.randrange(self._total)
-        chosen = self._names[bisect.bisect_right(self._cumulative, ticket)]
-        return Decision(chosen, mirror=self._draw_mirror())
+            return self._nowhere
+        if len(self._names) == 1:  # one live deployment: the draw could only pick it
+            chosen = self._names[0]
+        else:
+            ticket = int(self._rng.random() * self._total)
+            chosen = self._names[bisect.bisect_right(self._cumulative, ticket)]
+        return self._unpinned[chosen, self._draw_mirror() if self.mirror else None]
 
     def _pin(self, name: str) -> Decision:
-        if name not in self.weights:
+        decision = self._pinned.get(name)
+        if decision is None:
             known = ", ".join(sorted(self.weights)) or "none"
             return Decision(None, pinned=True,
                             reason=f"Deployment '{name}' does not exist in this endpoint; "
                             f"deployments: {known}.")
-        return Decision(name, pinned=True)
+        return decision
 
     def _draw_mirror(self) -> str | None:
         for name, pct in self.mirror.items():
