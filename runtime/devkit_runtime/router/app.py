@@ -214,10 +214,9 @@ class Router:
 
     async def _call(self, state: RouterState, name: str, data: list[bytes],
                     incoming: Incoming, scoring: bool) -> Outgoing:
-        route = state.config.deployment(name)
+        route = state.routes[name]
         balancer = state.balancers[name]
         pool = balancer.pick()
-        assert route is not None
         if pool is None:
             return proxy.error(503, health.not_ready_sentence(name, balancer.pools),
                                incoming, name)
@@ -346,7 +345,7 @@ def _on_sighup(callback: Callable[[], None]) -> None:
 
 
 def _scoring_path(state: RouterState, name: str) -> str | None:
-    route = state.config.deployment(name)
+    route = state.routes.get(name)
     return route.scoring_path if route is not None else None
 
 

@@ -108,10 +108,15 @@ class Outgoing:
 
 def from_upstream(response: UpstreamResponse, deployment: str, incoming: Incoming,
                   scoring: bool) -> Outgoing:
-    headers = [(n, v) for n, v in response.headers if n not in _RESPONSE_DROP]
-    names = {n for n, _ in headers}
+    headers = [pair for pair in response.headers if pair[0] not in _RESPONSE_DROP]
     headers.append((DEPLOYMENT_HEADER, deployment.encode("latin-1")))
-    headers += [(n, v) for n, v in incoming.id_headers() if n not in names]
+    # The client gets the request's ids unless the replica answered with its own (devkit's
+    # runtime echoes x-request-id: then the copy is the replica's, and none is added).
+    answered = dict(response.headers)  # one pass in C, not a loop in Python
+    if REQUEST_ID not in answered:
+        headers.append((REQUEST_ID, incoming.request_id))
+    if incoming.client_request_id and CLIENT_REQUEST_ID not in answered:
+        headers.append((CLIENT_REQUEST_ID, incoming.client_request_id))
     status = response.status
     if scoring and status != 200:
         reason = response.reason or b"Error"

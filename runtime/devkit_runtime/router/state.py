@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devkit_runtime.router.auth import Authenticator
-from devkit_runtime.router.config import ConfigError, RouterConfig, load_config
+from devkit_runtime.router.config import (
+    ConfigError,
+    DeploymentRoute,
+    RouterConfig,
+    load_config,
+)
 from devkit_runtime.router.policy import TrafficPolicy
 from devkit_runtime.router.upstream import Balancer, PoolRegistry
 
@@ -41,6 +46,7 @@ class RouterState:
     policy: TrafficPolicy
     auth: Authenticator
     balancers: dict[str, Balancer]
+    routes: dict[str, DeploymentRoute]  # by name: the request path looks them up
 
     @classmethod
     def build(cls, config: RouterConfig, pools: PoolRegistry,
@@ -51,7 +57,8 @@ class RouterState:
         # flight finish on it and are still counted (the autoscaler waits for 0).
         balancers = {d.name: pools.balancer(d.active) for d in config.deployments}
         pools.retain({r.url for d in config.deployments for r in d.replicas})
-        return cls(config, policy, Authenticator(config.auth, config.endpoint), balancers)
+        return cls(config, policy, Authenticator(config.auth, config.endpoint), balancers,
+                   {d.name: d for d in config.deployments})
 
 
 def summary(config: RouterConfig) -> str:

@@ -41,6 +41,7 @@ __all__ = ["Balancer", "BodyStream", "ConnectFailed", "ConnectionDropped", "Pool
 
 MAX_IDLE_PER_REPLICA = 64
 _NO_BODY = frozenset((204, 304))  # never a body, whatever the headers say (RFC 9110)
+_FRAMING = frozenset((b"content-length", b"transfer-encoding"))
 T = TypeVar("T")
 
 
@@ -74,6 +75,8 @@ class _Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False
+        self._has_length = False  # a content-length or transfer-encoding header came
+        self._chunked = False
         self._may_stream = False
         self._stream: BodyStream | None = None
         self.received_any = False
@@ -95,7 +98,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self._headers_done and not self._has_length():
+        if self._headers_done and not self._has_length:
             # A response without length or chunking ends when the server closes (HTTP/1.0
             # style, seen in some bring-your-own-container servers).
             self.keep_alive = False
@@ -113,13 +116,18 @@ class _Connection(asyncio.Protocol):
         self._reason = status
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.lower(), value))
+        name = name.lower()
+        if name in _FRAMING:  # noted here: no second pass over the headers
+            self._has_length = True
+            if name == b"transfer-encoding" and b"chunked" in value.lower():
+                self._chunked = True
+        self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
         # Chunked, or delimited by the server closing: a body of unknown length, which may
         # be a stream (a BYOC server streaming events HTTP/1.0 style is one).
-        if self._may_stream and (self._chunked() or not self._has_length()) \
+        if self._may_stream and (self._chunked or not self._has_length) \
                 and self._parser.get_status_code() not in _NO_BODY:
             assert self._transport is not None
             self._stream = BodyStream(self._transport)
@@ -144,13 +152,6 @@ class _Connection(asyncio.Protocol):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(response)
 
-    def _has_length(self) -> bool:
-        return any(name in (b"content-length", b"transfer-encoding") for name, _ in self._headers)
-
-    def _chunked(self) -> bool:
-        return any(name == b"transfer-encoding" and b"chunked" in value.lower()
-                   for name, value in self._headers)
-
     # client side
     async def request(self, data: Sequence[bytes], stream: bool, deadline: float,
                       deadlines: Deadlines) -> UpstreamResponse:
@@ -159,7 +160,7 @@ class _Connection(asyncio.Protocol):
         if self._transport is None or self.closed:
             raise ConnectionDropped("the connection to the replica is closed")
         self._reason, self._headers, self._body = b"", [], []
-        self._headers_done = self.received_any = False
+        self._headers_done = self.received_any = self._has_length = self._chunked = False
         self._may_stream, self._stream = stream, None
         self._waiter = waiter = asyncio.get_running_loop().create_future()
         self._transport.writelines(data)
