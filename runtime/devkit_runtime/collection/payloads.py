@@ -28,6 +28,7 @@ class PayloadLog:
 
     def __init__(self) -> None:
         self._writers: dict[str, EventWriter] = {}
+        self.collecting = False  # whether any deployment collects (the router asks first)
 
     def apply(self, wanted: Iterable[tuple[str, CollectionSettings | None]]) -> None:
         """Follow a new router config: (deployment, its settings or None) pairs."""
@@ -45,6 +46,7 @@ class PayloadLog:
         for gone in self._writers.values():
             gone.close()
         self._writers = keep
+        self.collecting = bool(keep)
 
     def record(self, deployment: str, request_id: bytes, request_headers: Headers,
                request_body: bytes, response_headers: Headers,
@@ -73,6 +75,7 @@ class PayloadLog:
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
+        self.collecting = False
 
 
 def _content_type(headers: Headers) -> str:

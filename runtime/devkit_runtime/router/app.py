@@ -164,35 +164,32 @@ class Router:
         if refusal:
             return self._refuse(401, refusal, incoming, started)
         decision = state.policy.decide(incoming.pinned)
-        if decision.deployment is None:
+        name = decision.deployment
+        if name is None:
             return self._refuse(404, decision.reason, incoming, started)
-        body = request.body
-
-        def request_for(name: str) -> list[bytes]:
-            target = _target(request, _scoring_path(state, name) if scoring else None)
-            return proxy.serialise(request.method, target, b"router", incoming, body,
-                                   state.config.replica_secret)
-
+        # No closures here: their cells would cost every request, mirrored or not.
         pair = None
         if decision.mirror is not None:
-            pair = self._mirror(state, decision.deployment, decision.mirror,
-                                request_for(decision.mirror), incoming)
-        outgoing = await self._call(state, decision.deployment, request_for(decision.deployment),
+            pair = self._mirror(state, name, decision.mirror,
+                                _upstream_request(state, request, incoming, decision.mirror,
+                                                  scoring), incoming)
+        outgoing = await self._call(state, name,
+                                    _upstream_request(state, request, incoming, name, scoring),
                                     incoming, scoring)
-        metrics = self.metrics.of(decision.deployment)
+        metrics = self.metrics.of(name)
         if outgoing.stream is None:
             elapsed = time.perf_counter() - started
             metrics.observe(outgoing.status, elapsed)
             if pair is not None:
                 pair.live_done(shadow.live_answer(outgoing, elapsed))
         else:  # a stream is observed when its last part went out (or it was cut off)
-            outgoing.on_end.append(
-                lambda whole: metrics.observe(outgoing.status, time.perf_counter() - started))
+            _observe_at_end(metrics, outgoing, started)
             if pair is not None:  # a streamed body is not kept: compared on its status
                 pair.live_done(shadow.live_answer(outgoing, time.perf_counter() - started))
-        if scoring:  # a streamed answer's body is not held: only its request is logged
-            self.payloads.record(decision.deployment, incoming.request_id, incoming.forwarded,
-                                 body, outgoing.headers,
+        if scoring and self.payloads.collecting:  # (a call less when nothing collects)
+            # a streamed answer's body is not held: only its request is logged
+            self.payloads.record(name, incoming.request_id, incoming.forwarded,
+                                 request.body, outgoing.headers,
                                  outgoing.body if outgoing.stream is None else None)
         return outgoing
 
@@ -323,6 +320,20 @@ class Router:
         self._watcher.forget()
 
 
+def _upstream_request(state: RouterState, request: Request, incoming: Incoming, name: str,
+                      scoring: bool) -> list[bytes]:
+    """The request for deployment ``name``, serialised (on a scoring call, to its
+    scoring path)."""
+    target = _target(request, state.routes[name].scoring_path if scoring else None)
+    return proxy.serialise(request.method, target, b"router", incoming, request.body,
+                           state.config.replica_secret)
+
+
+def _observe_at_end(metrics: DeploymentMetrics, outgoing: Outgoing, started: float) -> None:
+    outgoing.on_end.append(
+        lambda whole: metrics.observe(outgoing.status, time.perf_counter() - started))
+
+
 def _stream_ended(metrics: DeploymentMetrics, whole: bool) -> None:
     metrics.in_flight -= 1
     if not whole:
@@ -342,11 +353,6 @@ def _on_sighup(callback: Callable[[], None]) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, callback)
     except (NotImplementedError, RuntimeError, ValueError):
         log.debug("SIGHUP reload unavailable here; the config file is still polled")
-
-
-def _scoring_path(state: RouterState, name: str) -> str | None:
-    route = state.routes.get(name)
-    return route.scoring_path if route is not None else None
 
 
 def _target(request: Request, path: str | None = None) -> bytes:
