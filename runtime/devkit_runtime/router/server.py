@@ -131,6 +131,7 @@ class Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._queue: deque[Request] = deque()
         self._busy = False
+        self._task: asyncio.Task[None] | None = None  # the answer in progress
         self._closed = False
         self._paused_writing = False
         self._drained: asyncio.Future[None] | None = None
@@ -159,7 +160,8 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        self.server.connections.discard(self)
+        if not self._busy:  # else once its answer is done: a stop waits for that answer
+            self.server.connections.discard(self)
         if self._gone is not None and not self._gone.done():
             self._gone.set_result(None)
         if self._drained is not None and not self._drained.done():
@@ -214,8 +216,9 @@ class Connection(asyncio.Protocol):
         self._busy = True
         if not request.keep_alive or self.server.stopping:
             self.keep_alive = False
-        task = self.server.loop.create_task(self._answer(request))
-        self.server.track(task)
+        # Tracked as the connection's, not in a set with a done callback per request: a
+        # stop finds the answers in flight through the server's connections.
+        self._task = self.server.loop.create_task(self._answer(request))
 
     async def _answer(self, request: Request) -> None:
         try:
@@ -244,7 +247,9 @@ class Connection(asyncio.Protocol):
 
     def _done(self) -> None:
         self._busy = False
+        self._task = None
         if self._closed:
+            self.server.connections.discard(self)
             return
         if not self.keep_alive:
             assert self.transport is not None
@@ -281,6 +286,9 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
+    def answering(self) -> asyncio.Task[None] | None:
+        return self._task
+
     def close_if_idle(self, older_than: float) -> None:
         if not self._busy and self.idle_since is not None and self.idle_since <= older_than:
             assert self.transport is not None
@@ -296,14 +304,10 @@ class RouterServer:
         self.access_log = access_log
         self.started = False
         self.stopping = False
+        # Open connections, and closed ones until the answer in progress is done.
         self.connections: set[Connection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._stop: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop  # set by serve(), before any connection
-
-    def track(self, task: asyncio.Task[None]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def stop(self) -> None:
         """Stop as a signal would (call it on the server's loop)."""
@@ -344,8 +348,10 @@ class RouterServer:
         for connection in list(self.connections):
             connection.keep_alive = False
             connection.close_if_idle(float("inf"))
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=GRACEFUL_S)
+        answering = {task for connection in self.connections
+                     if (task := connection.answering()) is not None}
+        if answering:
+            _, late = await asyncio.wait(answering, timeout=GRACEFUL_S)
             for task in late:
                 task.cancel()
         for connection in list(self.connections):
