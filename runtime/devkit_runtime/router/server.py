@@ -32,6 +32,8 @@ from urllib.parse import unquote
 
 import httptools
 
+from devkit_runtime.router.eager import Eager
+
 if TYPE_CHECKING:
     from devkit_runtime.router.app import Router
     from devkit_runtime.router.proxy import Outgoing
@@ -131,7 +133,8 @@ class Connection(asyncio.Protocol):
         self._body: list[bytes] = []
         self._queue: deque[Request] = deque()
         self._busy = False
-        self._task: asyncio.Task[None] | None = None  # the answer in progress
+        self._answering: Eager | None = None  # the answer in progress
+        self._closing = False  # the transport is being closed: no more requests
         self._closed = False
         self._paused_writing = False
         self._drained: asyncio.Future[None] | None = None
@@ -198,6 +201,8 @@ class Connection(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._closing:  # pipelined behind the last answer (Connection: close, or a stop)
+            return
         parsed = httptools.parse_url(self._url)
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         request = Request(self.parser.get_method().decode("ascii"), parsed.path or b"/",
@@ -216,9 +221,9 @@ class Connection(asyncio.Protocol):
         self._busy = True
         if not request.keep_alive or self.server.stopping:
             self.keep_alive = False
-        # Tracked as the connection's, not in a set with a done callback per request: a
+        # Run at once, without a Task (see eager.py), and tracked as the connection's: a
         # stop finds the answers in flight through the server's connections.
-        self._task = self.server.loop.create_task(self._answer(request))
+        self._answering = Eager(self._answer(request), self.server.loop)
 
     async def _answer(self, request: Request) -> None:
         try:
@@ -246,21 +251,31 @@ class Connection(asyncio.Protocol):
                                  len(body), True) + body)
 
     def _done(self) -> None:
-        self._busy = False
-        self._task = None
+        self._answering = None
         if self._closed:
+            self._busy = False
             self.server.connections.discard(self)
-            return
-        if not self.keep_alive:
+        elif not self.keep_alive:
+            self._busy, self._closing = False, True
             assert self.transport is not None
             self.transport.close()
-        elif self._queue:
-            self._start(self._queue.popleft())
-            if not self._queue:
-                assert self.transport is not None
-                self.transport.resume_reading()
+        elif self._queue:  # still busy: the next one starts on the next turn, not nested
+            # here (answers that finish at once, e.g. /-/live, would recurse per request)
+            self.server.loop.call_soon(self._next)
         else:
+            self._busy = False
             self.idle_since = self.server.loop.time()
+
+    def _next(self) -> None:
+        if self._closed:
+            self._busy = False
+            self.server.connections.discard(self)
+            return
+        request = self._queue.popleft()
+        if not self._queue:
+            assert self.transport is not None
+            self.transport.resume_reading()
+        self._start(request)
 
     # used by ClientStream and the server --------------------------------------------
 
@@ -286,8 +301,14 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.abort()
 
-    def answering(self) -> asyncio.Task[None] | None:
-        return self._task
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def cancel(self) -> None:
+        """Cancel the answer in progress (at a stop, past GRACEFUL_S)."""
+        if self._answering is not None:
+            self._answering.cancel()
 
     def close_if_idle(self, older_than: float) -> None:
         if not self._busy and self.idle_since is not None and self.idle_since <= older_than:
@@ -348,11 +369,10 @@ class RouterServer:
         for connection in list(self.connections):
             connection.keep_alive = False
             connection.close_if_idle(float("inf"))
-        answering = {task for connection in self.connections
-                     if (task := connection.answering()) is not None}
-        if answering:
-            _, late = await asyncio.wait(answering, timeout=GRACEFUL_S)
-            for task in late:
-                task.cancel()
+        deadline = self.loop.time() + GRACEFUL_S
+        while any(connection.busy for connection in self.connections) \
+                and self.loop.time() < deadline:
+            await asyncio.sleep(0.01)  # answers are not Tasks (eager.py): polled, at a stop
         for connection in list(self.connections):
+            connection.cancel()
             connection.abort()

@@ -265,8 +265,9 @@ class ReplicaPool:
     async def _connect(self, deadline: float) -> _Connection:
         """A fresh connection, opened by ``deadline`` (rare once the pool is warm: the
         per-call timeout here is not on the hot path)."""
-        return await within(max(deadline - asyncio.get_running_loop().time(), 0.0),
-                            self._open())
+        # wait_for, not asyncio.timeout: the answer that connects is not a Task (eager.py)
+        return await asyncio.wait_for(self._open(),
+                                      max(deadline - asyncio.get_running_loop().time(), 0.0))
 
     async def _open(self) -> _Connection:
         try:
