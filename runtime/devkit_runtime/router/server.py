@@ -191,11 +191,11 @@ class Connection(asyncio.Protocol):
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
-        if self.parser.get_http_version() == "1.1":
-            for name, value in self._headers:
-                if name == b"expect" and value.lower() == b"100-continue":
-                    assert self.transport is not None
-                    self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        for name, value in self._headers:  # the version only then: it costs a string
+            if name == b"expect" and value.lower() == b"100-continue" \
+                    and self.parser.get_http_version() == "1.1":
+                assert self.transport is not None
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
@@ -203,11 +203,15 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._closing:  # pipelined behind the last answer (Connection: close, or a stop)
             return
-        parsed = httptools.parse_url(self._url)
+        url = self._url
+        if url[:1] == b"/" and b"?" not in url and b"#" not in url:
+            path, query = url, b""  # a plain path (/score): nothing for parse_url to split
+        else:
+            parsed = httptools.parse_url(url)
+            path, query = parsed.path or b"/", parsed.query or b""
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        request = Request(self.parser.get_method().decode("ascii"), parsed.path or b"/",
-                          parsed.query or b"", self._headers, body,
-                          self.parser.should_keep_alive())
+        request = Request(self.parser.get_method().decode("ascii"), path, query,
+                          self._headers, body, self.parser.should_keep_alive())
         if self._busy:  # pipelined: answered after the one in flight, in order
             self._queue.append(request)
             assert self.transport is not None

@@ -297,6 +297,8 @@ class Balancer:
         """The replica for the next request; None when none is ready."""
         pools = self.pools
         count = len(pools)
+        if count == 1:  # one replica: no rotation to keep
+            return pools[0] if pools[0].ready else None
         if not count:
             return None
         start = self._next
