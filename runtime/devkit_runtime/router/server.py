@@ -45,6 +45,9 @@ KEEP_ALIVE_S = 30.0  # idle client connections close after this (longer than cli
 GRACEFUL_S = 10.0  # requests in flight get this long to finish on a stop
 SWEEP_S = 5.0  # how often idle connections are checked
 Headers = list[tuple[bytes, bytes]]
+# Bytes tested by value: ``63 in data`` is a byte compare, while ``b"?" in data`` first
+# tries the operand as an int and raises (and clears) a TypeError, on every request.
+_PERCENT, _QUESTION, _HASH = ord("%"), ord("?"), ord("#")
 
 
 def _status_line(status: int) -> bytes:
@@ -67,7 +70,7 @@ class Request:
                  body: bytes, keep_alive: bool) -> None:
         self.method = method
         self.raw_path = raw_path
-        self.path = unquote(raw_path.decode("latin-1")) if b"%" in raw_path \
+        self.path = unquote(raw_path.decode("latin-1")) if _PERCENT in raw_path \
             else raw_path.decode("latin-1")
         self.query = query
         self.headers = headers
@@ -204,7 +207,7 @@ class Connection(asyncio.Protocol):
         if self._closing:  # pipelined behind the last answer (Connection: close, or a stop)
             return
         url = self._url
-        if url[:1] == b"/" and b"?" not in url and b"#" not in url:
+        if url[:1] == b"/" and _QUESTION not in url and _HASH not in url:
             path, query = url, b""  # a plain path (/score): nothing for parse_url to split
         else:
             parsed = httptools.parse_url(url)

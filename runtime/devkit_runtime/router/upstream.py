@@ -119,7 +119,7 @@ class _Connection(asyncio.Protocol):
         name = name.lower()
         if name in _FRAMING:  # noted here: no second pass over the headers
             self._has_length = True
-            if name == b"transfer-encoding" and b"chunked" in value.lower():
+            if name == b"transfer-encoding" and value.lower().find(b"chunked") >= 0:
                 self._chunked = True
         self._headers.append((name, value))
 
