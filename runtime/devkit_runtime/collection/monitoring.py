@@ -75,15 +75,16 @@ class Collector:
         # This collector's writer when the deployment collects its name, else None; found
         # on first use (settings are fixed for the process), so collect() runs on every
         # request without looking them up again.
-        self._target: EventWriter | None | bool = False
+        self._target: EventWriter | None = None
+        self._resolved = False
 
     def collect(self, data: Any,
                 correlation_context: CorrelationContext | None = None) -> CorrelationContext:
         context = correlation_context or _request_context()
         try:
+            if not self._resolved:
+                self._target, self._resolved = _writer_for(self.name), True
             target = self._target
-            if target is False:
-                target = self._target = _writer_for(self.name)
             if target is not None:
                 self._collect(target, data, context)
         except Exception as exc:  # collecting must never fail the request
