@@ -308,6 +308,10 @@ class Router:
         self._background(self._health.run())
         _on_sighup(self._watcher.request_reload)
 
+    def listening(self) -> None:
+        """Called once the server listens (writes the applied marker held back till then)."""
+        self._watcher.now_listening()
+
     async def shutdown(self) -> None:
         """After the last request in flight ended (or the graceful stop ran out)."""
         if self._watch is not None:

@@ -353,6 +353,7 @@ class RouterServer:
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 self.loop.add_signal_handler(sig, stop.set)
         self.started = True
+        self.router.listening()
         log.info("router listening on http://%s:%d", self.host, self.port)
         sweeper = self.loop.create_task(self._sweep())
         try:

@@ -106,6 +106,13 @@ class ConfigWatcher:
         self._identity = None
         self._wake.set()
 
+    def now_listening(self) -> None:
+        """The server listens: the marker held back at start is written at once (a host
+        that saw the router answer may already be reading it)."""
+        if self._unwritten and self._listening():
+            self._unwritten = False
+            self._write_applied()
+
     async def run(self) -> None:
         while self._unwritten:
             if self._listening():
