@@ -14,11 +14,12 @@ module writes the install part of the generated Dockerfile instead:
   (``bench/shared_layer.py``), and every replica start would otherwise compile what it
   imports. The smoke import runs in the install's own ``RUN`` (one container and one layer
   commit fewer than a step of its own).
-* One stage, three layers, in an order that Docker's layer cache can reuse: the uv binary
-  (identical for every environment), the *shared* wheels (the big ones: numpy, scipy,
-  scikit-learn...) installed ``--no-deps``, then the rest with the requirements. Adding a
-  small package to a conda file changes only the last layer, so the big packages are not
-  installed again. Labels naming the environment come after, where they bust no cache.
+* Two images, in an order that Docker's layer cache can reuse: the *shared* image (the uv
+  binary, then the venv with the big wheels, numpy, scipy, scikit-learn..., installed
+  ``--no-deps``: :func:`shared_steps`, :mod:`devkit.images.shared_image`), then the
+  environment FROM it, installing the rest with the requirements (:func:`uv_steps`).
+  Adding a small package to a conda file changes only the environment's build, so the big
+  packages are not installed again, nor sent to the engine again in the build context.
   The wheels are deleted in the same ``RUN`` that installs them; their ``COPY`` layers stay
   in the image's history (shared by every image with the same wheel set), which is the price
   of the classic builder (docker-py's) having no bind mounts.
@@ -114,8 +115,11 @@ UV_SHARED = """\
  && {uv} pip install --python {venv}/bin/python --offline --no-index --no-deps \\
     --no-cache --compile-bytecode {wheels} \\
 """
-UV_REST = """\
+UV_SHARED_END = """\
  && rm -rf /opt/devkit/shared
+"""
+UV_REST = """\
+FROM {shared_image}
 COPY wheels /opt/devkit/wheels
 RUN {uv} pip install --python {venv}/bin/python --offline --no-index --no-cache \\
     --compile-bytecode --find-links /opt/devkit/wheels -r /opt/devkit/wheels/requirements.txt \\
@@ -123,11 +127,17 @@ RUN {uv} pip install --python {venv}/bin/python --offline --no-index --no-cache 
 """
 
 
-def uv_steps(base: str, venv: str, shared: list[Path], smoke: str = "") -> str:
-    """The install steps of the uv build (the context has ``uv``, ``shared/``, ``wheels/``):
-    the venv and the shared wheels in one layer, the rest in the next, ending with the
-    ``smoke`` command (:func:`devkit.images.smoke.smoke_command`) when there is one."""
+def shared_steps(base: str, venv: str, shared: list[Path]) -> str:
+    """The install steps of the shared image (:mod:`devkit.images.shared_image`; its context
+    has ``uv`` and ``shared/``): the venv and the shared wheels, in one layer."""
     wheels = " ".join(f"/opt/devkit/shared/{w.name}" for w in shared)
-    steps = UV_VENV + (UV_SHARED if shared else "") + UV_REST
-    return steps.format(base=base, uv=UV_IN_IMAGE, venv=venv, wheels=wheels,
-                        smoke=f" \\\n && {smoke}" if smoke else "")
+    steps = UV_VENV + (UV_SHARED if shared else "") + UV_SHARED_END
+    return steps.format(base=base, uv=UV_IN_IMAGE, venv=venv, wheels=wheels)
+
+
+def uv_steps(shared_image: str, venv: str, smoke: str = "") -> str:
+    """The install steps of an environment (its context has ``wheels/``) on its shared
+    image: the rest of the wheels with the requirements, ending with the ``smoke`` command
+    (:func:`devkit.images.smoke.smoke_command`) when there is one."""
+    return UV_REST.format(shared_image=shared_image, uv=UV_IN_IMAGE, venv=venv,
+                          smoke=f" \\\n && {smoke}" if smoke else "")

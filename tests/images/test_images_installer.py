@@ -13,6 +13,7 @@ from devkit.images.installer import (
     SHARED_BYTES,
     Installer,
     choose_installer,
+    shared_steps,
     split_shared,
     uv_steps,
 )
@@ -84,7 +85,11 @@ def test_big_wheels_form_the_shared_layer_in_name_order(tmp_path: Path) -> None:
 
     assert [w.name for w in shared] == ["numpy-2.whl", "scipy-1.whl"]
     assert [w.name for w in rest] == ["joblib-1.whl", "six-1.whl"]
-    steps = uv_steps("base:1", "/opt/devkit/venv", shared)
+    steps = shared_steps("base:1", "/opt/devkit/venv", shared)
     assert "/opt/devkit/shared/numpy-2.whl /opt/devkit/shared/scipy-1.whl" in steps
-    assert "--no-deps" in uv_steps("base:1", "/opt/devkit/venv", shared)
-    assert "--no-deps" not in uv_steps("base:1", "/opt/devkit/venv", [])
+    assert "--no-deps" in steps
+    assert "--no-deps" not in shared_steps("base:1", "/opt/devkit/venv", [])
+    # An environment builds on the shared image and sends only the rest.
+    rest_steps = uv_steps("devkit-shared:1", "/opt/devkit/venv")
+    assert rest_steps.startswith("FROM devkit-shared:1\n") and "shared" not in \
+        rest_steps.split("\n", 1)[1]
