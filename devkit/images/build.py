@@ -43,7 +43,13 @@ from devkit.images.base import BASE_LABEL, ensure_base_image
 from devkit.images.conda import CondaEnvironment
 from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.envhash import AZUREML_IMAGE_PREFIX, environment_hash, uses_base_image
-from devkit.images.installer import Installer, choose_installer, split_shared, uv_steps
+from devkit.images.installer import (
+    Installer,
+    choose_installer,
+    runtime_closure,
+    split_shared,
+    uv_steps,
+)
 from devkit.images.mlflow_env import conda_environment
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
@@ -280,8 +286,8 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
     with tempfile.TemporaryDirectory(prefix="devkit-build-") as scratch:
         context = Path(scratch)
         wanted = [*(conda.requirements if conda else ()), *compatible.pins]
-        checked = _write_context(context, job, base, compatible.resolution, wheel, wanted,
-                                 smoke, installer)
+        checked = _write_context(context, job, base, target, compatible.resolution, wheel,
+                                 wanted, smoke, installer)
         docker_build(job.client, context, job.tag, labels={}, progress=job.say,
                      what=f"image of deployment {job.deployment.name}")
     if checked is not None:
@@ -318,13 +324,14 @@ def _check_python(job: _Job, conda: CondaEnvironment, facts: ImageFacts, base: s
                f"Python {facts.python}; the image's Python {facts.python} is used.")
 
 
-def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
-                   runtime: Path, requirements: list[str], smoke: list[str],
-                   installer: Installer) -> str | None:
+def _write_context(context: Path, job: _Job, base: str, target: Target,
+                   resolution: Resolution, runtime: Path, requirements: list[str],
+                   smoke: list[str], installer: Installer) -> str | None:
     """The build context: the wheels and the Dockerfile whose ``smoke`` step runs right
-    after the install. uv builds FROM the shared image (built here when missing) and carry
-    only the small wheels; the smoke import is left out when this set passed it before.
-    Returns the smoke record to write once the build succeeds (uv only)."""
+    after the install. uv builds FROM the shared image (built here when missing: the big
+    wheels and the runtime's dependencies) and carry only the environment's small wheels;
+    the smoke import is left out when this set passed it before. Returns the smoke record
+    to write once the build succeeds (uv only)."""
     wheels = context / "wheels"
     wheels.mkdir()
     pip_wheel = next((w.name for w in resolution.wheels if w.name.startswith("pip-")), None)
@@ -343,8 +350,11 @@ def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
     else:
         # pip stays out of a uv image, as it stayed out of the pip-built venv.
         shared, everything = split_shared([w for w in everything if w.name != pip_wheel])
+        ours = runtime_closure(everything, [*wheel_requirements(runtime), *RUNTIME_EXTRAS],
+                               target)
+        everything = [w for w in everything if w not in ours]
         shared_image = ensure_shared_image(job.client, base, installer.uv, VENV, shared,
-                                           job.say)
+                                           ours, job.say)
         if smoke:
             key = sm.checked_key(str(job.client.images.get(shared_image).id), everything,
                                  smoke)

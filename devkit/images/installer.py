@@ -35,6 +35,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from devkit.errors import ImageBuildError
 from devkit.images.wheelhouse import Progress, Target, resolve
 from devkit.paths import cache_dir
@@ -96,6 +100,54 @@ def _unpack(wheel: Path, binary: Path) -> None:
     partial.replace(binary)
 
 
+def runtime_closure(wheels: list[Path], roots: list[str], target: Target) -> list[Path]:
+    """The wheels among ``wheels`` that ``roots`` (devkit's runtime requirements) need, with
+    their dependencies on ``target``, by the wheels' own metadata, in name order. Those
+    depend on no environment (unless it pins another version: then that wheel is not
+    among ``wheels``' matches and stays with the environment), so they join the shared
+    image. A wrong guess here moves a wheel between layers, never changes what is installed:
+    the environment's install still resolves its whole requirement set."""
+    by_name = {canonicalize_name(w.name.split("-", 1)[0]): w for w in wheels}
+    environment = {"python_version": target.python, "python_full_version": f"{target.python}.0",
+                   "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+                   "platform_machine": target.machine, "implementation_name": "cpython",
+                   "platform_python_implementation": "CPython", "extra": ""}
+    wanted = [Requirement(text) for text in roots]
+    found: dict[str, Path] = {}
+    while wanted:
+        requirement = wanted.pop()
+        name = canonicalize_name(requirement.name)
+        if name in found or name not in by_name or not _applies(requirement, environment):
+            continue
+        found[name] = by_name[name]
+        wanted += _requires(by_name[name])
+    return sorted(found.values(), key=lambda w: w.name)
+
+
+def _applies(requirement: Requirement, environment: dict[str, str]) -> bool:
+    if requirement.marker is None:
+        return True
+    try:
+        return requirement.marker.evaluate(environment)
+    except (UndefinedComparison, UndefinedEnvironmentName):
+        return True  # an odd marker: which layer holds the wheel is only a cache matter
+
+
+def _requires(wheel: Path) -> list[Requirement]:
+    with zipfile.ZipFile(wheel) as archive:
+        member = next((n for n in archive.namelist()
+                       if n.endswith(".dist-info/METADATA") and n.count("/") == 1), None)
+        text = archive.read(member).decode("utf-8", "replace") if member else ""
+    found = []
+    for line in text.split("\n\n", 1)[0].splitlines():
+        if line.startswith("Requires-Dist:"):
+            try:
+                found.append(Requirement(line.split(":", 1)[1].strip()))
+            except InvalidRequirement:
+                continue
+    return found
+
+
 def split_shared(wheels: list[Path]) -> tuple[list[Path], list[Path]]:
     """(shared, rest): the big wheels first, in name order so the layer's key is stable."""
     shared = sorted((w for w in wheels if w.stat().st_size >= SHARED_BYTES),
@@ -127,12 +179,25 @@ RUN {uv} pip install --python {venv}/bin/python --offline --no-index --no-cache 
 """
 
 
-def shared_steps(base: str, venv: str, shared: list[Path]) -> str:
+UV_RUNTIME = """\
+COPY runtime /opt/devkit/runtime
+RUN {uv} pip install --python {venv}/bin/python --offline --no-index --no-deps \\
+    --no-cache --compile-bytecode {runtime} \\
+ && rm -rf /opt/devkit/runtime
+"""
+
+
+def shared_steps(base: str, venv: str, shared: list[Path],
+                 runtime: list[Path] | None = None) -> str:
     """The install steps of the shared image (:mod:`devkit.images.shared_image`; its context
-    has ``uv`` and ``shared/``): the venv and the shared wheels, in one layer."""
+    has ``uv``, ``shared/`` and ``runtime/``): the venv and the big wheels in one layer (the
+    one that takes time), then the runtime's dependencies (:func:`runtime_closure`)."""
     wheels = " ".join(f"/opt/devkit/shared/{w.name}" for w in shared)
     steps = UV_VENV + (UV_SHARED if shared else "") + UV_SHARED_END
-    return steps.format(base=base, uv=UV_IN_IMAGE, venv=venv, wheels=wheels)
+    steps += UV_RUNTIME if runtime else ""
+    return steps.format(base=base, uv=UV_IN_IMAGE, venv=venv, wheels=wheels,
+                        runtime=" ".join(f"/opt/devkit/runtime/{w.name}"
+                                         for w in runtime or ()))
 
 
 def uv_steps(shared_image: str, venv: str, smoke: str = "") -> str:

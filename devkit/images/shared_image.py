@@ -2,7 +2,9 @@
 
 It holds what environments with the same big wheels have in common: the uv binary, the venv
 with the shared wheels installed (:func:`devkit.images.installer.split_shared`: numpy,
-scipy, scikit-learn...), and the runtime's settings (``ENV``, ``EXPOSE``, ``ENTRYPOINT``,
+scipy, scikit-learn...), then devkit's runtime's own dependencies (uvicorn, werkzeug...:
+:func:`devkit.images.installer.runtime_closure`; the runtime itself stays with the
+environment), and the runtime's settings (``ENV``, ``EXPOSE``, ``ENTRYPOINT``,
 ``CMD``), which depend on no environment. An environment's own build is then ``FROM`` this
 image, one ``COPY`` of its small wheels, one ``RUN`` and one ``LABEL``:
 
@@ -12,8 +14,8 @@ image, one ``COPY`` of its small wheels, one ``RUN`` and one ``LABEL``:
 * the classic builder runs each instruction as a container plus a commit, so the five
   settings instructions cost every environment ~1 s; here they are built once.
 
-The hash covers the base image's id, the uv wheel, the shared wheels' names and sizes and
-the Dockerfile text, so a new base, uv or wheel set gets a new image; the ``RUN`` line is
+The hash covers the base image's id, the uv wheel, the wheels' names and sizes and the
+Dockerfile text, so a new base, uv or wheel set gets a new image; the ``RUN`` line is
 the one the single-image build had, so Docker's layer cache carries over. The image is
 labelled ``devkit.managed=1`` (``devkit prune`` removes it once no environment image is
 left on it) and ``devkit.base=0`` (the base's own label is inherited otherwise).
@@ -46,41 +48,44 @@ CMD ["python", "-m", "devkit_runtime"]
 """
 
 
-def shared_dockerfile(base: str, venv: str, shared: list[Path]) -> str:
+def shared_dockerfile(base: str, venv: str, shared: list[Path], runtime: list[Path]) -> str:
     """The shared image's Dockerfile, without its final ``LABEL`` (which names its hash)."""
-    return shared_steps(base, venv, shared) + SETTINGS.format(venv=venv)
+    return shared_steps(base, venv, shared, runtime) + SETTINGS.format(venv=venv)
 
 
 def shared_hash(client: docker.DockerClient, base: str, uv: Path, venv: str,
-                shared: list[Path]) -> str:
+                shared: list[Path], runtime: list[Path]) -> str:
     digest = hashlib.sha256(b"devkit-shared/1\0")
     digest.update(str(client.images.get(base).id).encode() + b"\0")
     digest.update(uv.parent.name.encode() + b"\0")  # the uv wheel's stem: its version
-    for wheel in shared:
+    for wheel in (*shared, *runtime):
         digest.update(f"{wheel.name}:{wheel.stat().st_size}\0".encode())
-    digest.update(shared_dockerfile(base, venv, shared).encode())
+    digest.update(shared_dockerfile(base, venv, shared, runtime).encode())
     return digest.hexdigest()
 
 
 def ensure_shared_image(client: docker.DockerClient, base: str, uv: Path, venv: str,
-                        shared: list[Path], progress: Progress) -> str:
-    """The tag of the shared image for ``base`` + ``shared``, built when it is missing."""
-    key = shared_hash(client, base, uv, venv, shared)
+                        shared: list[Path], runtime: list[Path], progress: Progress) -> str:
+    """The tag of the shared image for ``base`` with the big wheels ``shared`` and the
+    runtime's dependencies ``runtime``, built when it is missing."""
+    key = shared_hash(client, base, uv, venv, shared, runtime)
     tag = f"{SHARED_REPOSITORY}:{key[:16]}"
     if image_exists(client, tag):
-        progress(f"{tag} has the venv with {len(shared)} shared wheel(s)")
+        progress(f"{tag} has the venv with {len(shared)} big wheel(s) and "
+                 f"{len(runtime)} of the runtime's")
         return tag
     labels = {"devkit.managed": "1", "devkit.role": SHARED_ROLE, "devkit.base": "0",
               SHARED_HASH_LABEL: key}
     with tempfile.TemporaryDirectory(prefix="devkit-shared-") as scratch:
         context = Path(scratch)
-        (context / "shared").mkdir()
         _link_or_copy(uv, context / "uv")
-        for wheel in shared:
-            _link_or_copy(wheel, context / "shared" / wheel.name)
+        for folder, wheels in (("shared", shared), ("runtime", runtime)):
+            (context / folder).mkdir()
+            for wheel in wheels:
+                _link_or_copy(wheel, context / folder / wheel.name)
         label = " ".join(f"{k}={v}" for k, v in labels.items())
         (context / "Dockerfile").write_text(
-            shared_dockerfile(base, venv, shared) + f"LABEL {label}\n")
+            shared_dockerfile(base, venv, shared, runtime) + f"LABEL {label}\n")
         docker_build(client, context, tag, labels={}, progress=progress,
                      what=f"shared image ({len(shared)} big wheels, {UV_IN_IMAGE})")
     return tag
