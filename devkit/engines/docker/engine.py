@@ -62,8 +62,8 @@ class DockerEngine(Engine):
 
     def __init__(self, client: DockerClient | None = None) -> None:
         self.client = client or DockerClient.connect()
-        # Deployments start at once (concurrent_starts): one of them creates the network.
-        self._networks_lock = threading.Lock()
+        # Deployments start at once (concurrent_starts): see _start_indexes.
+        self._prepare_lock = threading.Lock()
 
     # -- hooks of up ------------------------------------------------------------------------
     def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
@@ -113,16 +113,19 @@ class DockerEngine(Engine):
         from devkit.engines.sku import limits_for
 
         spec = want.spec
-        with self._networks_lock:
+        # What the endpoint's replicas share (its network, the replica secret file that is
+        # bind-mounted into each) is made under the lock; only create + start overlap.
+        with self._prepare_lock:
             network = (eg.ensure_network(self.client, spec.endpoint_name) if eg.disabled(spec)
                        else self._network(spec.endpoint_name))
-        cpus, memory = self.client.host_resources()
-        limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
-                            resources=spec.resources)
+            cpus, memory = self.client.host_resources()
+            limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
+                                resources=spec.resources)
+            creates = {replica: ct.create_kwargs(want, replica, image, limits, network, run)
+                       for replica in indexes}
         started: list[Container] = []
         try:
-            for replica in indexes:
-                kwargs = ct.create_kwargs(want, replica, image, limits, network, run)
+            for replica, kwargs in creates.items():
                 kwargs["networking_config"] = ct.networking_config(self.client.raw, network,
                                                                    spec.name)
                 name = ct.container_name(spec.endpoint_name, spec.name, replica)
