@@ -74,6 +74,34 @@ def test_dicts_and_lists_are_collected_too(tmp_path: Path) -> None:
     assert (second["data"], second["collectdatatype"]) == ([[1, 2], [3, 4]], "builtins.list")
 
 
+def test_numpy_values_and_non_string_keys_are_collected_as_json_writes_them(
+        tmp_path: Path) -> None:
+    import numpy as np
+    writer = EventWriter(settings(tmp_path))
+    writer.submit(pending("model_inputs", {"x": np.arange(3), 1: np.float64(0.5),
+                                           "t": np.arange(4)[::2]}, T0))
+    writer.close()
+    [event] = lines(tmp_path / "ep/blue/model_inputs/2025/12/01/19/blue-0.jsonl")
+    assert event["data"] == {"x": [0, 1, 2], "1": 0.5, "t": [0, 2]}
+
+
+def test_request_bodies_stay_one_valid_json_line(tmp_path: Path) -> None:
+    """A pretty-printed body is re-encoded onto one line; a body JSON does not allow (NaN)
+    is kept as text, so every line still parses."""
+    root = tmp_path / "ep" / "blue"
+    writer = EventWriter(CollectionSettings(dir=root, endpoint="ep", deployment="blue",
+                                            collections=frozenset({"request"}),
+                                            instance="blue-0"), clock=Clock(T0))
+    writer.submit(pending("request", b'{\n  "a": [1,\n 2]\n}\n', T0, rid="r-1"))
+    writer.submit(pending("request", b'{"a": NaN}', T0, rid="r-2"))
+    writer.submit(pending("request", b'  [1, 2]  ', T0, rid="r-3"))
+    writer.close()
+    pretty, nan, spaced = lines(root / "request/2025/12/01/19/blue-0.jsonl")
+    assert pretty["data"] == {"a": [1, 2]}
+    assert nan["data"] == '{"a": NaN}'
+    assert spaced["data"] == [1, 2] and spaced["contentrange"] == "bytes 0-5/6"
+
+
 @pytest.mark.parametrize(("rolling", "folders"), [
     ("Minute", ["2025/12/01/19/59", "2025/12/01/20/00"]),
     ("Hour", ["2025/12/01/19", "2025/12/01/20"]),

@@ -50,14 +50,18 @@ class CorrelationContext:
 
 
 class BasicCorrelationContext(CorrelationContext):
+    __slots__ = ("_id", "_headers")  # one per collected request: kept small
+
     def __init__(self, id: str | None = None, headers: dict[str, str] | None = None) -> None:
         self._id = id or str(uuid.uuid4())
-        self._headers = dict(headers or {})
+        self._headers = dict(headers) if headers else None
 
     def get_id(self) -> str:
         return self._id
 
     def get_headers(self) -> dict[str, str]:
+        if self._headers is None:
+            self._headers = {}
         return self._headers
 
 
@@ -68,23 +72,30 @@ class Collector:
                  **_ignored: Any) -> None:
         self.name = name
         self.on_error = on_error
+        # This collector's writer when the deployment collects its name, else None; found
+        # on first use (settings are fixed for the process), so collect() runs on every
+        # request without looking them up again.
+        self._target: EventWriter | None = None
+        self._resolved = False
 
     def collect(self, data: Any,
                 correlation_context: CorrelationContext | None = None) -> CorrelationContext:
         context = correlation_context or _request_context()
         try:
-            self._collect(data, context)
+            if not self._resolved:
+                self._target, self._resolved = _writer_for(self.name), True
+            target = self._target
+            if target is not None:
+                self._collect(target, data, context)
         except Exception as exc:  # collecting must never fail the request
             if self.on_error is not None:
                 self.on_error(exc)
         return context
 
-    def _collect(self, data: Any, context: CorrelationContext) -> None:
-        writer = _writer()
-        if writer is None or not writer.settings.enabled(self.name):
-            return
+    def _collect(self, writer: EventWriter, data: Any, context: CorrelationContext) -> None:
         correlation_id = context.get_id()
-        if not sampled(correlation_id, writer.settings.sampling_rate):
+        rate = writer.settings.sampling_rate
+        if rate < 1.0 and not sampled(correlation_id, rate):
             return
         request_id = getattr(_current, "request_id", None) or correlation_id
         writer.submit(Pending(self.name, data, writer.clock(), correlation_id, request_id))
@@ -93,6 +104,12 @@ class Collector:
 def _request_context() -> CorrelationContext:
     request_id = getattr(_current, "request_id", None)
     return BasicCorrelationContext(request_id) if request_id else BasicCorrelationContext()
+
+
+def _writer_for(name: str) -> EventWriter | None:
+    """The writer of a collection this deployment enables, else None."""
+    writer = _writer()
+    return writer if writer is not None and writer.settings.enabled(name) else None
 
 
 def _writer() -> EventWriter | None:

@@ -130,7 +130,7 @@ class EventWriter:
     def _write(self, batch: list[Pending]) -> None:
         render = self._format.render
         places = self._places
-        groups: dict[str, list[str]] = {}
+        groups: dict[str, list[bytes]] = {}
         for pending in batch:
             key = (pending.collection, int(pending.time))
             place = places.get(key) or self._place(key)
@@ -166,8 +166,8 @@ class EventWriter:
         self._places[key] = place
         return place
 
-    def _append(self, path: str, chunk: list[str]) -> None:
-        data = ("\n".join(chunk) + "\n").encode("utf-8")
+    def _append(self, path: str, chunk: list[bytes]) -> None:
+        data = b"\n".join(chunk) + b"\n"
         try:
             # One O_APPEND write per batch: workers of one replica sharing the file never
             # interleave inside a line. The folder is made only when the open says it is
