@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,9 @@ class Engine(RouterAccess, abc.ABC):
     # Whether replicas require the endpoint's replica secret (engines/replica_secret.py):
     # where they listen on the host's loopback, any local user could call them otherwise.
     replica_secret: bool = False
+    # Whether the deployments' replicas may be started at the same time (each start is
+    # blocking calls to the engine: Docker's create + start + network connect).
+    concurrent_starts: bool = False
 
     # -- up: the reconcile skeleton ------------------------------------------------------
     def up(self, endpoint: Endpoint, options: RunSettings, progress: Progress) -> EndpointStatus:
@@ -151,10 +155,17 @@ class Engine(RouterAccess, abc.ABC):
         failed) stay up so hot reload can fix them."""
         if not to_start:
             return
-        started: dict[str, list[Any]] = {}
-        for want in to_start:
+        def start(want: Wanted) -> list[Any]:
             name = want.spec.name
-            started[name] = self._start(want, prepared[name], options.replica(name), progress)
+            return self._start(want, prepared[name], options.replica(name), progress)
+
+        if self.concurrent_starts and len(to_start) > 1:
+            with ThreadPoolExecutor(max_workers=len(to_start)) as pool:
+                futures = [pool.submit(start, want) for want in to_start]
+            # Every start has ended here; the first failure is the news (as one at a time).
+            started = {w.spec.name: f.result() for w, f in zip(to_start, futures, strict=True)}
+        else:
+            started = {want.spec.name: start(want) for want in to_start}
         specs = {w.spec.name: w.spec for w in to_start}
         jobs = [(name, replica) for name, replicas in started.items() for replica in replicas]
         failed = settle(jobs, lambda job: self._wait_ready(specs[job[0]], job[1]),

@@ -1,9 +1,11 @@
 """What ``devkit prune`` may remove: things devkit made that no running endpoint uses.
 
 * images: environment images (``devkit-env:*``, label ``devkit.managed=1``, their wheel
-  stages included) and release images (``devkit.role=release-image``) that no container
-  uses, running or stopped; never the base image (label ``devkit.base`` or the name
-  :func:`~devkit.images.base.base_image_tag` gives);
+  stages included), the shared images they build on (``devkit-shared:*``: listed after
+  them, and kept while an image in use builds on them) and release images
+  (``devkit.role=release-image``) that no container uses, running or stopped; never the
+  base image (label ``devkit.base`` or the name :func:`~devkit.images.base.base_image_tag`
+  gives);
 * networks devkit created (label ``devkit.endpoint``) with no container attached;
 * process-engine state folders (``<state>/endpoints/NAME`` with a ``process.json``) of
   endpoints none of whose processes runs and that no Docker container belongs to;
@@ -107,21 +109,32 @@ def remove(client: Any | None, items: Iterable[Item]) -> list[str]:
 
 def _images(client: Any, containers: list[Any], label: str | None) -> list[Item]:
     from devkit.images.base import BASE_LABEL, base_image_tag
+    from devkit.images.shared_image import SHARED_HASH_LABEL, SHARED_ROLE
 
     used = {c.attrs.get("Image", "") for c in containers}
     base = base_image_tag()
     found: dict[str, Item] = {}
+    shared: dict[str, tuple[Item, str]] = {}  # id: (item, its shared hash)
+    held: set[str] = set()  # shared images an image in use builds on (its label is inherited)
     for selector in ("devkit.managed=1", "devkit.role=release-image"):
         labels = [selector] + ([label] if label else [])
         for image in client.images.list(filters={"label": labels}):
             tags = list(image.tags)
+            own = image.labels or {}
             # Derived images inherit the base's label, set to "0": only "1" is the base.
-            is_base = (image.labels or {}).get(BASE_LABEL) == "1" or base in tags
-            if image.id in used or is_base or image.id in found:
+            is_base = own.get(BASE_LABEL) == "1" or base in tags
+            if image.id in used and own.get(SHARED_HASH_LABEL):
+                held.add(own[SHARED_HASH_LABEL])
+            if image.id in used or is_base or image.id in found or image.id in shared:
                 continue
-            found[image.id] = Item("image", tags[0] if tags else image.short_id,
-                                   int(image.attrs.get("Size") or 0), image.id)
-    return list(found.values())
+            item = Item("image", tags[0] if tags else image.short_id,
+                        int(image.attrs.get("Size") or 0), image.id)
+            if own.get("devkit.role") == SHARED_ROLE:
+                shared[image.id] = (item, own.get(SHARED_HASH_LABEL, ""))
+            else:
+                found[image.id] = item
+    # Last: Docker refuses to remove an image while another one builds on it.
+    return [*found.values(), *(item for item, key in shared.values() if key not in held)]
 
 
 def _networks(client: Any, label: str | None) -> list[Item]:

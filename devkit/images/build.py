@@ -16,8 +16,10 @@ and the environment's own packages are smoke-imported as a build step
 
 Built images are tagged ``devkit-env:<hash16>`` by :func:`environment_hash`; when that tag
 exists nothing runs. Builds never reach a network: the wheelhouse is copied into the build
-context and installed offline, by uv in layers the next environment can reuse
-(:mod:`devkit.images.installer`), or by pip in a two-stage Dockerfile
+context and installed offline: by uv, FROM a shared image holding the venv and the big
+wheels that environments with the same ones reuse (:mod:`devkit.images.shared_image`,
+:mod:`devkit.images.installer`), so an environment's own build is one ``COPY`` of its small
+wheels, one ``RUN`` and one ``LABEL``; or by pip in a two-stage Dockerfile
 (``DEVKIT_INSTALLER=pip``, or no uv wheel to be had).
 """
 
@@ -34,16 +36,24 @@ import docker
 import docker.errors
 
 from devkit.errors import ImageBuildError
+from devkit.images import smoke as sm
 from devkit.images import userbuild
 from devkit.images.abi import resolve_compatible
 from devkit.images.base import BASE_LABEL, ensure_base_image
 from devkit.images.conda import CondaEnvironment
 from devkit.images.docker_build import docker_build, image_exists
 from devkit.images.envhash import AZUREML_IMAGE_PREFIX, environment_hash, uses_base_image
-from devkit.images.installer import Installer, choose_installer, split_shared, uv_steps
+from devkit.images.installer import (
+    Installer,
+    choose_installer,
+    runtime_closure,
+    split_shared,
+    uv_steps,
+)
 from devkit.images.mlflow_env import conda_environment
 from devkit.images.probe import ImageFacts, probe_image
 from devkit.images.runtime_wheel import runtime_version, runtime_wheel, wheel_requirements
+from devkit.images.shared_image import SETTINGS, ensure_shared_image
 from devkit.images.smoke import distribution_names, dockerfile_step, smoke_command
 from devkit.images.wheelhouse import Resolution, Target
 from devkit.spec.model import DeploymentSpec
@@ -75,14 +85,6 @@ RUN python3 -m venv --system-site-packages --without-pip {venv} \\
 
 FROM {base}
 COPY --from=wheels {venv} {venv}
-"""
-FINAL = """\
-ENV VIRTUAL_ENV={venv} PATH={venv}/bin:$PATH PYTHONUNBUFFERED=1 \\
-    SERVER_HOST=0.0.0.0 SERVER_PORT=5001
-EXPOSE 5001
-LABEL {final_labels}
-ENTRYPOINT []
-CMD ["python", "-m", "devkit_runtime"]
 """
 
 
@@ -284,11 +286,14 @@ def _build_runtime_layer(job: _Job, base: str, conda: CondaEnvironment | None,
     with tempfile.TemporaryDirectory(prefix="devkit-build-") as scratch:
         context = Path(scratch)
         wanted = [*(conda.requirements if conda else ()), *compatible.pins]
-        _write_context(context, job, base, compatible.resolution, wheel, wanted,
-                       smoke, installer)
+        checked = _write_context(context, job, base, target, compatible.resolution, wheel,
+                                 wanted, smoke, installer)
         docker_build(job.client, context, job.tag, labels={}, progress=job.say,
                      what=f"image of deployment {job.deployment.name}")
-    _prune_wheel_stage(job)
+    if checked is not None:
+        sm.mark_checked(checked)
+    if installer.uv is None:
+        _prune_wheel_stage(job)
     job.say(f"built {job.tag}")
 
 
@@ -319,11 +324,14 @@ def _check_python(job: _Job, conda: CondaEnvironment, facts: ImageFacts, base: s
                f"Python {facts.python}; the image's Python {facts.python} is used.")
 
 
-def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
-                   runtime: Path, requirements: list[str], smoke: list[str],
-                   installer: Installer) -> None:
-    """The build context: wheels, the uv binary when uv installs, and the Dockerfile whose
-    ``smoke`` step runs right after the install."""
+def _write_context(context: Path, job: _Job, base: str, target: Target,
+                   resolution: Resolution, runtime: Path, requirements: list[str],
+                   smoke: list[str], installer: Installer) -> str | None:
+    """The build context: the wheels and the Dockerfile whose ``smoke`` step runs right
+    after the install. uv builds FROM the shared image (built here when missing: the big
+    wheels and the runtime's dependencies) and carry only the environment's small wheels;
+    the smoke import is left out when this set passed it before. Returns the smoke record
+    to write once the build succeeds (uv only)."""
     wheels = context / "wheels"
     wheels.mkdir()
     pip_wheel = next((w.name for w in resolution.wheels if w.name.startswith("pip-")), None)
@@ -331,26 +339,38 @@ def _write_context(context: Path, job: _Job, base: str, resolution: Resolution,
         raise ImageBuildError(f"the wheelhouse {resolution.directory} has no pip wheel; "
                               "delete that folder and rerun to resolve it again.")
     everything = [*resolution.wheels, runtime]
+    lines = [*requirements, f"devkit-runtime=={runtime_version()}", *RUNTIME_EXTRAS]
+    checked = None
     if installer.uv is None:
-        shared: list[Path] = []
         steps = PIP_STAGES.format(base=base, env_hash=job.env_hash, venv=VENV,
                                   pip_wheel=pip_wheel, managed=MANAGED_LABEL,
                                   hash_label=HASH_LABEL,
                                   smoke=dockerfile_step(f"{VENV}/bin/python", smoke))
+        steps += SETTINGS.format(venv=VENV)
     else:
         # pip stays out of a uv image, as it stayed out of the pip-built venv.
         shared, everything = split_shared([w for w in everything if w.name != pip_wheel])
-        (context / "shared").mkdir()
-        _link_or_copy(installer.uv, context / "uv")
-        steps = uv_steps(base, VENV, shared, smoke_command(f"{VENV}/bin/python", smoke))
+        ours = runtime_closure(everything, [*wheel_requirements(runtime), *RUNTIME_EXTRAS],
+                               target)
+        everything = [w for w in everything if w not in ours]
+        shared_image = ensure_shared_image(job.client, base, installer.uv, VENV, shared,
+                                           ours, job.say)
+        if smoke:
+            key = sm.checked_key(str(job.client.images.get(shared_image).id), everything,
+                                 smoke)
+            if sm.was_checked(key):
+                job.say(f"smoke import of {', '.join(smoke)} skipped: these wheels passed "
+                        f"it on {shared_image} before")
+                smoke = []
+            else:
+                checked = key
+        steps = uv_steps(shared_image, VENV, smoke_command(f"{VENV}/bin/python", smoke))
     for source in everything:
         _link_or_copy(source, wheels / source.name)
-    for source in shared:
-        _link_or_copy(source, context / "shared" / source.name)
-    lines = [*requirements, f"devkit-runtime=={runtime_version()}", *RUNTIME_EXTRAS]
     (wheels / "requirements.txt").write_text("\n".join(lines) + "\n")
-    (context / "Dockerfile").write_text(steps + FINAL.format(
-        venv=VENV, final_labels=" ".join(f"{k}={v}" for k, v in job.labels("env").items())))
+    labels = " ".join(f"{k}={v}" for k, v in job.labels("env").items())
+    (context / "Dockerfile").write_text(steps + f"LABEL {labels}\n")
+    return checked
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:

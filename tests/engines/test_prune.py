@@ -67,6 +67,42 @@ def test_prune_removes_unused_images_and_networks_only(docker_client: Any,
             network.remove()
 
 
+@pytest.mark.docker
+def test_prune_removes_a_shared_image_after_its_environments_and_keeps_one_in_use(
+        docker_client: Any, base_image: str, isolated_state: Path) -> None:
+    mark = f"devkit.test=prune-{uuid.uuid4().hex[:8]}"
+    key, value = mark.split("=")
+    built: list[str] = []
+
+    def build(tag: str, parent: str, labels: str) -> str:
+        dockerfile = f"FROM {parent}\nLABEL {labels}\nRUN echo {tag} > /marker\n"
+        docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
+        built.append(tag)
+        return tag
+
+    shared = [build(f"devkit-shared:{value}-{n}", base_image,
+                    f"devkit.managed=1 devkit.role=shared devkit.base=0 "
+                    f"devkit.shared-hash={value}-{n} {mark}") for n in ("free", "held")]
+    # Environments inherit the shared image's labels, devkit.shared-hash included.
+    envs = [build(f"devkit-env:{value}-{n}", parent, "devkit.role=env")
+            for n, parent in (("free", shared[0]), ("held", shared[1]))]
+    container = docker_client.containers.create(envs[1], "true", labels={key: value})
+    try:
+        found = [item.name for item in prune.find(docker_client, label=mark).items
+                 if item.kind == "image"]
+        assert found == [envs[0], shared[0]]  # the child first; the held one not at all
+        assert prune.remove(docker_client, [item for item in prune.find(
+            docker_client, label=mark).items if item.kind == "image"]) == []
+        left = {tag for image in docker_client.images.list(filters={"label": mark})
+                for tag in image.tags}
+        assert left == {shared[1], envs[1]}
+    finally:
+        container.remove(force=True)
+        for tag in reversed(built):
+            with contextlib.suppress(Exception):  # already pruned
+                docker_client.images.remove(tag, force=True)
+
+
 def test_prune_removes_stopped_process_state_and_unused_venvs(
         isolated_state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from devkit.errors import ImageBuildError
 from devkit.images.build import ensure_image, environment_hash
 from devkit.images.docker_build import build_log
+from devkit.paths import cache_dir
 from devkit.spec.model import (
     BuildSpec,
     DeploymentSpec,
@@ -87,6 +89,40 @@ def test_devkit_installer_pip_builds_the_same_environment_with_pip(
     assert "/opt/devkit/bin/uv" not in log
     assert run_in(docker_client, built.tag, "python", "-c",
                   "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
+
+
+def test_environments_with_the_same_wheels_share_an_image_and_one_smoke_import(
+        docker_client: Any, base_image: str, tmp_path: Path, fresh: Fresh,
+        make_deployment: Make) -> None:
+    # The records are a cache; without them this test's first build surely imports.
+    shutil.rmtree(cache_dir() / "smoke-checked", ignore_errors=True)
+    first = fresh(make_deployment(tmp_path / "a", conda_env(
+        tmp_path / "env-a", "dependencies:\n  - pip:\n    - six\n", image=None)))
+    # Another environment (its own hash, as an edited conda file), the same wheels.
+    second = fresh(make_deployment(tmp_path / "b", conda_env(
+        tmp_path / "env-b", "dependencies:\n  - pip:\n    - six; platform_release != 'x'\n",
+        image=None)))
+    assert environment_hash(first) != environment_hash(second)
+    lines: list[str] = []
+
+    one = ensure_image(docker_client, first)
+    two = ensure_image(docker_client, second, progress=lines.append)
+
+    logs = [build_log(built.tag).read_text() for built in (one, two)]
+    shared = {line.split()[-1] for log in logs for line in log.splitlines()
+              if line.startswith("Step 1/") and "FROM devkit-shared:" in line}
+    assert len(shared) == 1  # both FROM one shared image, which holds the venv's settings
+    [tag] = shared
+    assert docker_client.images.get(tag).labels["devkit.role"] == "shared"
+    assert "devkit_runtime.envcheck six" in logs[0]
+    assert "devkit_runtime.envcheck" not in logs[1]
+    assert any(line.startswith("smoke import of six skipped") for line in lines)
+    # The environment's context held its small wheels only; its settings come from FROM.
+    sent = next(line for line in lines if line.startswith("building the image of"))
+    assert "kB)" in sent or float(sent.split("(context ")[1].split(" MB")[0]) < 10
+    assert run_in(docker_client, two.tag, "python", "-c",
+                  "import six, devkit_runtime; print('imports ok')").strip() == "imports ok"
+    assert docker_client.images.get(two.tag).labels["devkit.role"] == "env"
 
 
 def test_code_only_change_keeps_the_hash_and_image(

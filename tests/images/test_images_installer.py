@@ -13,6 +13,8 @@ from devkit.images.installer import (
     SHARED_BYTES,
     Installer,
     choose_installer,
+    runtime_closure,
+    shared_steps,
     split_shared,
     uv_steps,
 )
@@ -84,7 +86,38 @@ def test_big_wheels_form_the_shared_layer_in_name_order(tmp_path: Path) -> None:
 
     assert [w.name for w in shared] == ["numpy-2.whl", "scipy-1.whl"]
     assert [w.name for w in rest] == ["joblib-1.whl", "six-1.whl"]
-    steps = uv_steps("base:1", "/opt/devkit/venv", shared)
+    steps = shared_steps("base:1", "/opt/devkit/venv", shared)
     assert "/opt/devkit/shared/numpy-2.whl /opt/devkit/shared/scipy-1.whl" in steps
-    assert "--no-deps" in uv_steps("base:1", "/opt/devkit/venv", shared)
-    assert "--no-deps" not in uv_steps("base:1", "/opt/devkit/venv", [])
+    assert "--no-deps" in steps
+    assert "--no-deps" not in shared_steps("base:1", "/opt/devkit/venv", [])
+    # An environment builds on the shared image and sends only the rest.
+    rest_steps = uv_steps("devkit-shared:1", "/opt/devkit/venv")
+    assert rest_steps.startswith("FROM devkit-shared:1\n") and "shared" not in \
+        rest_steps.split("\n", 1)[1]
+
+
+def fake_wheel(folder: Path, name: str, *requires: str) -> Path:
+    """A wheel holding only its METADATA, with ``requires`` as its Requires-Dist lines."""
+    wheel = folder / f"{name}-1.0-py3-none-any.whl"
+    metadata = "".join(f"Requires-Dist: {line}\n" for line in requires)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{name}-1.0.dist-info/METADATA",
+                         f"Metadata-Version: 2.1\nName: {name}\n{metadata}\nlong description\n"
+                         "Requires-Dist: not-a-header\n")
+    return wheel
+
+
+def test_the_runtimes_dependencies_are_found_by_the_wheels_metadata(tmp_path: Path) -> None:
+    wheels = [fake_wheel(tmp_path, "uvicorn", "click>=8", "h11",
+                         "typing_extensions; python_version < '3.11'",
+                         "websockets; extra == 'standard'"),
+              fake_wheel(tmp_path, "click"), fake_wheel(tmp_path, "h11"),
+              fake_wheel(tmp_path, "typing_extensions"), fake_wheel(tmp_path, "websockets"),
+              fake_wheel(tmp_path, "not_a_header"), fake_wheel(tmp_path, "joblib")]
+
+    found = runtime_closure(wheels, ["uvicorn>=0.30", "watchdog>=4"], TARGET)
+
+    # Python 3.11 needs no typing_extensions, no extra is asked for, watchdog is absent
+    # (another version is pinned), the long description is no header and joblib is the
+    # environment's own.
+    assert [w.name.split("-")[0] for w in found] == ["click", "h11", "uvicorn"]

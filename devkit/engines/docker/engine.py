@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 from typing import Any
 
 import docker.errors
@@ -56,9 +58,12 @@ class DockerEngine(Engine):
     cleaned_note = "its containers were removed"
     # A Linux host reaches a replica's address on the endpoint network, unpublished or not.
     replica_secret = True
+    concurrent_starts = True
 
     def __init__(self, client: DockerClient | None = None) -> None:
         self.client = client or DockerClient.connect()
+        # Deployments start at once (concurrent_starts): see _start_indexes.
+        self._prepare_lock = threading.Lock()
 
     # -- hooks of up ------------------------------------------------------------------------
     def _refuse(self, endpoint: Endpoint, options: RunSettings) -> None:
@@ -108,15 +113,19 @@ class DockerEngine(Engine):
         from devkit.engines.sku import limits_for
 
         spec = want.spec
-        network = (eg.ensure_network(self.client, spec.endpoint_name) if eg.disabled(spec)
-                   else self._network(spec.endpoint_name))
-        cpus, memory = self.client.host_resources()
-        limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
-                            resources=spec.resources)
+        # What the endpoint's replicas share (its network, the replica secret file that is
+        # bind-mounted into each) is made under the lock; only create + start overlap.
+        with self._prepare_lock:
+            network = (eg.ensure_network(self.client, spec.endpoint_name) if eg.disabled(spec)
+                       else self._network(spec.endpoint_name))
+            cpus, memory = self.client.host_resources()
+            limits = limits_for(spec.instance_type, cpus, memory, force_gpu=want.gpu,
+                                resources=spec.resources)
+            creates = {replica: ct.create_kwargs(want, replica, image, limits, network, run)
+                       for replica in indexes}
         started: list[Container] = []
         try:
-            for replica in indexes:
-                kwargs = ct.create_kwargs(want, replica, image, limits, network, run)
+            for replica, kwargs in creates.items():
                 kwargs["networking_config"] = ct.networking_config(self.client.raw, network,
                                                                    spec.name)
                 name = ct.container_name(spec.endpoint_name, spec.name, replica)
@@ -268,8 +277,11 @@ class DockerEngine(Engine):
         found = []
         for endpoint, deployments in sorted(st.group(views).items()):
             live = routing.live_view(endpoint)
-            statuses = [st.deployment_status(d, reps, live)
-                        for d, reps in sorted(deployments.items())]
+            # Each replica is probed by an exec in its container: all deployments at once.
+            names = sorted(deployments)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                statuses = list(pool.map(st.deployment_status, names,
+                                         [deployments[n] for n in names], repeat(live)))
             found.append(dataclasses.replace(
                 self._endpoint_status(endpoint, statuses, routers.get(endpoint)),
                 router_reason=router_down.get(endpoint)))

@@ -80,8 +80,11 @@ def _events(container: Container) -> tuple[int | None, bool]:
     engine's bounded in-memory event log (empty after a dockerd restart)."""
     since = _epoch(container.attrs.get("Created")) or int(time.time()) - 86400
     try:
+        # `until` is now, to the microsecond: the engine holds the stream open until
+        # `until` passes, so a whole second ahead cost every status up to a second (and
+        # `up` ends with a status).
         events = container.client.api.events(
-            since=since, until=int(time.time()) + 1, decode=True,
+            since=since, until=f"{time.time():.6f}", decode=True,
             filters={"container": container.id, "event": ["die", "oom"]})
         found = list(events)
     except (docker.errors.DockerException, OSError, ValueError):
