@@ -41,7 +41,7 @@ _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 _UUID4_KEEP = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 _random_bits = random.Random().getrandbits
-_clock_cache: list[Any] = [None, ""]
+_clock_cache: list[tuple[int, str]] = [(-1, "")]
 _JSON_MEDIA: dict[str, bool] = {}
 _Fragment = orjson.Fragment
 _dumps = orjson.dumps
@@ -153,7 +153,7 @@ def _raw_payload(raw: bytes, content_type: str) -> tuple[bytes | None, bytes, st
         except orjson.JSONDecodeError:
             pass
         else:
-            return (_dumps(value) if b"\n" in raw or b"\r" in raw else raw), b"", JSON_TYPE
+            return (_dumps(value) if _multiline(raw) else raw), b"", JSON_TYPE
     try:
         return _dumps(raw.decode("utf-8")), b"", JSON_TYPE
     except UnicodeDecodeError:
@@ -164,13 +164,20 @@ def _embeddable(raw: bytes) -> bytes | None:
     """The body (stripped) when it is one JSON value on one line, else None. orjson
     rejects what JSON does not allow (NaN, invalid UTF-8), so a line stays valid JSON."""
     raw = raw.strip()
-    if b"\n" in raw or b"\r" in raw:
+    if _multiline(raw):
         return None
     try:
         _loads(raw)
     except orjson.JSONDecodeError:
         return None
     return raw
+
+
+def _multiline(raw: bytes) -> bool:
+    """Whether a body spans lines. find(), not ``in``: on bytes, ``in`` first tries its
+    operand as an integer, raising and clearing a TypeError (CPython 3.11), twice per
+    event here."""
+    return raw.find(b"\n") >= 0 or raw.find(b"\r") >= 0
 
 
 def new_event_id() -> str:
@@ -181,11 +188,14 @@ def new_event_id() -> str:
 
 
 def timestamp(when: float) -> str:
-    """UTC, ISO 8601 with milliseconds and a Z; the second's part is formatted once."""
+    """UTC, ISO 8601 with milliseconds and a Z; the second's part is formatted once. The
+    cache is one (second, text) tuple, read once: threads render at the same time."""
     second = int(when)
-    if _clock_cache[0] != second:
-        _clock_cache[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
-    return f"{_clock_cache[1]}.{int((when - second) * 1000):03d}Z"
+    cached = _clock_cache[0]
+    if cached[0] != second:
+        cached = _clock_cache[0] = (second, time.strftime("%Y-%m-%dT%H:%M:%S",
+                                                          time.gmtime(second)))
+    return f"{cached[1]}.{int((when - second) * 1000):03d}Z"
 
 
 def _is_json(content_type: str) -> bool:

@@ -8,8 +8,13 @@ with the date part cut to the ``rolling_rate`` (Year: ``yyyy``; Month: ``yyyy/MM
 Day: ``yyyy/MM/dd``; Hour: ``yyyy/MM/dd/HH``; Minute: ``yyyy/MM/dd/HH/mm``), in UTC, from
 the time each event was collected. A new partition folder is a new file: that is the roll.
 
-The request path only appends to a deque (``submit``); the thread drains it every
-``INTERVAL`` (or at once on ``flush``/``close``). When it is full the event is dropped
+The request path appends to a deque (``submit``); the thread drains it every ``INTERVAL``
+(or at once on ``flush``/``close``) and writes. A small payload (what orjson encodes in a
+few microseconds: a body or dict of the usual size) is rendered by ``submit`` itself; a
+DataFrame or a large payload is rendered by the thread. Rendering everything on the
+thread made it render a fifth of a second of events in one burst, holding the GIL against
+the event loop: a collecting endpoint's p99 went from 2 to 12 ms and its throughput fell
+more than the rendering's CPU time explains (BENCHMARKS.md). When it is full the event is dropped
 and counted rather than blocking a request. A write that fails (full disk, unwritable
 folder) is one warning naming the folder and the fix, and scoring goes on; the counters
 say how much was lost. ``close`` drains the queue: clean shutdowns lose nothing.
@@ -32,12 +37,18 @@ from collections.abc import Callable
 from devkit_runtime.collection.events import EventFormat, Pending, SideFile
 from devkit_runtime.collection.settings import CollectionSettings
 
+Rendered = tuple[str, "bytes | SideFile"]  # (file, event line) rendered by submit()
+
 log = logging.getLogger("devkit_runtime.collection")
 
 MAX_QUEUE = 10_000  # events waiting per writer; beyond that new ones are dropped
 # Events rendered between two writes. Each os.write hands the GIL back, so the server's
 # event loop never waits behind more than one batch (~0.1 ms of rendering) for it.
 BATCH = 32
+# Payloads rendered by submit() itself (see the module docstring): bodies up to this many
+# bytes, dicts and lists up to this many top-level items.
+INLINE_BYTES = 64 * 1024
+INLINE_ITEMS = 1024
 MAX_PLACES = 256  # (collection, second) -> file entries cached before the cache restarts
 INTERVAL = 0.2  # seconds between the writer's rounds when nobody asks for a flush
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT
@@ -68,7 +79,7 @@ class EventWriter:
         # A deque, not a queue.Queue: append is atomic and takes no lock, and the writer
         # wakes on a timer instead of once per event (a thread switch per request would
         # cost the server more than the writing does).
-        self._pending: deque[Pending] = deque()
+        self._pending: deque[Pending | Rendered] = deque()
         self._submitted = itertools.count(1)
         self._last_submitted = 0
         self._handled = 0
@@ -90,8 +101,10 @@ class EventWriter:
                             f"{self.max_queue} events behind; dropping new events until the "
                             "writer catches up (is the disk slow?)")
             return
-        self._pending.append(pending)
-        self._last_submitted = next(self._submitted)
+        item = self._render(pending) if _cheap(pending.data) else pending
+        if item is not None:
+            self._pending.append(item)
+            self._last_submitted = next(self._submitted)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is on disk (or ``timeout`` passed)."""
@@ -127,32 +140,37 @@ class EventWriter:
             if stopping:
                 return
 
-    def _write(self, batch: list[Pending]) -> None:
-        render = self._format.render
-        places = self._places
+    def _write(self, batch: list[Pending | Rendered]) -> None:
         groups: dict[str, list[bytes]] = {}
-        for pending in batch:
-            key = (pending.collection, int(pending.time))
-            place = places.get(key) or self._place(key)
-            try:
-                line = render(pending, place[1])
-            except Exception as exc:  # an object the user collected that cannot be JSON
-                self.dropped += 1
-                self._warn_once(f"render:{pending.collection}", f"cannot serialise data "
-                                f"collected in '{pending.collection}' ({exc}); collect a "
-                                "DataFrame, dict or list of JSON values")
+        for item in batch:
+            rendered = item if type(item) is tuple else self._render(item)  # type: ignore[arg-type]
+            if rendered is None:
                 continue
+            path, line = rendered
             if isinstance(line, SideFile):
                 if not self._side(line.name, line.payload):
                     continue
                 line = line.line
-            chunk = groups.get(place[0])
+            chunk = groups.get(path)
             if chunk is None:
-                groups[place[0]] = [line]
+                groups[path] = [line]
             else:
                 chunk.append(line)
         for path, lines in groups.items():
             self._append(path, lines)
+
+    def _render(self, pending: Pending) -> Rendered | None:
+        """(file, event line) of one event; None when it cannot be rendered (counted)."""
+        key = (pending.collection, int(pending.time))
+        place = self._places.get(key) or self._place(key)
+        try:
+            return place[0], self._format.render(pending, place[1])
+        except Exception as exc:  # an object the user collected that cannot be JSON
+            self.dropped += 1
+            self._warn_once(f"render:{pending.collection}", f"cannot serialise data "
+                            f"collected in '{pending.collection}' ({exc}); collect a "
+                            "DataFrame, dict or list of JSON values")
+            return None
 
     def _place(self, key: tuple[str, int]) -> tuple[str, str]:
         """(file, side-payload folder) of a collection's events in one second; the file's
@@ -206,6 +224,16 @@ class EventWriter:
         if key not in self._warned:
             self._warned.add(key)
             log.warning(message)
+
+
+def _cheap(data: object) -> bool:
+    """Whether ``data`` is rendered by submit() itself (see the module docstring)."""
+    kind = type(data)
+    if kind is bytes:
+        return len(data) <= INLINE_BYTES  # type: ignore[arg-type]
+    if kind is dict or kind is list:
+        return len(data) <= INLINE_ITEMS  # type: ignore[arg-type]
+    return False
 
 
 _OPEN: set[EventWriter] = set()
