@@ -25,8 +25,6 @@ wheels, one ``RUN`` and one ``LABEL``; or by pip in a two-stage Dockerfile
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +39,7 @@ from devkit.images import userbuild
 from devkit.images.abi import resolve_compatible
 from devkit.images.base import BASE_LABEL, ensure_base_image
 from devkit.images.conda import CondaEnvironment
-from devkit.images.docker_build import docker_build, image_exists
+from devkit.images.docker_build import docker_build, image_exists, link_or_copy
 from devkit.images.envhash import AZUREML_IMAGE_PREFIX, environment_hash, uses_base_image
 from devkit.images.installer import (
     Installer,
@@ -208,7 +206,7 @@ def _build_user_image(job: _Job) -> tuple[str, list[str]]:
     job.say(f"building your Dockerfile {dockerfile}")
     with tempfile.TemporaryDirectory(prefix="devkit-user-build-") as scratch:
         context = Path(scratch) / "context"
-        userbuild.copy_context(build.path, context, _link_or_copy)
+        userbuild.copy_context(build.path, context, link_or_copy)
         with_wheels = _stage_wheels(job, stages, bases, context / userbuild.WHEELS_DIR)
         (context / userbuild.DOCKERFILE_NAME).write_text(
             userbuild.rewrite(items, stages, bases, with_wheels))
@@ -253,7 +251,7 @@ def _stage_wheels(job: _Job, stages: list[userbuild.Stage], bases: dict[int, str
             job.notice(text)
         for wheel in compatible.resolution.wheels:
             if not (wheels / wheel.name).exists():
-                _link_or_copy(wheel, wheels / wheel.name)
+                link_or_copy(wheel, wheels / wheel.name)
         served.add(stage.line)
     return served
 
@@ -366,15 +364,9 @@ def _write_context(context: Path, job: _Job, base: str, target: Target,
                 checked = key
         steps = uv_steps(shared_image, VENV, smoke_command(f"{VENV}/bin/python", smoke))
     for source in everything:
-        _link_or_copy(source, wheels / source.name)
+        link_or_copy(source, wheels / source.name)
     (wheels / "requirements.txt").write_text("\n".join(lines) + "\n")
     labels = " ".join(f"{k}={v}" for k, v in job.labels("env").items())
     (context / "Dockerfile").write_text(steps + f"LABEL {labels}\n")
     return checked
 
-
-def _link_or_copy(source: Path, destination: Path) -> None:
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)

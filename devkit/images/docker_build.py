@@ -14,7 +14,9 @@ docker SDK errors are translated here, nowhere else.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -196,3 +198,12 @@ def _failed(what: str, display: _Display, error: str, log_path: Path) -> ImageBu
         "network while building, so packages must come from devkit's wheelhouse) and rerun "
         f"(full log: {log_path})."
     )
+
+
+def link_or_copy(source: Path, destination: Path) -> None:
+    """Put ``source`` into a build context: a hard link (wheels are large and read-only),
+    or a copy where the context is on another file system."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)

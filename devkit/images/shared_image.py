@@ -24,15 +24,13 @@ left on it) and ``devkit.base=0`` (the base's own label is inherited otherwise).
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import docker
 
-from devkit.images.docker_build import docker_build, image_exists
+from devkit.images.docker_build import docker_build, image_exists, link_or_copy
 from devkit.images.installer import UV_IN_IMAGE, shared_steps
 
 Progress = Callable[[str], None]
@@ -78,11 +76,11 @@ def ensure_shared_image(client: docker.DockerClient, base: str, uv: Path, venv: 
               SHARED_HASH_LABEL: key}
     with tempfile.TemporaryDirectory(prefix="devkit-shared-") as scratch:
         context = Path(scratch)
-        _link_or_copy(uv, context / "uv")
+        link_or_copy(uv, context / "uv")
         for folder, wheels in (("shared", shared), ("runtime", runtime)):
             (context / folder).mkdir()
             for wheel in wheels:
-                _link_or_copy(wheel, context / folder / wheel.name)
+                link_or_copy(wheel, context / folder / wheel.name)
         label = " ".join(f"{k}={v}" for k, v in labels.items())
         (context / "Dockerfile").write_text(
             shared_dockerfile(base, venv, shared, runtime) + f"LABEL {label}\n")
@@ -90,9 +88,3 @@ def ensure_shared_image(client: docker.DockerClient, base: str, uv: Path, venv: 
                      what=f"shared image ({len(shared)} big wheels, {UV_IN_IMAGE})")
     return tag
 
-
-def _link_or_copy(source: Path, destination: Path) -> None:
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
