@@ -143,7 +143,7 @@ class EventWriter:
     def _write(self, batch: list[Pending | Rendered]) -> None:
         groups: dict[str, list[bytes]] = {}
         for item in batch:
-            rendered = item if type(item) is tuple else self._render(item)  # type: ignore[arg-type]
+            rendered = item if isinstance(item, tuple) else self._render(item)
             if rendered is None:
                 continue
             path, line = rendered
@@ -228,11 +228,10 @@ class EventWriter:
 
 def _cheap(data: object) -> bool:
     """Whether ``data`` is rendered by submit() itself (see the module docstring)."""
-    kind = type(data)
-    if kind is bytes:
-        return len(data) <= INLINE_BYTES  # type: ignore[arg-type]
-    if kind is dict or kind is list:
-        return len(data) <= INLINE_ITEMS  # type: ignore[arg-type]
+    if isinstance(data, bytes):
+        return len(data) <= INLINE_BYTES
+    if isinstance(data, (dict, list)):
+        return len(data) <= INLINE_ITEMS
     return False
 
 
